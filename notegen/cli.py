@@ -1,0 +1,104 @@
+"""The ``notegen`` command: a thin layer over the public API.
+
+Errors caused by input end the process with exit code 1 and a located
+message on stderr; usage errors exit with 2 (click's convention). Anything
+else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import NotegenError
+from .loading import load_case
+from .output import write_atomic
+from .templating import RenderOptions, render_html
+
+logger = logging.getLogger(__name__)
+
+CASE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+class _NotegenCommand(click.Command):
+    """Reports :class:`NotegenError` as ``Error: …`` on stderr, exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except NotegenError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+class _Group(click.Group):
+    command_class = _NotegenCommand
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="notegen")
+@click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging).")
+def cli(verbose: int) -> None:
+    """Turn incident records into formal diplomatic protest notes."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    if verbose < 2:
+        # WeasyPrint reports every CSS property it skips; notegen reports
+        # what matters itself.
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+@cli.command()
+@click.argument("case_file", metavar="CASE", type=CASE)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Where to write the note. Default: CASE's name with .pdf or .html, "
+                   "in the current folder.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
+              show_default=True, help="html writes the HTML instead, for preview.")
+def render(case_file: Path, output: Path | None, fmt: str) -> None:
+    """Render the note of CASE to PDF (or HTML).
+
+    CASE is the YAML or JSON file holding the note; the files it includes
+    are read too. Nothing is written unless the whole note renders.
+    """
+    case = load_case(case_file)
+    options = RenderOptions()
+    target = output or Path(f"{case_file.stem}.{fmt}")
+    if fmt == "html":
+        write_atomic(target, render_html(case, options).encode("utf-8"))
+    else:
+        from .pdf import render_pdf
+
+        render_pdf(case, target, options)
+    click.echo(f"wrote {target}", err=True)
+
+
+@cli.command()
+@click.argument("case_files", metavar="CASE...", nargs=-1, required=True, type=CASE)
+def validate(case_files: tuple[Path, ...]) -> None:
+    """Check the records of each CASE without rendering.
+
+    Every problem is listed with file, line and field; the exit code is 1 if
+    any case has one.
+    """
+    failed = 0
+    for case_file in case_files:
+        try:
+            load_case(case_file)
+        except NotegenError as exc:
+            failed += 1
+            click.echo(f"Error: {exc}", err=True)
+        else:
+            click.echo(f"{case_file}: valid")
+    if failed:
+        sys.exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``notegen`` console script."""
+    cli(prog_name="notegen")

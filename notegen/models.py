@@ -1,0 +1,318 @@
+"""The records notegen reads: states, parties, facilities, incidents and notes.
+
+A *case* is one note plus the catalogue of records it refers to. Records refer
+to each other by ``id``; ids are unique across a case. Any text that appears in
+a note may be given once (``name: Kyiv``) or per language
+(``name: {en: Kyiv, ru: Киев}``); the note's language picks the variant.
+
+These models only check what one record can check about itself. Rules that
+need the whole case (unknown ids, dates out of order) live in
+:mod:`notegen.loading`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+#: An identifier that records use to refer to each other.
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80),
+    Field(description="Lower-case letters, digits, '.', '_' or '-'."),
+]
+
+#: A language code such as ``en``, ``ru``, ``az`` or ``fr``.
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")]
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")
+
+
+def _check_text(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, dict) and value:
+        for lang, variant in value.items():
+            if not isinstance(lang, str) or not _LANGUAGE.match(lang):
+                raise ValueError(f"{lang!r} is not a language code such as en, ru, az or fr")
+            if not isinstance(variant, str) or not variant.strip():
+                raise ValueError(f"the {lang} text must be a non-empty string")
+        return {lang: variant.strip() for lang, variant in value.items()}
+    raise ValueError("give a non-empty text, or a mapping of language codes to texts")
+
+
+#: Text given once for every language, or per language.
+Text = Annotated[
+    str | dict[str, str],
+    PlainValidator(_check_text),
+    WithJsonSchema({"anyOf": [{"type": "string"},
+                              {"type": "object", "additionalProperties": {"type": "string"}}]}),
+]
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _check_time(value: Any) -> Any:
+    # YAML 1.1 reads an unquoted 13:30 as the number 810 (base 60); refuse
+    # anything but the written form rather than guess.
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise ValueError('write the time as "HH:MM" in quotes, e.g. "01:00"')
+    return value
+
+
+class Record(BaseModel):
+    """Common configuration: unknown fields are errors, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class State(Record):
+    """A State, named as a note names it ("the Russian Federation")."""
+
+    id: Id
+    name: Text = Field(description='Full name with article as used in running text, e.g. '
+                       '"the Republic of Azerbaijan".')
+    short_name: Text | None = Field(None, description='e.g. "Azerbaijan".')
+    side: Text | None = Field(None, description='How a note refers to its authorities, '
+                              'e.g. "the Russian side".')
+
+
+class PartyKind(StrEnum):
+    ministry = "ministry"
+    embassy = "embassy"
+    consulate = "consulate"
+    permanent_mission = "permanent_mission"
+    other = "other"
+
+
+class Party(Record):
+    """A sender or addressee of notes: a ministry, an embassy, a mission."""
+
+    id: Id
+    kind: PartyKind
+    state: Id = Field(description="The State this party belongs to.")
+    name: Text = Field(description='Full name, e.g. "the Embassy of the Russian Federation '
+                       'in the Republic of Azerbaijan".')
+    short_name: Text = Field(description='How the note refers to it after the first mention, '
+                             'e.g. "the Embassy".')
+    address: list[Text] = Field(default_factory=list,
+                                description="Lines of the addressee block after the name.")
+    seat: Text | None = Field(None, description="City where the party sits (the place on the "
+                              "date line of notes it sends).")
+    letterhead: list[Text] = Field(default_factory=list, description="Lines of its letterhead, "
+                                   'e.g. ["Ministry of Foreign Affairs", "of the Republic of '
+                                   'Azerbaijan"].')
+
+
+class FacilityKind(StrEnum):
+    embassy = "embassy"
+    consulate_general = "consulate_general"
+    consulate = "consulate"
+    honorary_consulate = "honorary_consulate"
+    head_of_mission_residence = "head_of_mission_residence"
+    consular_section = "consular_section"
+    state_company_facility = "state_company_facility"
+    other = "other"
+
+
+#: Facility kinds that are diplomatic or consular premises.
+DIPLOMATIC_FACILITIES = frozenset(FacilityKind) - {
+    FacilityKind.state_company_facility, FacilityKind.other}
+
+
+class Facility(Record):
+    """A building or site of the sending State (or its company) abroad."""
+
+    id: Id
+    kind: FacilityKind
+    name: Text = Field(description='e.g. "the Embassy of the Republic of Azerbaijan in Ukraine".')
+    owner: Id = Field(description="The State whose facility this is.")
+    operator: Text | None = Field(None, description='A company that runs it, e.g. "SOCAR".')
+    place: Text = Field(description="City or region.")
+    host: Id = Field(description="The State in whose territory it lies.")
+    part_of: Id | None = Field(None, description="A facility this one belongs to, e.g. the "
+                               "consular section of an embassy.")
+
+
+class Effect(StrEnum):
+    destroyed = "destroyed"
+    seriously_damaged = "seriously_damaged"
+    damaged = "damaged"
+    struck = "struck"
+    near_miss = "near_miss"
+
+
+class Distance(Record):
+    """How far from a facility a weapon fell."""
+
+    value: float = Field(gt=0)
+    unit: Annotated[str, Field(pattern=r"^(m|km|steps)$")] = "m"
+    approximate: bool = True
+    reference: Text | None = Field(None, description='What was measured from, if not the '
+                                   'facility itself, e.g. "the administrative building".')
+
+
+class Impact(Record):
+    """What an incident did to one facility."""
+
+    facility: Id
+    effect: Effect
+    distance: Distance | None = None
+
+
+class MeansKind(StrEnum):
+    missile = "missile"
+    ballistic_missile = "ballistic_missile"
+    aeroballistic_missile = "aeroballistic_missile"
+    cruise_missile = "cruise_missile"
+    drone = "drone"
+    airstrike = "airstrike"
+    artillery = "artillery"
+    forced_entry = "forced_entry"
+    other = "other"
+
+
+class Means(Record):
+    """A weapon or method used, e.g. an Iskander-type missile."""
+
+    kind: MeansKind
+    name: str | None = Field(None, description='Designation, e.g. "Iskander" or "Kinzhal".')
+    count: int | None = Field(None, ge=1)
+
+
+class Casualties(Record):
+    """Casualties as reported. Leave the whole block out when unknown."""
+
+    killed: int = Field(0, ge=0)
+    injured: int = Field(0, ge=0)
+
+
+class Source(Record):
+    """A public or internal source for the facts of an incident."""
+
+    title: NonEmpty
+    publisher: str | None = None
+    url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    date: dt.date | None = None
+
+
+class Incident(Record):
+    """One event: an attack, an intrusion, damage to a facility."""
+
+    id: Id
+    date: dt.date
+    also_on: list[dt.date] = Field(default_factory=list,
+                                   description="Further dates of a series of attacks.")
+    time: Annotated[str, BeforeValidator(_check_time)] | None = None
+    time_approximate: bool = False
+    place: Text
+    country: Id = Field(description="The State where it happened.")
+    attributed_to: Id = Field(description="The State held responsible.")
+    impacts: list[Impact] = Field(min_length=1)
+    means: list[Means] = Field(default_factory=list)
+    account: Text = Field(description="The note's own words for what happened, as a clause "
+                          'following the date, e.g. "a missile struck the compound".')
+    damage: list[Text] = Field(default_factory=list,
+                               description="Each item damaged or destroyed, as a phrase.")
+    casualties: Casualties | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _series_after_first_date(self) -> Incident:
+        for later in self.also_on:
+            if later <= self.date:
+                raise ValueError(f"also_on dates must come after date ({self.date.isoformat()})")
+        return self
+
+    @property
+    def last_date(self) -> dt.date:
+        return max([self.date, *self.also_on])
+
+
+class NoteType(StrEnum):
+    note_verbale = "note_verbale"
+
+
+class DemandKind(StrEnum):
+    investigation = "investigation"
+    explanation = "explanation"
+    accountability = "accountability"
+    non_repetition = "non_repetition"
+    compensation = "compensation"
+    other = "other"
+
+
+class Demand(Record):
+    """Something the sender asks of the addressee's State."""
+
+    kind: DemandKind
+    text: Text | None = Field(None, description="Own wording; without it the phrase catalogue "
+                              "words the demand by its kind.")
+
+    @model_validator(mode="after")
+    def _other_needs_text(self) -> Demand:
+        if self.kind is DemandKind.other and self.text is None:
+            raise ValueError('a demand of kind "other" needs its own text')
+        return self
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen = {value for value in values if values.count(value) > 1}
+    if seen:
+        raise ValueError(f"listed more than once: {', '.join(sorted(seen))}")
+    return values
+
+
+class Note(Record):
+    """The note to issue: who writes to whom, about what, recalling what."""
+
+    type: NoteType = NoteType.note_verbale
+    language: LanguageCode = "en"
+    reference: NonEmpty | None = Field(None, description="Reference number; left blank in a "
+                                       "draft until the note is issued.")
+    date: dt.date
+    place: Text | None = Field(None, description="Place on the date line; defaults to the "
+                               "sender's seat.")
+    sender: Id
+    addressee: Id
+    subject: Id = Field(description="The incident the note protests.")
+    earlier: Annotated[list[Id], AfterValidator(_unique)] = Field(
+        default_factory=list, description="Earlier incidents to recall, in any order.")
+    chronology_required: bool = Field(True, description="Whether a note without earlier "
+                                      "incidents is an error.")
+    protest: Text = Field(description='What the sender "has the honour to" do, e.g. '
+                          '"express its strong protest in connection with …".')
+    recalls: list[Text] = Field(default_factory=list,
+                                description="Facts the sender recalls after the chronology.")
+    position: list[Text] = Field(default_factory=list,
+                                 description="The sender's assessment, one paragraph each.")
+    demands: list[Demand] = Field(min_length=1)
+
+
+class RecordFile(Record):
+    """One YAML or JSON file of a case. Every section is optional; a case has
+    exactly one ``note`` across its files."""
+
+    include: list[NonEmpty] = Field(default_factory=list,
+                                    description="Further files, relative to this one.")
+    states: list[State] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    facilities: list[Facility] = Field(default_factory=list)
+    incidents: list[Incident] = Field(default_factory=list)
+    note: Note | None = None
