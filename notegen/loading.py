@@ -30,15 +30,17 @@ FieldPath = tuple[str | int, ...]
 
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader without YAML 1.1's base-60 numbers.
+    """PyYAML's safe loader without YAML 1.1's base-60 numbers and timestamps.
 
-    Unquoted ``13:30`` would otherwise be read as the integer 810.
+    Unquoted ``13:30`` would otherwise be read as the integer 810, and an
+    impossible date such as ``2024-13-02`` would crash the reader; dates stay
+    strings here and the models parse them, with a located error.
     """
 
 
+_DROPPED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
