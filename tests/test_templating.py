@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from notegen import RenderOptions, TemplateError, load_case, render_html
+from notegen.templating import BUILTIN_FOLDER
+
+from .conftest import Edit
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def test_worked_case_matches_golden_html(worked_case) -> None:
+    """The HTML of the worked case, byte for byte. After an intended change,
+    regenerate with NOTEGEN_UPDATE_GOLDEN=1 and review the diff."""
+    html = render_html(worked_case)
+    golden = GOLDEN / "az-kyiv-2025.en.html"
+    if os.environ.get("NOTEGEN_UPDATE_GOLDEN"):
+        golden.write_text(html, encoding="utf-8")
+    assert html == golden.read_text(encoding="utf-8")
+
+
+def test_html_carries_language_and_metadata(worked_case) -> None:
+    html = render_html(worked_case)
+    assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert '<meta name="dcterms.created" content="2025-11-14">' in html
+    assert "<title>Note Verbale No. 12/345/2025</title>" in html
+
+
+def test_record_text_is_escaped_never_markup(edit_seed: Edit) -> None:
+    note = edit_seed("incidents.yaml", "an air strike seriously damaged",
+                     "<script>alert(1)</script><img src='file:///etc/passwd'> an air strike")
+    html = render_html(load_case(note))
+    assert "<script>" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=&#39;file:///etc/passwd&#39;&gt;" \
+        in html
+
+
+def _user_folder(tmp_path: Path, source: str) -> RenderOptions:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "note_verbale.html.j2").write_text(source, encoding="utf-8")
+    return RenderOptions(template_dirs=(folder,))
+
+
+def test_user_folder_overrides_a_block_and_keeps_the_rest(worked_case, tmp_path: Path) -> None:
+    options = _user_folder(tmp_path, '{% extends "builtin/note_verbale.html.j2" %}\n'
+                           '{% block title %}<h1>NOTA</h1>{{ super() }}{% endblock %}\n')
+    html = render_html(worked_case, options)
+    assert "<h1>NOTA</h1><h1>Note Verbale</h1>" in html
+    assert "presents its compliments" in html
+
+
+def test_undefined_variable_is_a_located_error(worked_case, tmp_path: Path) -> None:
+    options = _user_folder(tmp_path, "line one\n{{ note.no_such_field }}\n")
+    with pytest.raises(TemplateError) as info:
+        render_html(worked_case, options)
+    assert info.value.line == 2
+    assert info.value.template is not None
+    assert info.value.template.endswith("note_verbale.html.j2")
+    assert "no_such_field" in str(info.value)
+
+
+def test_syntax_error_is_a_located_error(worked_case, tmp_path: Path) -> None:
+    options = _user_folder(tmp_path, "ok\n{% if %}\n")
+    with pytest.raises(TemplateError) as info:
+        render_html(worked_case, options)
+    assert info.value.line == 2
+
+
+def test_templates_run_in_the_sandbox(worked_case, tmp_path: Path) -> None:
+    options = _user_folder(tmp_path, "{{ note.__class__.__mro__ }}")
+    with pytest.raises(TemplateError, match="unsafe"):
+        render_html(worked_case, options)
+
+
+def test_a_missing_phrase_names_the_catalogue(worked_case, tmp_path: Path) -> None:
+    options = _user_folder(tmp_path, '{{ phrase("no.such.phrase") }}')
+    with pytest.raises(TemplateError, match="the English catalogue has no phrase 'no.such.phrase'"):
+        render_html(worked_case, options)
+
+
+def test_catalogue_placeholders_reach_no_attributes(worked_case, tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    (folder / "catalogues").mkdir(parents=True)
+    catalogue = (BUILTIN_FOLDER / "catalogues" / "en.yaml").read_text(encoding="utf-8")
+    (folder / "catalogues" / "en.yaml").write_text(catalogue.replace(
+        "  seal: Seal and initials", "  seal: '{sender.__class__}'"), encoding="utf-8")
+    html = render_html(worked_case, RenderOptions(template_dirs=(folder,)))
+    assert "{sender.__class__}" in html
