@@ -17,7 +17,7 @@ from . import __version__
 from .errors import NotegenError
 from .loading import load_case
 from .output import write_atomic
-from .templating import RenderOptions, render_html
+from .templating import RenderOptions, prepare, render_html
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +45,14 @@ class _Group(click.Group):
 def cli(verbose: int) -> None:
     """Turn incident records into formal diplomatic protest notes."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     if verbose < 2:
-        # WeasyPrint reports every CSS property it skips; notegen reports
-        # what matters itself.
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        logging.getLogger("fontTools").setLevel(logging.ERROR)
+        # WeasyPrint reports every CSS property it skips; notegen turns what
+        # matters into errors itself. Filter at the handler, not the logger,
+        # so notegen still sees WeasyPrint's warnings.
+        handler.addFilter(lambda record: not record.name.startswith(("weasyprint", "fontTools")))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 @cli.command()
@@ -89,7 +91,7 @@ def validate(case_files: tuple[Path, ...]) -> None:
     failed = 0
     for case_file in case_files:
         try:
-            load_case(case_file)
+            prepare(load_case(case_file))
         except NotegenError as exc:
             failed += 1
             click.echo(f"Error: {exc}", err=True)

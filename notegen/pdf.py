@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,12 @@ from typing import Any
 from .errors import RenderError
 from .loading import Case
 from .output import write_atomic
-from .templating import RenderOptions, render_html
+from .templating import BUILTIN_FOLDER, RenderOptions, render_html
 
 logger = logging.getLogger(__name__)
 
-#: WeasyPrint messages that mean the PDF would not show what the HTML says.
-_FATAL_MESSAGES = (".notdef glyph",)
+#: How WeasyPrint (>= 67) says a character was drawn as an empty box.
+_NOTDEF = ".notdef glyph"
 
 
 class _Collect(logging.Handler):
@@ -33,7 +35,11 @@ class _Collect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if record.levelno >= logging.ERROR or message.startswith(_FATAL_MESSAGES):
+        if message.startswith(_NOTDEF):
+            text = message.split(": ", 1)[-1]
+            self.messages.append(f"no font of the template can draw {text}; remove the "
+                                 "character or give the template a font that has it")
+        elif record.levelno >= logging.ERROR:
             self.messages.append(message)
 
 
@@ -46,6 +52,21 @@ def _strict_weasyprint() -> Iterator[_Collect]:
         yield collector
     finally:
         weasy_logger.removeHandler(collector)
+
+
+def _isolate_fonts() -> None:
+    """Make fontconfig see only the built-in fonts, so output does not depend
+    on the fonts a machine has and a missing glyph cannot be borrowed.
+
+    Must run before WeasyPrint is first imported; a ``FONTCONFIG_FILE`` set by
+    the caller is respected.
+    """
+    if "FONTCONFIG_FILE" in os.environ:
+        return
+    if "weasyprint" in sys.modules:
+        logger.warning("WeasyPrint was imported before notegen: system fonts may be used")
+        return
+    os.environ["FONTCONFIG_FILE"] = str(BUILTIN_FOLDER / "static" / "fonts" / "fonts.conf")
 
 
 @functools.cache
@@ -75,6 +96,7 @@ def html_to_pdf(html: str, *, base_folder: Path, asset_folders: Sequence[Path],
     :raises RenderError: if a resource is refused or missing, or a character
         has no glyph in the fonts.
     """
+    _isolate_fonts()
     import weasyprint
 
     from .fetcher import TemplateAssetFetcher

@@ -15,8 +15,8 @@ INCIDENT = {
 
 
 def test_text_may_be_given_per_language() -> None:
-    state = State(id="az", name={"en": "the Republic of Azerbaijan", "ru": "Азербайджанская Республика"})
-    assert state.name == {"en": "the Republic of Azerbaijan", "ru": "Азербайджанская Республика"}
+    names = {"en": "the Republic of Azerbaijan", "ru": "Азербайджанская Республика"}
+    assert State(id="az", name=names).name == names
 
 
 @pytest.mark.parametrize("name", ["", "   ", {}, {"english": "x"}, {"en": ""}, 5])

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+
+from notegen.cli import cli
+
+from .conftest import FIXTURES, SEED, Edit
+
+NOTE = str(SEED / "note.yaml")
+
+
+def test_validate_a_good_case(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["validate", NOTE, str(FIXTURES / "minimal.json")])
+    assert result.exit_code == 0, result.output
+    assert f"{NOTE}: valid" in result.stdout
+
+
+def test_validate_reports_each_problem_and_exits_1(runner: CliRunner, edit_seed: Edit) -> None:
+    edit_seed("note.yaml", "sender: az-mfa", "sender: Nobody")
+    note = edit_seed("incidents.yaml", "date: 2024-01-02", "date: 2024-02-30")
+    result = runner.invoke(cli, ["validate", str(note), NOTE])
+    assert result.exit_code == 1
+    assert "the records have 2 problems:" in result.stderr
+    assert "note.sender: string should match pattern" in result.stderr
+    assert "incidents[1].date: input should be a valid date" in result.stderr
+    assert result.stdout == f"{NOTE}: valid\n"
+    assert "Traceback" not in result.output
+
+
+def test_validate_checks_language_texts_too(runner: CliRunner, edit_seed: Edit) -> None:
+    note = edit_seed("incidents.yaml", "place: Kharkiv\n", "place: {ru: Харьков}\n")
+    result = runner.invoke(cli, ["validate", str(note)])
+    assert result.exit_code == 1
+    assert "incidents[0].place: no en text (given: ru)" in result.stderr
+
+
+def test_usage_errors_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(cli, ["validate"]).exit_code == 2
+    assert runner.invoke(cli, ["validate", str(tmp_path / "missing.yaml")]).exit_code == 2
+    assert runner.invoke(cli, ["render", NOTE, "--format", "docx"]).exit_code == 2
+    assert runner.invoke(cli, ["frobnicate"]).exit_code == 2
+
+
+def test_render_pdf_matches_the_api(runner: CliRunner, tmp_path: Path, worked_pdf: bytes) -> None:
+    target = tmp_path / "note.pdf"
+    result = runner.invoke(cli, ["render", NOTE, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == worked_pdf
+    with pikepdf.open(io.BytesIO(target.read_bytes())) as pdf:
+        assert len(pdf.pages) >= 1
+
+
+def test_render_html_for_preview(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "note.html"
+    result = runner.invoke(cli, ["render", NOTE, "--format", "html", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_render_defaults_to_the_case_name(runner: CliRunner, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["render", NOTE])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "note.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_bad_records_write_nothing(runner: CliRunner, edit_seed: Edit, tmp_path: Path) -> None:
+    note = edit_seed("note.yaml", "subject: kyiv-2025-11-14", "subject: nothing")
+    target = tmp_path / "out.pdf"
+    result = runner.invoke(cli, ["render", str(note), "-o", str(target)])
+    assert result.exit_code == 1
+    assert "note.subject: unknown id 'nothing'" in result.stderr
+    assert not target.exists()
+
+
+def test_the_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    broken = FIXTURES / "broken-syntax.yaml"
+    result = subprocess.run([sys.executable, "-m", "notegen", "validate", str(broken)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: the records have 1 problem:")
+    assert f"{broken}:5:12: invalid YAML" in result.stderr
+    assert "Traceback" not in result.stderr
