@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import Location, Problem, RecordError
-from .models import Facility, Incident, Note, Party, RecordFile, State
+from .models import PATTERN_HINTS, Facility, Incident, Note, Party, RecordFile, State
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +177,9 @@ _MESSAGES = {
 def _schema_problems(source: SourceFile, error: ValidationError) -> Iterator[Problem]:
     for item in error.errors(include_url=False):
         message = _MESSAGES.get(item["type"], item["msg"])
+        if item["type"] == "string_pattern_mismatch":
+            pattern = str(item.get("ctx", {}).get("pattern"))
+            message = PATTERN_HINTS.get(pattern, message) + f" (not {item['input']!r})"
         if message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         yield Problem(message[0].lower() + message[1:], source.locate(tuple(item["loc"])))

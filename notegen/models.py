@@ -29,19 +29,32 @@ from pydantic import (
     model_validator,
 )
 
+_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+_LANGUAGE_PATTERN = r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$"
+_URL_PATTERN = r"^https?://"
+_UNIT_PATTERN = r"^(m|km|steps)$"
+
+#: Plain sentences for the patterns below, used in error messages.
+PATTERN_HINTS = {
+    _ID_PATTERN: "an id is written in lower-case letters, digits, '.', '_' or '-'",
+    _LANGUAGE_PATTERN: "a language is a code such as en, ru, az or fr",
+    _URL_PATTERN: "a URL starts with http:// or https://",
+    _UNIT_PATTERN: "the unit is m, km or steps",
+}
+
 #: An identifier that records use to refer to each other.
 Id = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80),
+    StringConstraints(pattern=_ID_PATTERN, max_length=80),
     Field(description="Lower-case letters, digits, '.', '_' or '-'."),
 ]
 
 #: A language code such as ``en``, ``ru``, ``az`` or ``fr``.
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=_LANGUAGE_PATTERN)]
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")
+_LANGUAGE = re.compile(_LANGUAGE_PATTERN)
 
 
 def _check_text(value: Any) -> str | dict[str, str]:
@@ -162,7 +175,7 @@ class Distance(Record):
     """How far from a facility a weapon fell."""
 
     value: float = Field(gt=0)
-    unit: Annotated[str, Field(pattern=r"^(m|km|steps)$")] = "m"
+    unit: Annotated[str, Field(pattern=_UNIT_PATTERN)] = "m"
     approximate: bool = True
     reference: Text | None = Field(None, description='What was measured from, if not the '
                                    'facility itself, e.g. "the administrative building".')
@@ -208,7 +221,7 @@ class Source(Record):
 
     title: NonEmpty
     publisher: str | None = None
-    url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    url: Annotated[str, Field(pattern=_URL_PATTERN)] | None = None
     date: dt.date | None = None
 
 

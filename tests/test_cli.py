@@ -28,7 +28,8 @@ def test_validate_reports_each_problem_and_exits_1(runner: CliRunner, edit_seed:
     result = runner.invoke(cli, ["validate", str(note), NOTE])
     assert result.exit_code == 1
     assert "the records have 2 problems:" in result.stderr
-    assert "note.sender: string should match pattern" in result.stderr
+    assert ("note.sender: an id is written in lower-case letters, digits, '.', '_' or '-' "
+            "(not 'Nobody')") in result.stderr
     assert "incidents[1].date: input should be a valid date" in result.stderr
     assert result.stdout == f"{NOTE}: valid\n"
     assert "Traceback" not in result.output

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from notegen.models import Demand, Incident, Note, State
+from notegen.models import PATTERN_HINTS, Demand, Incident, Note, State
 
 INCIDENT = {
     "id": "x", "date": "2025-11-14", "place": "Kyiv", "country": "ua",
@@ -29,8 +29,10 @@ def test_bad_text_is_refused_in_one_plain_sentence(name: object) -> None:
 
 
 def test_ids_are_simple_lowercase_words() -> None:
-    with pytest.raises(ValidationError, match="String should match pattern"):
+    with pytest.raises(ValidationError) as info:
         State(id="Bad Id", name="x")
+    [error] = info.value.errors()
+    assert PATTERN_HINTS[error["ctx"]["pattern"]].startswith("an id is written in lower-case")
 
 
 @pytest.mark.parametrize("time", ["01:00", "23:59"])
