@@ -105,15 +105,13 @@ def html_to_pdf(html: str, *, base_folder: Path, asset_folders: Sequence[Path],
     fetcher = TemplateAssetFetcher(asset_folders)
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
     with _strict_weasyprint() as collector:
-        document = weasyprint.HTML(string=html, base_url=f"{base_folder.as_uri()}/",
-                                   url_fetcher=fetcher).render(**options)
-        if len(document.pages) == 1:
-            single = _find_asset("static/single-page.css", asset_folders)
-            if single is not None:
-                stylesheet = weasyprint.CSS(filename=str(single), url_fetcher=fetcher)
-                document = weasyprint.HTML(
-                    string=html, base_url=f"{base_folder.as_uri()}/", url_fetcher=fetcher,
-                ).render(stylesheets=[stylesheet], **options)
+        source = weasyprint.HTML(string=html, base_url=f"{base_folder.as_uri()}/",
+                                 url_fetcher=fetcher)
+        document = source.render(**options)
+        single = _find_asset("static/single-page.css", asset_folders)
+        if len(document.pages) == 1 and single is not None:
+            stylesheet = weasyprint.CSS(filename=str(single), url_fetcher=fetcher)
+            document = source.render(stylesheets=[stylesheet], **options)
         pdf: bytes = document.write_pdf(**options)
     if collector.messages:
         raise RenderError("the PDF would not match the note:\n" + "\n".join(

@@ -20,7 +20,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .context import NoteContext, build_context
-from .errors import Problem, RecordError, TemplateError
+from .errors import Location, Problem, RecordError, TemplateError
 from .loading import Case
 from .phrases import Catalogue, available_languages, capitalize_first, load_catalogue
 
@@ -92,12 +92,13 @@ def prepare(case: Case, options: RenderOptions | None = None) -> tuple[NoteConte
     """Load the phrase catalogue for the note's language and build its context."""
     options = options or RenderOptions()
     lang = options.lang or case.note.language
-    if lang not in available_languages(options.folders):
-        location = case.locate(None, "language") if options.lang is None else None
-        raise RecordError([Problem(
-            f"no phrase catalogue for language {lang!r}; available: "
-            f"{', '.join(available_languages(options.folders))}",
-            *([location] if location else []))])
+    available = available_languages(options.folders)
+    if lang not in available:
+        problem = (f"no phrase catalogue for language {lang!r}; available: "
+                   f"{', '.join(available) or 'none'}")
+        # A language chosen for this render has no place in the records.
+        location = case.locate(None, "language") if options.lang is None else Location()
+        raise RecordError([Problem(problem, location)])
     catalogue = load_catalogue(lang, options.folders)
     return build_context(case, catalogue), catalogue
 
