@@ -121,9 +121,14 @@ def render_html(case: Case, options: RenderOptions | None = None) -> str:
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found in "
                             f"{', '.join(map(str, options.folders))}") from None
-    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+        # Undefined names, sandbox refusals, and what an expression in a
+        # template can raise: the template's fault, reported at its line.
         template_file, line = _template_frame(sys.exc_info()[2])
-        raise TemplateError(str(exc), template=template_file, line=line) from None
+        if template_file is None:
+            raise  # not raised by template code: a bug in notegen
+        raise TemplateError(str(exc) or type(exc).__name__, template=template_file,
+                            line=line) from None
 
 
 def _template_frame(tb: object) -> tuple[str | None, int | None]:

@@ -73,6 +73,14 @@ def test_syntax_error_is_a_located_error(worked_case, tmp_path: Path) -> None:
     assert info.value.line == 2
 
 
+def test_an_error_in_a_template_expression_is_located(worked_case, tmp_path: Path) -> None:
+    options = _user_folder(tmp_path, "a\nb\n{{ 1 // 0 }}\n")
+    with pytest.raises(TemplateError) as info:
+        render_html(worked_case, options)
+    assert info.value.line == 3
+    assert "division" in str(info.value)
+
+
 def test_templates_run_in_the_sandbox(worked_case, tmp_path: Path) -> None:
     options = _user_folder(tmp_path, "{{ note.__class__.__mro__ }}")
     with pytest.raises(TemplateError, match="unsafe"):
