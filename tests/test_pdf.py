@@ -5,6 +5,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from notegen import RenderError, load_case, render_pdf
 from notegen.pdf import check_harfbuzz_subset, html_to_pdf
 from notegen.templating import BUILTIN_FOLDER
 
-from .conftest import FIXTURES, Edit
+from .conftest import FIXTURES, SEED, Edit
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="pdftotext (poppler-utils) is not installed")
@@ -202,3 +203,10 @@ def test_data_urls_and_template_assets_are_allowed() -> None:
 def test_the_setup_installed_harfbuzz_subset() -> None:
     # Without libharfbuzz-subset0 rendering is 3-5x slower and not reproducible.
     assert check_harfbuzz_subset()
+
+
+def test_separate_processes_give_the_same_bytes(tmp_path: Path, worked_pdf: bytes) -> None:
+    for name in ("a.pdf", "b.pdf"):
+        subprocess.run([sys.executable, "-m", "notegen", "render", str(SEED / "note.yaml"),
+                        "-o", str(tmp_path / name)], check=True, capture_output=True)
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes() == worked_pdf
