@@ -144,11 +144,6 @@ class FacilityKind(StrEnum):
     other = "other"
 
 
-#: Facility kinds that are diplomatic or consular premises.
-DIPLOMATIC_FACILITIES = frozenset(FacilityKind) - {
-    FacilityKind.state_company_facility, FacilityKind.other}
-
-
 class Facility(Record):
     """A building or site of the sending State (or its company) abroad."""
 
