@@ -9,6 +9,7 @@ interpreted, so a catalogue cannot reach into Python objects.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,12 +106,15 @@ def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue:
         for folder in folders:
             path = folder / "catalogues" / f"{lang}.yaml"
             if path.is_file():
-                return _read_catalogue(lang, path)
+                return _read_catalogue(lang, path, path.stat().st_mtime_ns)
     raise TemplateError(f"no phrase catalogue for language {lang!r}; available: "
                         f"{', '.join(available_languages(folders)) or 'none'}")
 
 
-def _read_catalogue(lang: str, path: Path) -> Catalogue:
+@functools.lru_cache(maxsize=32)
+def _read_catalogue(lang: str, path: Path, mtime_ns: int) -> Catalogue:
+    # Cached per file version: reading and validating the YAML was most of a
+    # warm HTML render, and an edited catalogue (new mtime) is read again.
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         parsed = _CatalogueFile.model_validate(data)

@@ -102,3 +102,18 @@ def test_catalogue_placeholders_reach_no_attributes(worked_case, tmp_path: Path)
         "  seal: Seal and initials", "  seal: '{sender.__class__}'"), encoding="utf-8")
     html = render_html(worked_case, RenderOptions(template_dirs=(folder,)))
     assert "{sender.__class__}" in html
+
+
+def test_an_edited_catalogue_is_read_again(worked_case, tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    (folder / "catalogues").mkdir(parents=True)
+    path = folder / "catalogues" / "en.yaml"
+    original = (BUILTIN_FOLDER / "catalogues" / "en.yaml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    options = RenderOptions(template_dirs=(folder,))
+    assert "NOTE VERBALE" not in render_html(worked_case, options)
+    path.write_text(original.replace("title.note_verbale: Note Verbale",
+                                     "title.note_verbale: NOTE VERBALE"), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert "<h1>NOTE VERBALE</h1>" in render_html(worked_case, options)
