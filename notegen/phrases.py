@@ -96,10 +96,11 @@ def available_languages(folders: Sequence[Path]) -> list[str]:
                    for path in (folder / "catalogues").glob("*.yaml")})
 
 
-def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue:
-    """Read ``catalogues/<lang>.yaml`` from the first of ``folders`` that has it.
+def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue | None:
+    """Read ``catalogues/<lang>.yaml`` from the first of ``folders`` that has it,
+    or return ``None`` if none has.
 
-    :raises TemplateError: if no folder has it, or it is invalid.
+    :raises TemplateError: if the catalogue found is invalid.
     """
     # The language becomes part of a file name: accept language codes only.
     if re.fullmatch(r"[a-z]{2,3}(_[A-Z][a-z]{3})?", lang):
@@ -107,8 +108,7 @@ def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue:
             path = folder / "catalogues" / f"{lang}.yaml"
             if path.is_file():
                 return _read_catalogue(lang, path, path.stat().st_mtime_ns)
-    raise TemplateError(f"no phrase catalogue for language {lang!r}; available: "
-                        f"{', '.join(available_languages(folders)) or 'none'}")
+    return None
 
 
 @functools.lru_cache(maxsize=32)

@@ -92,14 +92,14 @@ def prepare(case: Case, options: RenderOptions | None = None) -> tuple[NoteConte
     """Load the phrase catalogue for the note's language and build its context."""
     options = options or RenderOptions()
     lang = options.lang or case.note.language
-    available = available_languages(options.folders)
-    if lang not in available:
+    catalogue = load_catalogue(lang, options.folders)
+    if catalogue is None:
+        available = available_languages(options.folders)
         problem = (f"no phrase catalogue for language {lang!r}; available: "
                    f"{', '.join(available) or 'none'}")
         # A language chosen for this render has no place in the records.
         location = case.locate(None, "language") if options.lang is None else Location()
         raise RecordError([Problem(problem, location)])
-    catalogue = load_catalogue(lang, options.folders)
     return build_context(case, catalogue), catalogue
 
 
