@@ -1,9 +1,10 @@
 """The note context: everything a template reads, already put into words.
 
 :func:`build_context` turns a validated :class:`~notegen.loading.Case` into a
-:class:`NoteContext`. Texts are resolved to the note's language, dates are
-written in words, the chronology is sorted. Templates only place and style
-what they get here; they decide no facts.
+:class:`NoteContext` for one note type and language. Texts are resolved to
+the language, dates are written in words, the chronology is sorted, the
+courtesy formulae, legal bases and demands are worded. Templates only place
+and style what they get here; they decide no facts and no wording.
 
 The dataclasses below are the contract with template authors: a template gets
 ``note`` (a :class:`NoteContext`) and ``phrase(key, **values)``.
@@ -15,10 +16,47 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import Problem, RecordError
+from babel import Locale
+
+from .errors import Location, Problem, RecordError
+from .legal import Applied
 from .loading import Case
-from .models import Demand, Facility, Incident, Party
-from .phrases import Catalogue
+from .models import (
+    Demand,
+    Facility,
+    Incident,
+    NoteType,
+    Party,
+    Person,
+    Profile,
+    SealPolicy,
+    State,
+)
+from .phrases import Catalogue, Name
+
+
+@dataclass(frozen=True)
+class Form:
+    """What a note type decides about a note's form."""
+
+    #: "third" (note verbale), "first" (first-person note) or "impersonal".
+    voice: str
+    #: Whether it opens and closes with courtesy formulae.
+    courtesy: bool
+    #: Whether it is signed by a named official (else sealed or initialled).
+    signed: bool
+    #: Whether it carries an addressee block (at the foot of page 1).
+    addressee_block: bool
+
+
+#: The form of each note type.
+FORMS = {
+    NoteType.note_verbale: Form("third", courtesy=True, signed=False, addressee_block=True),
+    NoteType.first_person_note: Form("first", courtesy=True, signed=True,
+                                     addressee_block=True),
+    NoteType.aide_memoire: Form("impersonal", courtesy=False, signed=False,
+                                addressee_block=False),
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +92,16 @@ class PartyView:
 
 
 @dataclass(frozen=True)
+class PersonView:
+    """An official: the signatory of a first-person note, or its addressee."""
+
+    name: str
+    title: str
+    #: Written before the name in an address ("His Excellency Mr"), or empty.
+    style: str
+
+
+@dataclass(frozen=True)
 class FacilityView:
     """A facility an incident affected."""
 
@@ -61,7 +109,7 @@ class FacilityView:
     kind: str
     name: str
     place: str
-    #: One of destroyed, seriously_damaged, damaged, struck, near_miss.
+    #: One of destroyed, seriously_damaged, damaged, struck, near_miss, entered, surrounded.
     effect: str
 
 
@@ -88,15 +136,37 @@ class IncidentView:
     #: A sentence on casualties, or empty when unknown.
     casualties: str
     facilities: tuple[FacilityView, ...]
+    #: The whole chronology entry: "10 March 2022, Kharkiv: an air strike …."
+    entry: str
 
 
 @dataclass(frozen=True)
 class Courtesy:
-    """The courtesy formulae that open and close the note."""
+    """How the note opens and closes."""
 
-    #: Ends with "has the honour to"; the note's protest follows it.
+    #: The first sentence, with the protest: "… presents its compliments to …
+    #: and has the honour to protest …"; an aide-mémoire's impersonal opening.
     opening: str
+    #: The closing formula, or empty (an aide-mémoire, or a ministry that omits it).
     closing: str
+    #: "Excellency," at the head of a first-person note, else empty.
+    salutation: str
+
+
+@dataclass(frozen=True)
+class CitationView:
+    """One legal basis, worded."""
+
+    #: The catalogue id, e.g. "vcdr.22.1".
+    id: str
+    #: "Article 22(1) of the Vienna Convention on Diplomatic Relations of 1961".
+    cite: str
+    #: What the article says, as a clause.
+    text: str
+    #: direct, by_analogy or general_principle.
+    framing: str
+    #: The whole list item: "Article 22(1) of … (by analogy): the premises …".
+    item: str
 
 
 @dataclass(frozen=True)
@@ -119,8 +189,10 @@ class NoteContext:
     lang: str
     #: e.g. "note_verbale".
     type: str
+    #: "third", "first" or "impersonal".
+    voice: str
     title: str
-    #: The reference number, or a blank line to fill in for drafts.
+    #: The reference number ("No. 12/345/2025"), or a blank to fill in for drafts.
     reference: str
     #: Whether ``reference`` is the blank of a draft.
     draft: bool
@@ -131,15 +203,34 @@ class NoteContext:
     courtesy: Courtesy
     #: What the sender "has the honour to" do.
     protest: str
+    #: The paragraph telling the subject incident.
+    narrative: str
     subject: IncidentView
+    #: The sentence introducing the chronology, or empty if there is none.
+    chronology_intro: str
     #: Earlier incidents, oldest first, numbered from 1.
     chronology: tuple[IncidentView, ...]
     #: Sentences recalling further facts.
     recalls: tuple[str, ...]
     #: The sender's assessment, one paragraph each.
     position: tuple[str, ...]
+    #: The sentence introducing the legal bases, or empty if none are cited.
+    legal_intro: str
+    legal_bases: tuple[CitationView, ...]
+    #: The sentence introducing the demands.
+    demands_intro: str
     #: What the sender requests, each an infinitive clause.
     demands: tuple[str, ...]
+    #: Lines of the addressee block; empty for types without one.
+    addressee_block: tuple[str, ...]
+    #: Who signs a first-person note; ``None`` for the other types.
+    signatory: PersonView | None
+    #: What authenticates a note verbale ("Seal and initials"), or empty.
+    seal: str
+    #: Lines listing enclosures, e.g. a courtesy translation.
+    enclosures: tuple[str, ...]
+    #: Set on a courtesy translation: "Courtesy translation. Original language: English."
+    translation_mark: str
     meta: Metadata
 
 
@@ -162,19 +253,51 @@ class _Resolver:
             self.case.locate(record_id, *path)))
         return ""
 
+    def name(self, record: Party | State, field: str) -> Name:
+        value = getattr(record, field)
+        forms = {key.split(".", 1)[1]: form
+                 for key, form in record.forms.get(self.lang, {}).items()
+                 if key.split(".", 1)[0] == field}
+        return Name(self.text(value, record.id, field), forms, field,
+                    self.case.locate(record.id, "forms"))
 
-def build_context(case: Case, catalogue: Catalogue) -> NoteContext:
-    """Put ``case`` into words in the catalogue's language.
+    def person(self, person: Person, record_id: str | None, *path: str | int) -> PersonView:
+        return PersonView(
+            name=self.text(person.name, record_id, *path, "name"),
+            title=self.text(person.title, record_id, *path, "title"),
+            style=(self.text(person.style, record_id, *path, "style")
+                   if person.style is not None else ""))
 
-    :raises RecordError: if a text the note needs has no variant in its language.
+
+def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied] = (),
+                  note_type: NoteType | None = None,
+                  enclosures: Sequence[str] = (), translation_mark: str = "") -> NoteContext:
+    """Put ``case`` into words in the catalogue's language, as a note of
+    ``note_type`` (the note's own type by default).
+
+    ``catalogue`` already carries the sender's house formulae and the note
+    type as its variant; ``citations`` are the legal bases to word.
+
+    :raises RecordError: if a text the note needs has no variant in its
+        language, or the records lack what the note type needs (a signatory).
     """
     resolve = _Resolver(case, catalogue)
     note = case.note
-    sender = _party(case.parties[note.sender], case, resolve)
-    addressee = _party(case.parties[note.addressee], case, resolve)
-    names = {"sender": sender.name, "addressee": addressee.name,
-             "sender_short": sender.short_name, "addressee_short": addressee.short_name,
-             "addressee_side": addressee.state_side}
+    note_type = note_type or note.type
+    form = FORMS[note_type]
+    sender_party = case.parties[note.sender]
+    addressee_party = case.parties[note.addressee]
+    sender = _party(sender_party, case, resolve)
+    addressee = _party(addressee_party, case, resolve)
+    names: dict[str, object] = {
+        "sender": resolve.name(sender_party, "name"),
+        "addressee": resolve.name(addressee_party, "name"),
+        "sender_short": resolve.name(sender_party, "short_name"),
+        "addressee_short": resolve.name(addressee_party, "short_name"),
+        "sender_side": _side(case.states[sender_party.state], resolve),
+        "addressee_side": _side(case.states[addressee_party.state], resolve),
+    }
+    phrase = _Phrases(catalogue, names)
 
     earlier = sort_chronology([case.incidents[i] for i in note.earlier])
     chronology = tuple(_incident(incident, number, case, catalogue, resolve)
@@ -187,58 +310,175 @@ def build_context(case: Case, catalogue: Catalogue) -> NoteContext:
         resolve.problems.append(Problem("no place for the date line: give the note a 'place' "
                                         "or the sender a 'seat'", case.locate(None, "sender")))
     protest = resolve.text(note.protest, None, "protest")
-    recalls = tuple(resolve.text(t, None, "recalls", i) for i, t in enumerate(note.recalls))
-    position = tuple(resolve.text(t, None, "position", i) for i, t in enumerate(note.position))
+    recalls = tuple(phrase.sentence("recall", text=resolve.text(t, None, "recalls", i))
+                    for i, t in enumerate(note.recalls))
+    position = tuple(phrase.sentence("position" if i == 0 else "position.more",
+                                     text=resolve.text(t, None, "position", i))
+                     for i, t in enumerate(note.position))
     demands = tuple(_demand(d, i, catalogue, resolve) for i, d in enumerate(note.demands))
+
+    signatory = addressee_person = None
+    salutation = ""
+    if form.signed:
+        signer = note.signatory or sender_party.head
+        if signer is None:
+            resolve.problems.append(Problem(
+                "a first-person note is signed: give the note a 'signatory' or the sender "
+                "a 'head'", case.locate(None, "sender")))
+        else:
+            path = ("signatory",) if note.signatory else ()
+            signatory = resolve.person(signer, None if note.signatory else sender_party.id,
+                                       *path)
+        head = addressee_party.head
+        if head is None:
+            resolve.problems.append(Problem(
+                "a first-person note is addressed to a person: give the addressee a 'head'",
+                case.locate(addressee_party.id)))
+        else:
+            addressee_person = resolve.person(head, addressee_party.id, "head")
+            salutation = (resolve.text(head.salutation, addressee_party.id, "head",
+                                       "salutation")
+                          if head.salutation is not None else catalogue.phrase("excellency"))
     if resolve.problems:
         raise RecordError(resolve.problems)
+    names["salutation"] = salutation
+
+    reply = ""
+    if note.in_reply_to is not None:
+        reply = catalogue.phrase("reply", reference=catalogue.phrase(
+            "reference", number=note.in_reply_to.reference),
+            date=catalogue.date(note.in_reply_to.date))
+    profile = sender_party if isinstance(sender_party, Profile) else None
+    courtesy = _courtesy(form, profile, phrase, reply, protest)
 
     date = _date(note.date, catalogue)
-    title = catalogue.phrase(f"title.{note.type.value}")
+    title = catalogue.phrase("title")
+    reference = catalogue.phrase("reference", number=note.reference or _blank_number(
+        profile, note.date))
+    legal = tuple(_citation(c, catalogue) for c in citations)
     return NoteContext(
         lang=catalogue.lang,
-        type=note.type.value,
+        type=note_type.value,
+        voice=form.voice,
         title=title,
-        reference=note.reference or catalogue.phrase("reference_blank"),
+        reference=reference,
         draft=note.reference is None,
         date=date,
         place=place,
         sender=sender,
         addressee=addressee,
-        courtesy=Courtesy(
-            opening=catalogue.sentence(catalogue.phrase("courtesy.opening", **names)),
-            closing=catalogue.sentence(catalogue.phrase("courtesy.closing", **names)),
-        ),
+        courtesy=courtesy,
         protest=protest,
+        narrative=phrase.sentence(
+            "narrative", date=subject.dates_words, time=_time(case.incidents[note.subject],
+                                                              catalogue),
+            account=subject.account) + "".join(
+                " " + s for s in (subject.damage_sentence, subject.casualties) if s),
         subject=subject,
+        chronology_intro=phrase.sentence("chronology.intro") if chronology else "",
         chronology=chronology,
         recalls=recalls,
         position=position,
+        legal_intro=phrase.sentence("legal.intro") if legal else "",
+        legal_bases=legal,
+        demands_intro=phrase.sentence("demands.intro"),
         demands=demands,
+        addressee_block=(_addressee_block(addressee, addressee_person, phrase)
+                         if form.addressee_block else ()),
+        signatory=signatory,
+        seal=(catalogue.phrase(f"seal.{profile.seal.value if profile else 'seal_and_initials'}")
+              if not form.signed and form.courtesy
+              and (profile is None or profile.seal is not SealPolicy.none) else ""),
+        enclosures=tuple(enclosures),
+        translation_mark=translation_mark,
         meta=Metadata(
-            title=f"{title} {note.reference or ''}".strip(),
+            title=f"{title} {reference if note.reference else ''}".strip(),
             subject=f"{subject.date.words}, {subject.place}",
             author=catalogue.sentence(sender.name),
             keywords=tuple(dict.fromkeys(
-                [note.type.value, *(i.place for i in (*chronology, subject))])),
+                [note_type.value, *(i.place for i in (*chronology, subject))])),
             created=note.date.isoformat(),
         ),
     )
+
+
+class _Phrases:
+    """Phrases with the note's names filled in, as sentences."""
+
+    def __init__(self, catalogue: Catalogue, names: dict[str, object]) -> None:
+        self.catalogue = catalogue
+        self.names = names
+
+    def __call__(self, key: str, **values: object) -> str:
+        return self.catalogue.phrase(key, **self.names, **values)
+
+    def sentence(self, key: str, **values: object) -> str:
+        return self.catalogue.sentence(self(key, **values))
+
+
+def _courtesy(form: Form, profile: Profile | None, phrase: _Phrases, reply: str,
+              protest: str) -> Courtesy:
+    policy = profile.courtesy if profile is not None else None
+    with_opening = form.courtesy and (policy is None or policy.opening)
+    with_closing = form.courtesy and (policy is None or policy.closing)
+    opening_key = "opening" if with_opening else "opening.plain"
+    if reply:
+        opening_key += ".reply"
+    return Courtesy(
+        opening=phrase.sentence(opening_key, reply=reply, protest=protest),
+        closing=phrase.sentence("closing") if with_closing else "",
+        salutation=phrase.sentence("salutation") if form.signed else "",
+    )
+
+
+def _blank_number(profile: Profile | None, date: dt.date) -> str:
+    """The blank of a draft's number, keeping what the pattern fixes."""
+    pattern = profile.reference_pattern if profile and profile.reference_pattern else "{number}"
+    return pattern.replace("{number}", "________").replace("{year}", str(date.year))
+
+
+def _addressee_block(addressee: PartyView, person: PersonView | None,
+                     phrase: _Phrases) -> tuple[str, ...]:
+    if person is not None:
+        first = f"{person.style} {person.name}".strip()
+        return (first, person.title, *addressee.address)
+    return (phrase.sentence("addressee.block"), *addressee.address)
+
+
+def _citation(applied: Applied, catalogue: Catalogue) -> CitationView:
+    lang = catalogue.lang
+    article = applied.article
+    instrument = applied.instrument
+    missing = [what for what, texts in (("label", article.label), ("text", article.text),
+                                        ("instrument", instrument)) if lang not in texts]
+    if missing:
+        raise RecordError([Problem(f"the legal-basis catalogue has no {lang} "
+                                   f"{' or '.join(missing)} for {applied.id}", Location())])
+    cite = catalogue.phrase("legal.cite", article=article.label[lang],
+                            instrument=instrument[lang])
+    text = article.text[lang]
+    item = catalogue.sentence(catalogue.phrase(f"legal.item.{applied.framing.value}",
+                                               cite=cite, text=text))
+    return CitationView(id=applied.id, cite=cite, text=text, framing=applied.framing.value,
+                        item=item)
 
 
 def _date(value: dt.date, catalogue: Catalogue) -> DateText:
     return DateText(iso=value.isoformat(), words=catalogue.date(value))
 
 
+def _side(state: State, resolve: _Resolver) -> Name:
+    return resolve.name(state, "side" if state.side is not None else "name")
+
+
 def _party(party: Party, case: Case, resolve: _Resolver) -> PartyView:
     state = case.states[party.state]
     return PartyView(
         id=party.id,
-        name=resolve.text(party.name, party.id, "name"),
-        short_name=resolve.text(party.short_name, party.id, "short_name"),
+        name=resolve.name(party, "name"),
+        short_name=resolve.name(party, "short_name"),
         state_name=resolve.text(state.name, state.id, "name"),
-        state_side=(resolve.text(state.side, state.id, "side") if state.side is not None
-                    else resolve.text(state.name, state.id, "name")),
+        state_side=_side(state, resolve),
         address=tuple(resolve.text(line, party.id, "address", i)
                       for i, line in enumerate(party.address)),
         seat=resolve.text(party.seat, party.id, "seat") if party.seat is not None else None,
@@ -251,27 +491,40 @@ def _incident(incident: Incident, number: int, case: Case, catalogue: Catalogue,
               resolve: _Resolver) -> IncidentView:
     rid = incident.id
     damage = tuple(resolve.text(t, rid, "damage", i) for i, t in enumerate(incident.damage))
-    time_words = ""
-    if incident.time is not None:
-        key = "time" if incident.time_approximate else "time_exact"
-        time_words = catalogue.phrase(key, time=incident.time)
+    time = _time(incident, catalogue)
+    dates_words = catalogue.join([catalogue.date(d) for d in (incident.date, *incident.also_on)])
+    place = resolve.text(incident.place, rid, "place")
+    account = resolve.text(incident.account, rid, "account")
+    damage_sentence = (catalogue.phrase("damage", damage=catalogue.join(damage))
+                       if damage else "")
+    casualties = _casualties(incident, catalogue)
+    entry = catalogue.sentence(catalogue.phrase(
+        "chronology.entry", date=dates_words, time=time, place=place, account=account))
     return IncidentView(
         id=rid,
         number=number,
         date=_date(incident.date, catalogue),
-        dates_words=catalogue.join([catalogue.date(d)
-                                    for d in (incident.date, *incident.also_on)]),
-        time_words=time_words,
-        place=resolve.text(incident.place, rid, "place"),
-        account=resolve.text(incident.account, rid, "account"),
+        dates_words=dates_words,
+        time_words=time.strip(" ,"),
+        place=place,
+        account=account,
         damage=damage,
-        damage_sentence=(catalogue.phrase("subject.damage", damage=catalogue.join(damage))
-                         if damage else ""),
-        casualties=_casualties(incident, catalogue),
+        damage_sentence=damage_sentence,
+        casualties=casualties,
         facilities=tuple(_facility(case.facilities[impact.facility], impact.effect.value,
                                    resolve)
                          for impact in incident.impacts),
+        entry="".join([entry, *(" " + s for s in (damage_sentence, casualties) if s)]),
     )
+
+
+def _time(incident: Incident, catalogue: Catalogue) -> str:
+    """The time of ``incident`` as its phrase words it, with the separator
+    that joins it to the date (" at about 01:00 local time"), or empty."""
+    if incident.time is None:
+        return ""
+    key = "time" if incident.time_approximate else "time_exact"
+    return catalogue.phrase(key, time=incident.time)
 
 
 def _facility(facility: Facility, effect: str, resolve: _Resolver) -> FacilityView:
@@ -300,6 +553,11 @@ def _demand(demand: Demand, index: int, catalogue: Catalogue, resolve: _Resolver
     if demand.text is not None:
         return resolve.text(demand.text, None, "demands", index, "text")
     return catalogue.phrase(f"demand.{demand.kind.value}")
+
+
+def language_name(lang: str, catalogue: Catalogue) -> str:
+    """The name of language ``lang`` in the catalogue's language ("Russian", "русский")."""
+    return Locale.parse(lang).get_display_name(catalogue.locale) or lang
 
 
 def sort_chronology(incidents: Sequence[Incident]) -> list[Incident]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,16 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import Location, Problem, RecordError
-from .models import PATTERN_HINTS, Facility, Incident, Note, Party, RecordFile, State
+from .models import (
+    PATTERN_HINTS,
+    Facility,
+    Incident,
+    Note,
+    Party,
+    Profile,
+    RecordFile,
+    State,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +249,25 @@ def load_case(path: str | Path) -> Case:
     return _assemble(records)
 
 
+def _check_reference(note: Note, sender: Party, locate: Callable[..., Location],
+                     problems: list[Problem]) -> None:
+    """A reference number must follow the sender's pattern and carry the note's year."""
+    pattern = sender.reference_pattern if isinstance(sender, Profile) else None
+    if pattern is None or note.reference is None:
+        return
+    regex = "".join(
+        {"{number}": r"(?P<number>\d+)", "{year}": r"(?P<year>\d{4})"}.get(part, re.escape(part))
+        for part in re.split(r"(\{number\}|\{year\})", pattern))
+    match = re.fullmatch(regex, note.reference)
+    if match is None:
+        problems.append(Problem(f"the reference {note.reference!r} does not follow the "
+                                f"sender's pattern {pattern!r}", locate(None, "reference")))
+    elif "year" in match.groupdict() and int(match["year"]) != note.date.year:
+        problems.append(Problem(f"the reference carries the year {match['year']}, but the "
+                                f"note is dated {note.date.isoformat()}",
+                                locate(None, "reference")))
+
+
 def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
     problems: list[Problem] = []
     origins: dict[str, tuple[SourceFile, FieldPath]] = {}
@@ -260,6 +288,17 @@ def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
                 origins[item.id] = (source, (section, index))
                 kinds[item.id] = section
                 table[item.id] = item
+        profile = record.profile
+        if profile is not None:
+            if profile.id in origins:
+                first = origins[profile.id][0].locate(origins[profile.id][1])
+                problems.append(Problem(
+                    f"duplicate id {profile.id!r}; it is already used at "
+                    f"{first.file}:{first.line}", source.locate(("profile", "id"))))
+            else:
+                origins[profile.id] = (source, ("profile",))
+                kinds[profile.id] = "parties"
+                tables["parties"][profile.id] = profile
         if record.note is not None:
             notes.append((source, record.note))
 
@@ -304,8 +343,16 @@ def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
         for index, impact in enumerate(incident.impacts):
             check_ref(impact.facility, "facilities", incident.id, "impacts", index, "facility")
 
-    check_ref(note.sender, "parties", None, "sender")
     check_ref(note.addressee, "parties", None, "addressee")
+    if check_ref(note.sender, "parties", None, "sender"):
+        _check_reference(note, tables["parties"][note.sender], locate, problems)
+    if note.in_reply_to is not None and note.in_reply_to.date > note.date:
+        problems.append(Problem("the note replied to is dated after this note",
+                                locate(None, "in_reply_to", "date")))
+    for index, citation in enumerate(note.legal_bases or ()):
+        for position, facility_id in enumerate(citation.facilities):
+            check_ref(facility_id, "facilities", None, "legal_bases", index, "facilities",
+                      position)
     subject_ok = check_ref(note.subject, "incidents", None, "subject")
     subject = tables["incidents"].get(note.subject) if subject_ok else None
 

@@ -33,6 +33,8 @@ _ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 _LANGUAGE_PATTERN = r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$"
 _URL_PATTERN = r"^https?://"
 _UNIT_PATTERN = r"^(m|km|steps)$"
+_FORM_PATTERN = r"^(name|short_name|side)\.[a-z]+$"
+_ARTICLE_PATTERN = r"^[a-z0-9-]+\.[a-z0-9.()-]+$"
 
 #: Plain sentences for the patterns below, used in error messages.
 PATTERN_HINTS = {
@@ -40,6 +42,8 @@ PATTERN_HINTS = {
     _LANGUAGE_PATTERN: "a language is a code such as en, ru, az or fr",
     _URL_PATTERN: "a URL starts with http:// or https://",
     _UNIT_PATTERN: "the unit is m, km or steps",
+    _FORM_PATTERN: "a form is named after its field and grammatical case, e.g. name.dat",
+    _ARTICLE_PATTERN: "an article is named by instrument and number, e.g. vcdr.22.1",
 }
 
 #: An identifier that records use to refer to each other.
@@ -95,6 +99,25 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+#: Grammatical forms of a record's names, per language: ``{ru: {name.dat: …}}``.
+#: A phrase asks for one as ``{addressee.dat}``; the name itself is the
+#: nominative, so only the other cases a language's phrases use are needed.
+Forms = dict[LanguageCode,
+             dict[Annotated[str, StringConstraints(pattern=_FORM_PATTERN)], NonEmpty]]
+
+
+class Person(Record):
+    """An official who signs a note or to whom one is addressed."""
+
+    name: Text = Field(description='e.g. "Jeyhun Bayramov".')
+    title: Text = Field(description='Office held, e.g. "Minister of Foreign Affairs of the '
+                        'Republic of Azerbaijan".')
+    style: Text | None = Field(None, description='Written before the name in an address, '
+                               'e.g. "His Excellency Mr".')
+    salutation: Text | None = Field(None, description='How a first-person note greets them, '
+                                    'e.g. "Excellency"; the catalogue\'s default otherwise.')
+
+
 class State(Record):
     """A State, named as a note names it ("the Russian Federation")."""
 
@@ -104,6 +127,8 @@ class State(Record):
     short_name: Text | None = Field(None, description='e.g. "Azerbaijan".')
     side: Text | None = Field(None, description='How a note refers to its authorities, '
                               'e.g. "the Russian side".')
+    forms: Forms = Field(default_factory=dict, description="Other grammatical cases of name "
+                         "and side, per language.")
 
 
 class PartyKind(StrEnum):
@@ -131,6 +156,58 @@ class Party(Record):
     letterhead: list[Text] = Field(default_factory=list, description="Lines of its letterhead, "
                                    'e.g. ["Ministry of Foreign Affairs", "of the Republic of '
                                    'Azerbaijan"].')
+    head: Person | None = Field(None, description="Its head: the minister or ambassador who "
+                                "signs, or receives, a first-person note.")
+    forms: Forms = Field(default_factory=dict, description="Other grammatical cases of name "
+                         "and short_name, per language (e.g. the dative in Russian).")
+
+
+class SealPolicy(StrEnum):
+    """What authenticates a note verbale at its foot."""
+
+    seal = "seal"
+    initials = "initials"
+    seal_and_initials = "seal_and_initials"
+    none = "none"
+
+
+class CourtesyPolicy(Record):
+    """Which courtesy formulae a ministry writes; some omit the closing one."""
+
+    opening: bool = True
+    closing: bool = True
+
+
+_REFERENCE_FIELDS = re.compile(r"\{(\w*)\}")
+
+
+def _check_reference_pattern(value: str) -> str:
+    names = _REFERENCE_FIELDS.findall(value)
+    unknown = sorted(set(names) - {"number", "year"})
+    if unknown:
+        raise ValueError(f"a reference pattern may use {{number}} and {{year}} only, "
+                         f"not {', '.join('{' + n + '}' for n in unknown)}")
+    if "number" not in names:
+        raise ValueError("a reference pattern needs {number}")
+    return value
+
+
+class Profile(Party):
+    """A sending ministry's house style: its names (as a party), its own
+    formulae, how it seals and how it numbers its notes.
+
+    A profile is a party: a note's ``sender`` names it by id.
+    """
+
+    kind: PartyKind = PartyKind.ministry
+    formulae: dict[LanguageCode, dict[NonEmpty, str]] = Field(
+        default_factory=dict, description="House wording per language, overriding phrases of "
+        "the catalogue by key, e.g. {az: {note_verbale.opening: …}}.")
+    courtesy: CourtesyPolicy = Field(default_factory=CourtesyPolicy)
+    seal: SealPolicy = SealPolicy.seal_and_initials
+    reference_pattern: Annotated[str, AfterValidator(_check_reference_pattern)] | None = Field(
+        None, description='How its reference numbers are written, e.g. "{number}/{year}" or '
+        '"12/{number}/{year}".')
 
 
 class FacilityKind(StrEnum):
@@ -164,6 +241,8 @@ class Effect(StrEnum):
     damaged = "damaged"
     struck = "struck"
     near_miss = "near_miss"
+    entered = "entered"
+    surrounded = "surrounded"
 
 
 class Distance(Record):
@@ -239,6 +318,8 @@ class Incident(Record):
     damage: list[Text] = Field(default_factory=list,
                                description="Each item damaged or destroyed, as a phrase.")
     casualties: Casualties | None = None
+    agents_harmed: int = Field(0, ge=0, description="Members of the diplomatic or consular "
+                               "staff assaulted or injured.")
     sources: list[Source] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -254,7 +335,11 @@ class Incident(Record):
 
 
 class NoteType(StrEnum):
+    """The form of a note; it decides voice, courtesy, signature and layout."""
+
     note_verbale = "note_verbale"
+    first_person_note = "first_person_note"
+    aide_memoire = "aide_memoire"
 
 
 class DemandKind(StrEnum):
@@ -287,13 +372,45 @@ def _unique(values: list[str]) -> list[str]:
     return values
 
 
+class ReplyTo(Record):
+    """The note a reply answers: "with reference to Note No. … of …"."""
+
+    reference: NonEmpty = Field(description="Its number, without 'No.'.")
+    date: dt.date
+
+
+class Framing(StrEnum):
+    """How a note relies on an article."""
+
+    #: The article binds the State the note is addressed to.
+    direct = "direct"
+    #: The article binds another State; the note applies it by analogy.
+    by_analogy = "by_analogy"
+    #: The note invokes the general principle the article reflects.
+    general_principle = "general_principle"
+
+
+class Citation(Record):
+    """An article a note relies on, from the legal-basis catalogue."""
+
+    article: Annotated[str, StringConstraints(pattern=_ARTICLE_PATTERN)] = Field(
+        description='Its id in the legal-basis catalogue, e.g. "vcdr.22.1".')
+    framing: Framing = Framing.direct
+    facilities: list[Id] = Field(default_factory=list, description="The facilities it is "
+                                 "cited for; all the note's facilities if none are named.")
+
+
 class Note(Record):
     """The note to issue: who writes to whom, about what, recalling what."""
 
     type: NoteType = NoteType.note_verbale
     language: LanguageCode = "en"
-    reference: NonEmpty | None = Field(None, description="Reference number; left blank in a "
-                                       "draft until the note is issued.")
+    reference: NonEmpty | None = Field(None, description="Reference number without 'No.'; "
+                                       "left blank in a draft until the note is issued.")
+    in_reply_to: ReplyTo | None = Field(None, description="The addressee's note this one "
+                                        "answers.")
+    signatory: Person | None = Field(None, description="Who signs a first-person note; the "
+                                     "sender's head if not given.")
     date: dt.date
     place: Text | None = Field(None, description="Place on the date line; defaults to the "
                                "sender's seat.")
@@ -304,13 +421,18 @@ class Note(Record):
         default_factory=list, description="Earlier incidents to recall, in any order.")
     chronology_required: bool = Field(True, description="Whether a note without earlier "
                                       "incidents is an error.")
-    protest: Text = Field(description='What the sender "has the honour to" do, e.g. '
-                          '"express its strong protest in connection with …".')
-    recalls: list[Text] = Field(default_factory=list,
-                                description="Facts the sender recalls after the chronology.")
-    position: list[Text] = Field(default_factory=list,
-                                 description="The sender's assessment, one paragraph each.")
+    protest: Text = Field(description='What the sender "has the honour to" do, as an '
+                          'infinitive clause that suits every note type, e.g. "protest in '
+                          'the strongest terms against …".')
+    recalls: list[Text] = Field(default_factory=list, description="Facts the sender recalls "
+                                "after the chronology, each a that-clause: \"as early as April "
+                                "2022 …\".")
+    position: list[Text] = Field(default_factory=list, description="The sender's assessment, "
+                                 "each a that-clause: \"such attacks are unacceptable …\".")
     demands: list[Demand] = Field(min_length=1)
+    legal_bases: list[Citation] | None = Field(None, description="The articles to cite; "
+                                               "derived from the incidents' facts if not "
+                                               "given, none if empty.")
 
 
 class RecordFile(Record):
@@ -323,4 +445,5 @@ class RecordFile(Record):
     parties: list[Party] = Field(default_factory=list)
     facilities: list[Facility] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
+    profile: Profile | None = None
     note: Note | None = None

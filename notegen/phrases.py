@@ -2,7 +2,12 @@
 
 A catalogue is a YAML file ``catalogues/<lang>.yaml`` in a template folder. It
 names the Babel locale used for dates, lists and numbers, and holds the
-phrases keyed by name. Placeholders are ``{name}``; nothing else in braces is
+phrases keyed by name. A key may be prefixed by a note type
+(``first_person_note.narrative``); that variant wins for notes of the type.
+
+Placeholders are ``{name}``, or ``{name.case}`` for another grammatical case of
+a name (``{addressee.dat}``: the dative, which Russian and Azerbaijani
+formulae need); the records supply the forms. Nothing else in braces is
 interpreted, so a catalogue cannot reach into Python objects.
 """
 
@@ -12,7 +17,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -21,9 +26,29 @@ from babel.dates import format_date
 from babel.lists import format_list
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import TemplateError
+from .errors import Location, Problem, RecordError, TemplateError
 
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z]+))?\}")
+_WORD = re.compile(r"\w+")
+_VOWELS = "aeiouàâäéèêëîïôöûùüAEIOUÀÂÄÉÈÊËÎÏÔÖÛÙÜ"
+
+
+class Name(str):
+    """A name as running text uses it, which also knows its other grammatical
+    cases (``forms``, e.g. ``{"dat": "Посольству …"}``) and where they are
+    written, to point there when one is missing."""
+
+    forms: Mapping[str, str]
+    field: str
+    where: Location | None
+
+    def __new__(cls, text: str, forms: Mapping[str, str] | None = None, field: str = "name",
+                where: Location | None = None) -> Name:
+        name = super().__new__(cls, text)
+        name.forms = dict(forms or {})
+        name.field = field
+        name.where = where
+        return name
 
 
 class _CatalogueFile(BaseModel):
@@ -33,6 +58,9 @@ class _CatalogueFile(BaseModel):
     locale: str
     date_pattern: str = "long"
     phrases: dict[str, str] = Field(default_factory=dict)
+    first_person: list[str] = Field(default_factory=list)
+    first_person_exceptions: list[str] = Field(default_factory=list)
+    elisions: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,30 +73,87 @@ class Catalogue:
     date_pattern: str
     phrases: Mapping[str, str]
     path: Path
+    #: Words that give away a first-person voice ("I", "we", "our"…).
+    first_person: frozenset[str] = frozenset()
+    #: Phrases in which such a word is not a pronoun ("Protocol I").
+    first_person_exceptions: tuple[str, ...] = ()
+    #: Words elided before a vowel once a phrase is filled (French "que " → "qu'").
+    elisions: tuple[tuple[re.Pattern[str], str], ...] = ()
+    #: The note type whose variants of phrases win (``"first_person_note"``).
+    variant: str = ""
+
+    def key(self, key: str) -> str | None:
+        """The key actually used for ``key``: the variant's, the plain one, or ``None``."""
+        for candidate in (f"{self.variant}.{key}", key) if self.variant else (key,):
+            if candidate in self.phrases:
+                return candidate
+        return None
 
     def phrase(self, key: str, **values: object) -> str:
         """The phrase ``key`` with its ``{placeholders}`` filled from ``values``.
 
         :raises TemplateError: if the catalogue lacks the phrase or a value.
+        :raises RecordError: if a name lacks the grammatical case a phrase asks for.
         """
-        try:
-            text = self.phrases[key]
-        except KeyError:
+        found = self.key(key)
+        if found is None:
             raise TemplateError(f"the {self.language} catalogue has no phrase {key!r}",
-                                template=str(self.path)) from None
+                                template=str(self.path))
 
         def fill(match: re.Match[str]) -> str:
-            name = match.group(1)
+            name, case = match.groups()
             if name not in values:
-                raise TemplateError(f"phrase {key!r} uses {{{name}}}, which is not given here",
-                                    template=str(self.path))
-            return str(values[name])
+                raise TemplateError(f"phrase {found!r} uses {{{name}}}, which is not given "
+                                    "here", template=str(self.path))
+            value = values[name]
+            if case is None:
+                return str(value)
+            if isinstance(value, Name) and case in value.forms:
+                return value.forms[case]
+            field = value.field if isinstance(value, Name) else name
+            raise RecordError([Problem(
+                f"the {self.language} phrase {found!r} needs the {case!r} form of "
+                f"{str(value)!r}: add it as forms: {{{self.lang}: {{{field}.{case}: …}}}}",
+                value.where if isinstance(value, Name) and value.where else Location())])
 
-        return _PLACEHOLDER.sub(fill, text)
+        text = _PLACEHOLDER.sub(fill, self.phrases[found])
+        for pattern, elided in self.elisions:
+            text = pattern.sub(elided, text)
+        return text
 
     def date(self, value: dt.date) -> str:
-        """``value`` in words, e.g. "14 November 2025"."""
-        return format_date(value, self.date_pattern, locale=self.locale)
+        """``value`` in words, e.g. "14 November 2025", "14 noyabr 2025-ci il".
+
+        Babel writes the pattern (months in their grammatical case); a
+        ``date.words`` phrase may add what CLDR lacks, from ``{date}``,
+        ``{year}`` and ``{year_ordinal}`` (the year as an ordinal numeral,
+        e.g. Azerbaijani "2025-ci").
+        """
+        words = format_date(value, self.date_pattern, locale=self.locale)
+        phrase = self.phrases.get("date.words")
+        if phrase is None:
+            return words
+        ordinal = ""
+        if "{year_ordinal}" in phrase:
+            from num2words import num2words  # only the languages that need it
+
+            ordinal = num2words(value.year, lang=self.locale.language, to="ordinal_num")
+        return self.phrase("date.words", date=words, year=value.year, year_ordinal=ordinal)
+
+    def first_person_words(self, text: str) -> list[str]:
+        """The words of ``text`` that are first-person pronouns in this language."""
+        for exception in self.first_person_exceptions:
+            text = text.replace(exception, " ")
+        # A listed word, or it capitalised at the start of a sentence: "We"
+        # counts, "US" (the country) does not.
+        return [word for word in _WORD.findall(text)
+                if word in self.first_person
+                or (word[1:] == word[1:].lower() and word.lower() in self.first_person)]
+
+    def with_phrases(self, overrides: Mapping[str, str], variant: str | None = None) -> Catalogue:
+        """This catalogue with ``overrides`` replacing phrases, and, if given, ``variant``."""
+        return replace(self, phrases={**self.phrases, **overrides},
+                       variant=self.variant if variant is None else variant)
 
     def join(self, items: Sequence[str]) -> str:
         """``items`` as a list in running text: "a, b and c"."""
@@ -132,4 +217,9 @@ def _read_catalogue(lang: str, path: Path, mtime_ns: int) -> Catalogue:
         raise TemplateError(f"unknown Babel locale {parsed.locale!r}",
                             template=str(path)) from None
     return Catalogue(lang=lang, language=parsed.language, locale=locale,
-                     date_pattern=parsed.date_pattern, phrases=parsed.phrases, path=path)
+                     date_pattern=parsed.date_pattern, phrases=parsed.phrases, path=path,
+                     first_person=frozenset(parsed.first_person),
+                     first_person_exceptions=tuple(parsed.first_person_exceptions),
+                     elisions=tuple(
+                         (re.compile(rf"(?<!\w){re.escape(word)}(?=[{_VOWELS}])"), elided)
+                         for word, elided in parsed.elisions.items()))

@@ -19,9 +19,12 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .context import NoteContext, build_context
+from .context import NoteContext, build_context, language_name
 from .errors import Location, Problem, RecordError, TemplateError
+from .legal import check, cited, load_legal
+from .lint import lint
 from .loading import Case
+from .models import NoteType, Profile
 from .phrases import Catalogue, available_languages, capitalize_first, load_catalogue
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,16 @@ class RenderOptions:
     template_dirs: tuple[Path, ...] = ()
     #: Render in this language instead of the note's own.
     lang: str | None = None
+    #: Render as this note type instead of the note's own.
+    note_type: NoteType | None = None
+    #: Treat warnings (legal bases that misapply) as errors.
+    strict: bool = False
+    #: Also produce a courtesy translation into this language, as an enclosure
+    #: of the PDF.
+    translation: str | None = None
+    #: Set when rendering a courtesy translation of a note written in this
+    #: language; :func:`~notegen.pdf.render_pdf` sets it for ``translation``.
+    translation_of: str | None = None
     #: The WeasyPrint PDF variant, e.g. "pdf/a-3b"; ``None`` for plain PDF.
     pdf_variant: str | None = None
 
@@ -83,15 +96,59 @@ def make_environment(folders: tuple[Path, ...]) -> jinja2.Environment:
     return environment
 
 
-def template_name(case: Case) -> str:
+def template_name(case: Case, options: RenderOptions | None = None) -> str:
     """The template that renders ``case``: one per note type."""
-    return f"{case.note.type.value}.html.j2"
+    note_type = (options and options.note_type) or case.note.type
+    return f"{note_type.value}.html.j2"
 
 
-def prepare(case: Case, options: RenderOptions | None = None) -> tuple[NoteContext, Catalogue]:
-    """Load the phrase catalogue for the note's language and build its context."""
+@dataclass(frozen=True)
+class Prepared:
+    """A note ready for its template: its context and phrases, and the
+    warnings found on the way."""
+
+    context: NoteContext
+    catalogue: Catalogue
+    #: Problems that do not stop a render (legal bases that may misapply).
+    warnings: tuple[Problem, ...]
+
+
+def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
+    """Word the note of ``case``: load the phrases of its language with the
+    sender's house formulae, choose and check its legal bases, build its
+    context and lint its form.
+
+    :raises RecordError: for problems in the records, and for warnings too
+        when ``options.strict`` is set.
+    :raises TemplateError: for a broken catalogue.
+    """
     options = options or RenderOptions()
-    lang = options.lang or case.note.language
+    note_type = options.note_type or case.note.type
+    catalogue = _catalogue(case, options.lang or case.note.language, options, note_type)
+    legal = load_legal(options.folders)
+    citations = cited(case, legal)
+    warnings = check(case, citations)
+    enclosures = ()
+    if options.translation:
+        enclosures = (catalogue.phrase("enclosure.translation", language=language_name(
+            options.translation, catalogue)),)
+    mark = ""
+    if options.translation_of:
+        mark = catalogue.phrase("translation.mark", language=language_name(
+            options.translation_of, catalogue))
+    context = build_context(case, catalogue, citations, note_type, enclosures, mark)
+    problems = lint(case, catalogue, context, note_type)
+    if options.strict:
+        problems.extend(warnings)
+    if problems:
+        raise RecordError(problems)
+    for warning in warnings:
+        logger.warning("%s", warning)
+    return Prepared(context, catalogue, tuple(warnings))
+
+
+def _catalogue(case: Case, lang: str, options: RenderOptions, note_type: NoteType) -> Catalogue:
+    """The phrases of ``lang`` with the sender's house formulae over them."""
     catalogue = load_catalogue(lang, options.folders)
     if catalogue is None:
         available = available_languages(options.folders)
@@ -100,7 +157,15 @@ def prepare(case: Case, options: RenderOptions | None = None) -> tuple[NoteConte
         # A language chosen for this render has no place in the records.
         location = case.locate(None, "language") if options.lang is None else Location()
         raise RecordError([Problem(problem, location)])
-    return build_context(case, catalogue), catalogue
+    sender = case.parties[case.note.sender]
+    house = sender.formulae.get(lang, {}) if isinstance(sender, Profile) else {}
+    unknown = [key for key in house if key not in catalogue.phrases]
+    if unknown:
+        raise RecordError([Problem(
+            f"{key!r} is not a phrase of the {catalogue.language} catalogue, so this house "
+            "formula would never be used (check the key's spelling)",
+            case.locate(sender.id, "formulae", lang, key)) for key in unknown])
+    return catalogue.with_phrases(house, variant=note_type.value)
 
 
 def render_html(case: Case, options: RenderOptions | None = None) -> str:
@@ -110,11 +175,12 @@ def render_html(case: Case, options: RenderOptions | None = None) -> str:
     :raises RecordError: if the records lack text in the note's language.
     """
     options = options or RenderOptions()
-    context, catalogue = prepare(case, options)
+    prepared = prepare(case, options)
     environment = make_environment(options.folders)
-    name = template_name(case)
+    name = template_name(case, options)
     try:
-        return environment.get_template(name).render(note=context, phrase=catalogue.phrase)
+        return environment.get_template(name).render(note=prepared.context,
+                                                     phrase=prepared.catalogue.phrase)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or str(exc), template=exc.filename or exc.name,
                             line=exc.lineno) from None

@@ -1,0 +1,141 @@
+"""Checks of a note's form, run on its context before anything is rendered.
+
+Each finding is a located :class:`~notegen.errors.Problem`:
+
+* first-person words ("I", "we", "our"…) in the texts of a note verbale or an
+  aide-mémoire, which are written in the third person or impersonally;
+* a courtesy formula that is empty although the sender's profile does not
+  disable it;
+* sender and addressee named differently in the opening formula, the
+  letterhead and the addressee block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .context import FORMS, NoteContext
+from .errors import Location, Problem
+from .loading import Case
+from .models import NoteType, Profile
+from .phrases import Catalogue, Name
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def lint(case: Case, catalogue: Catalogue, context: NoteContext,
+         note_type: NoteType) -> list[Problem]:
+    """Every problem of form in ``context``, a note of ``note_type``."""
+    form = FORMS[note_type]
+    problems = []
+    if form.voice != "first":
+        problems.extend(_voice(case, catalogue, note_type))
+    if form.courtesy:
+        problems.extend(_formulae(case, catalogue, context))
+    problems.extend(_names(case, catalogue, context))
+    return problems
+
+
+def _texts(case: Case, lang: str, note_type: NoteType) -> Iterator[tuple[str, Location]]:
+    """The record texts of the note in ``lang``, with where each is written."""
+    note = case.note
+
+    def pick(value: str | dict[str, str] | None) -> str:
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else value.get(lang, "")
+
+    yield pick(note.protest), case.locate(None, "protest")
+    for field in ("recalls", "position"):
+        for index, text in enumerate(getattr(note, field)):
+            yield pick(text), case.locate(None, field, index)
+    for index, demand in enumerate(note.demands):
+        yield pick(demand.text), case.locate(None, "demands", index, "text")
+    for incident_id in (note.subject, *note.earlier):
+        incident = case.incidents[incident_id]
+        yield pick(incident.account), case.locate(incident_id, "account")
+        for index, text in enumerate(incident.damage):
+            yield pick(text), case.locate(incident_id, "damage", index)
+    sender = case.parties[note.sender]
+    if isinstance(sender, Profile):
+        for key, text in sender.formulae.get(lang, {}).items():
+            prefix = key.split(".", 1)[0]
+            if prefix in NoteType.__members__ and prefix != note_type.value:
+                continue  # wording of another note type
+            yield text, case.locate(sender.id, "formulae", lang, key)
+
+
+def _voice(case: Case, catalogue: Catalogue, note_type: NoteType) -> Iterator[Problem]:
+    voice = FORMS[note_type].voice
+    for text, where in _texts(case, catalogue.lang, note_type):
+        words = catalogue.first_person_words(text)
+        if words:
+            quoted = ", ".join(f"'{w}'" for w in dict.fromkeys(words))
+            yield Problem(f"{quoted} speaks in the first person, but a "
+                          f"{note_type.value.replace('_', ' ')} is written in the {voice} "
+                          "person: name the sender instead (\"the Ministry\")", where)
+
+
+def _origin(case: Case, catalogue: Catalogue, key: str) -> Location:
+    """Where the phrase ``key`` in use comes from: the sender's profile or the catalogue."""
+    used = catalogue.key(key) or key
+    sender = case.parties[case.note.sender]
+    if isinstance(sender, Profile) and used in sender.formulae.get(catalogue.lang, {}):
+        return case.locate(sender.id, "formulae", catalogue.lang, used)
+    return Location(Path(catalogue.path))
+
+
+def _formulae(case: Case, catalogue: Catalogue, context: NoteContext) -> Iterator[Problem]:
+    sender = case.parties[case.note.sender]
+    policy = sender.courtesy if isinstance(sender, Profile) else None
+    if (policy is None or policy.closing) and not context.courtesy.closing.strip():
+        yield Problem("the closing formula is empty; if the ministry omits it, set "
+                      "courtesy: {closing: false} in its profile",
+                      _origin(case, catalogue, "closing"))
+    opening = context.courtesy.opening
+    if (policy is None or policy.opening) and not opening.strip():
+        yield Problem("the opening formula is empty; if the ministry omits it, set "
+                      "courtesy: {opening: false} in its profile",
+                      _origin(case, catalogue, "opening"))
+        return
+    if context.voice != "third":
+        return  # only a note verbale names both parties in its opening
+    key = "opening" if policy is None or policy.opening else "opening.plain"
+    if case.note.in_reply_to is not None:
+        key += ".reply"
+    for role, name in (("sender", context.sender.name), ("addressee", context.addressee.name)):
+        if not _names_in(name, opening):
+            yield Problem(f"the opening formula does not name the {role} as {str(name)!r}, "
+                          "as the letterhead and addressee block do: use {" + role + "} "
+                          "(or a form such as {" + role + ".dat}) instead of writing it out",
+                          _origin(case, catalogue, key))
+
+
+def _names_in(name: str, text: str) -> bool:
+    forms = [name, *(name.forms.values() if isinstance(name, Name) else ())]
+    folded = _fold(text)
+    return any(_fold(form) in folded for form in forms)
+
+
+def _fold(text: str) -> str:
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
+
+
+def _names(case: Case, catalogue: Catalogue, context: NoteContext) -> Iterator[Problem]:
+    sender = context.sender
+    if sender.letterhead:
+        header = _fold(" ".join(sender.letterhead))
+        name = _fold(sender.name)
+        # The running-text name may carry an article the letterhead drops.
+        if header not in (name, name.split(" ", 1)[-1]):
+            yield Problem(f"the letterhead reads {' '.join(sender.letterhead)!r}, but the "
+                          f"sender is named {str(sender.name)!r} in the note",
+                          case.locate(sender.id, "letterhead"))
+    if context.addressee_block and not any(
+            _names_in(context.addressee.name, line) for line in context.addressee_block[:1]):
+        if context.signatory is None:  # a first-person note's block names a person
+            yield Problem(f"the addressee block begins {context.addressee_block[0]!r}, which "
+                          f"does not name the addressee as {str(context.addressee.name)!r}",
+                          _origin(case, catalogue, "addressee.block"))
