@@ -159,14 +159,25 @@ class CitationView:
 
     #: The catalogue id, e.g. "vcdr.22.1".
     id: str
+    #: "Article 22(1)".
+    label: str
     #: "Article 22(1) of the Vienna Convention on Diplomatic Relations of 1961".
     cite: str
     #: What the article says, as a clause.
     text: str
     #: direct, by_analogy or general_principle.
     framing: str
-    #: The whole list item: "Article 22(1) of … (by analogy): the premises …".
+    #: The list item under its instrument: "Article 45(a), applied by analogy: the …".
     item: str
+
+
+@dataclass(frozen=True)
+class InstrumentView:
+    """The articles a note cites from one instrument."""
+
+    #: "Vienna Convention on Diplomatic Relations of 1961".
+    title: str
+    citations: tuple[CitationView, ...]
 
 
 @dataclass(frozen=True)
@@ -216,7 +227,8 @@ class NoteContext:
     position: tuple[str, ...]
     #: The sentence introducing the legal bases, or empty if none are cited.
     legal_intro: str
-    legal_bases: tuple[CitationView, ...]
+    #: The articles cited, grouped by instrument in catalogue order.
+    legal_bases: tuple[InstrumentView, ...]
     #: The sentence introducing the demands.
     demands_intro: str
     #: What the sender requests, each an infinitive clause.
@@ -355,7 +367,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     title = catalogue.phrase("title")
     reference = catalogue.phrase("reference", number=note.reference or _blank_number(
         profile, note.date))
-    legal = tuple(_citation(c, catalogue) for c in citations)
+    legal = _legal_bases(citations, catalogue)
     return NoteContext(
         lang=catalogue.lang,
         type=note_type.value,
@@ -445,22 +457,25 @@ def _addressee_block(addressee: PartyView, person: PersonView | None,
     return (phrase.sentence("addressee.block"), *addressee.address)
 
 
-def _citation(applied: Applied, catalogue: Catalogue) -> CitationView:
+def _legal_bases(citations: Sequence[Applied], catalogue: Catalogue
+                 ) -> tuple[InstrumentView, ...]:
     lang = catalogue.lang
-    article = applied.article
-    instrument = applied.instrument
-    missing = [what for what, texts in (("label", article.label), ("text", article.text),
-                                        ("instrument", instrument)) if lang not in texts]
-    if missing:
-        raise RecordError([Problem(f"the legal-basis catalogue has no {lang} "
-                                   f"{' or '.join(missing)} for {applied.id}", Location())])
-    cite = catalogue.phrase("legal.cite", article=article.label[lang],
-                            instrument=instrument[lang])
-    text = article.text[lang]
-    item = catalogue.sentence(catalogue.phrase(f"legal.item.{applied.framing.value}",
-                                               cite=cite, text=text))
-    return CitationView(id=applied.id, cite=cite, text=text, framing=applied.framing.value,
-                        item=item)
+    groups: dict[str, list[CitationView]] = {}
+    for applied in citations:
+        article, instrument = applied.article, applied.instrument
+        if lang not in article.label or lang not in article.text or lang not in instrument.of \
+                or lang not in instrument.title:
+            raise RecordError([Problem(f"the legal-basis catalogue has no {lang} wording "
+                                       f"for {applied.id}", Location())])
+        label, text = article.label[lang], article.text[lang]
+        groups.setdefault(article.instrument, []).append(CitationView(
+            id=applied.id, label=label, text=text, framing=applied.framing.value,
+            cite=catalogue.phrase("legal.cite", article=label, instrument=instrument.of[lang]),
+            item=catalogue.sentence(catalogue.phrase(f"legal.item.{applied.framing.value}",
+                                                     article=label, text=text))))
+    titles = {applied.article.instrument: applied.instrument.title[lang]
+              for applied in citations}
+    return tuple(InstrumentView(titles[key], tuple(views)) for key, views in groups.items())
 
 
 def _date(value: dt.date, catalogue: Catalogue) -> DateText:

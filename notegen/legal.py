@@ -12,7 +12,7 @@ where Art. 59 applies), a head-of-mission residence without VCDR Art. 30.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -64,12 +64,23 @@ class Article(BaseModel):
     text: dict[str, str]
 
 
+class Instrument(BaseModel):
+    """A treaty or body of rules, named per language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: As a heading: "Vienna Convention on Diplomatic Relations of 1961".
+    title: dict[str, str]
+    #: As it follows an article: "(Article 22(1)) of the Vienna Convention …".
+    of: dict[str, str]
+
+
 class LegalCatalogue(BaseModel):
     """The instruments and articles notegen can cite."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    instruments: dict[str, dict[str, str]]
+    instruments: dict[str, Instrument]
     articles: dict[str, Article]
 
     @model_validator(mode="after")
@@ -89,8 +100,7 @@ class Applied:
 
     id: str
     article: Article
-    #: The instrument's name per language, as it follows an article.
-    instrument: Mapping[str, str]
+    instrument: Instrument
     framing: Framing
     #: Ids of the facilities it is cited for; empty: the note's facilities.
     facilities: tuple[str, ...] = ()

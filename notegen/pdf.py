@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,13 +86,16 @@ def check_harfbuzz_subset() -> bool:
     return True
 
 
-def html_to_pdf(html: str, *, base_folder: Path, asset_folders: Sequence[Path],
-                pdf_variant: str | None = None) -> bytes:
+def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
+                asset_folders: Sequence[Path], pdf_variant: str | None = None) -> bytes:
     """Lay out ``html`` and return the PDF bytes.
 
-    Relative URLs resolve against ``base_folder``; only files inside
-    ``asset_folders`` (and ``data:`` URLs) can be read. A note that fits on one
-    page gets no page number (the template's ``static/single-page.css``).
+    ``html`` may be several documents (a note and its courtesy translation):
+    each is laid out on its own, and their pages follow each other in one
+    PDF with the first one's metadata. Relative URLs resolve against
+    ``base_folder``; only files inside ``asset_folders`` (and ``data:`` URLs)
+    can be read. A document that fits on one page gets no page number (the
+    template's ``static/single-page.css``).
 
     :raises RenderError: if a resource is refused or missing, or a character
         has no glyph in the fonts.
@@ -104,15 +108,21 @@ def html_to_pdf(html: str, *, base_folder: Path, asset_folders: Sequence[Path],
     check_harfbuzz_subset()
     fetcher = TemplateAssetFetcher(asset_folders)
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
+    single = _find_asset("static/single-page.css", asset_folders)
+    documents = []
     with _strict_weasyprint() as collector:
-        source = weasyprint.HTML(string=html, base_url=f"{base_folder.as_uri()}/",
-                                 url_fetcher=fetcher)
-        document = source.render(**options)
-        single = _find_asset("static/single-page.css", asset_folders)
-        if len(document.pages) == 1 and single is not None:
-            stylesheet = weasyprint.CSS(filename=str(single), url_fetcher=fetcher)
-            document = source.render(stylesheets=[stylesheet], **options)
-        pdf: bytes = document.write_pdf(**options)
+        for text in [html] if isinstance(html, str) else html:
+            source = weasyprint.HTML(string=text, base_url=f"{base_folder.as_uri()}/",
+                                     url_fetcher=fetcher)
+            document = source.render(**options)
+            if len(document.pages) == 1 and single is not None:
+                stylesheet = weasyprint.CSS(filename=str(single), url_fetcher=fetcher)
+                document = source.render(stylesheets=[stylesheet], **options)
+            documents.append(document)
+        first = documents[0]
+        if len(documents) > 1:
+            first = first.copy([page for document in documents for page in document.pages])
+        pdf: bytes = first.write_pdf(**options)
     if collector.messages:
         raise RenderError("the PDF would not match the note:\n" + "\n".join(
             f"  {message}" for message in dict.fromkeys(collector.messages)))
@@ -128,7 +138,8 @@ def _find_asset(name: str, folders: Sequence[Path]) -> Path | None:
 
 def render_pdf(case: Case, target: str | Path | None = None,
                options: RenderOptions | None = None) -> bytes:
-    """Render ``case`` to PDF; also write it to ``target`` if given.
+    """Render ``case`` to PDF; also write it to ``target`` if given. With
+    ``options.translation``, a courtesy translation follows the note.
 
     The file is written atomically: on any error no file, or the previous one,
     is left at ``target``.
@@ -136,9 +147,13 @@ def render_pdf(case: Case, target: str | Path | None = None,
     :raises NotegenError: for record, template and render errors.
     """
     options = options or RenderOptions()
-    html = render_html(case, options)
+    documents = [render_html(case, options)]
+    if options.translation:
+        documents.append(render_html(case, replace(
+            options, lang=options.translation, translation=None,
+            translation_of=options.lang or case.note.language)))
     folders = options.folders
-    pdf = html_to_pdf(html, base_folder=folders[-1], asset_folders=folders,
+    pdf = html_to_pdf(documents, base_folder=folders[-1], asset_folders=folders,
                       pdf_variant=options.pdf_variant)
     if target is not None:
         write_atomic(target, pdf)
