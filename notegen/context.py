@@ -321,11 +321,11 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     if not place:
         resolve.problems.append(Problem("no place for the date line: give the note a 'place' "
                                         "or the sender a 'seat'", case.locate(None, "sender")))
-    protest = resolve.text(note.protest, None, "protest")
-    recalls = tuple(phrase.sentence("recall", text=resolve.text(t, None, "recalls", i))
+    protest = _clause(resolve.text(note.protest, None, "protest"))
+    recalls = tuple(phrase.sentence("recall", text=_clause(resolve.text(t, None, "recalls", i)))
                     for i, t in enumerate(note.recalls))
     position = tuple(phrase.sentence("position" if i == 0 else "position.more",
-                                     text=resolve.text(t, None, "position", i))
+                                     text=_clause(resolve.text(t, None, "position", i)))
                      for i, t in enumerate(note.position))
     demands = tuple(_demand(d, i, catalogue, resolve) for i, d in enumerate(note.demands))
 
@@ -478,6 +478,11 @@ def _legal_bases(citations: Sequence[Applied], catalogue: Catalogue
     return tuple(InstrumentView(titles[key], tuple(views)) for key, views in groups.items())
 
 
+def _clause(text: str) -> str:
+    """A clause the phrases punctuate: without the full stop a record may end it with."""
+    return text.rstrip().removesuffix(".")
+
+
 def _date(value: dt.date, catalogue: Catalogue) -> DateText:
     return DateText(iso=value.isoformat(), words=catalogue.date(value))
 
@@ -505,11 +510,12 @@ def _party(party: Party, case: Case, resolve: _Resolver) -> PartyView:
 def _incident(incident: Incident, number: int, case: Case, catalogue: Catalogue,
               resolve: _Resolver) -> IncidentView:
     rid = incident.id
-    damage = tuple(resolve.text(t, rid, "damage", i) for i, t in enumerate(incident.damage))
+    damage = tuple(_clause(resolve.text(t, rid, "damage", i))
+                   for i, t in enumerate(incident.damage))
     time = _time(incident, catalogue)
     dates_words = catalogue.join([catalogue.date(d) for d in (incident.date, *incident.also_on)])
     place = resolve.text(incident.place, rid, "place")
-    account = resolve.text(incident.account, rid, "account")
+    account = _clause(resolve.text(incident.account, rid, "account"))
     damage_sentence = (catalogue.phrase("damage", damage=catalogue.join(damage))
                        if damage else "")
     casualties = _casualties(incident, catalogue)

@@ -238,7 +238,7 @@ def check(case: Case, applied: Sequence[Applied]) -> list[Problem]:
             outside = {f.id: f for _, f in concerned if f.kind not in article.covers}
             concerned = [(i, f) for i, f in concerned if f.kind in article.covers]
             covers = ", ".join(kind.value for kind in article.covers)
-            if named and outside or not concerned:
+            if (named and outside) or not concerned:
                 warnings.append(Problem(_not_covered(citation.id, covers, outside, article),
                                         where))
         if article.duty is Duty.receiving_state and citation.framing is Framing.direct:

@@ -29,7 +29,7 @@ def lint(case: Case, catalogue: Catalogue, context: NoteContext,
          note_type: NoteType) -> list[Problem]:
     """Every problem of form in ``context``, a note of ``note_type``."""
     form = FORMS[note_type]
-    problems = []
+    problems: list[Problem] = []
     if form.voice != "first":
         problems.extend(_voice(case, catalogue, note_type))
     if form.courtesy:
@@ -42,22 +42,23 @@ def _texts(case: Case, lang: str, note_type: NoteType) -> Iterator[tuple[str, Lo
     """The record texts of the note in ``lang``, with where each is written."""
     note = case.note
 
-    def pick(value: str | dict[str, str] | None) -> str:
-        if value is None:
-            return ""
-        return value if isinstance(value, str) else value.get(lang, "")
+    def pick(value: str | dict[str, str] | None, record_id: str | None,
+             *path: str | int) -> tuple[str, Location]:
+        if value is None or isinstance(value, str):
+            return value or "", case.locate(record_id, *path)
+        return value.get(lang, ""), case.locate(record_id, *path, lang)
 
-    yield pick(note.protest), case.locate(None, "protest")
+    yield pick(note.protest, None, "protest")
     for field in ("recalls", "position"):
         for index, text in enumerate(getattr(note, field)):
-            yield pick(text), case.locate(None, field, index)
+            yield pick(text, None, field, index)
     for index, demand in enumerate(note.demands):
-        yield pick(demand.text), case.locate(None, "demands", index, "text")
+        yield pick(demand.text, None, "demands", index, "text")
     for incident_id in (note.subject, *note.earlier):
         incident = case.incidents[incident_id]
-        yield pick(incident.account), case.locate(incident_id, "account")
+        yield pick(incident.account, incident_id, "account")
         for index, text in enumerate(incident.damage):
-            yield pick(text), case.locate(incident_id, "damage", index)
+            yield pick(text, incident_id, "damage", index)
     sender = case.parties[note.sender]
     if isinstance(sender, Profile):
         for key, text in sender.formulae.get(lang, {}).items():
@@ -126,16 +127,18 @@ def _fold(text: str) -> str:
 def _names(case: Case, catalogue: Catalogue, context: NoteContext) -> Iterator[Problem]:
     sender = context.sender
     if sender.letterhead:
-        header = _fold(" ".join(sender.letterhead))
-        name = _fold(sender.name)
-        # The running-text name may carry an article the letterhead drops.
-        if header not in (name, name.split(" ", 1)[-1]):
-            yield Problem(f"the letterhead reads {' '.join(sender.letterhead)!r}, but the "
-                          f"sender is named {str(sender.name)!r} in the note",
-                          case.locate(sender.id, "letterhead"))
-    if context.addressee_block and not any(
-            _names_in(context.addressee.name, line) for line in context.addressee_block[:1]):
-        if context.signatory is None:  # a first-person note's block names a person
-            yield Problem(f"the addressee block begins {context.addressee_block[0]!r}, which "
-                          f"does not name the addressee as {str(context.addressee.name)!r}",
-                          _origin(case, catalogue, "addressee.block"))
+        # The letterhead may add a motto or a department, and drop articles
+        # and prepositions; every word of substance of the name must be in it.
+        header = set(_fold(" ".join(sender.letterhead)).split())
+        missing = [word for word in _fold(sender.name).split()
+                   if len(word) > 3 and word not in header]
+        if missing:
+            yield Problem(f"the letterhead reads {' / '.join(sender.letterhead)!r}, which "
+                          f"lacks {', '.join(repr(w) for w in missing)} of the sender's "
+                          f"name {str(sender.name)!r}", case.locate(sender.id, "letterhead"))
+    # A first-person note's block names a person, not the embassy.
+    block = context.addressee_block
+    if block and context.signatory is None and not _names_in(context.addressee.name, block[0]):
+        yield Problem(f"the addressee block begins {block[0]!r}, which does not name the "
+                      f"addressee as {str(context.addressee.name)!r}",
+                      _origin(case, catalogue, "addressee.block"))

@@ -128,7 +128,7 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
     legal = load_legal(options.folders)
     citations = cited(case, legal)
     warnings = check(case, citations)
-    enclosures = ()
+    enclosures: tuple[str, ...] = ()
     if options.translation:
         enclosures = (catalogue.phrase("enclosure.translation", language=language_name(
             options.translation, catalogue)),)
@@ -159,7 +159,8 @@ def _catalogue(case: Case, lang: str, options: RenderOptions, note_type: NoteTyp
         raise RecordError([Problem(problem, location)])
     sender = case.parties[case.note.sender]
     house = sender.formulae.get(lang, {}) if isinstance(sender, Profile) else {}
-    unknown = [key for key in house if key not in catalogue.phrases]
+    unknown = [key for key in house if key not in catalogue.phrases
+               and key.partition(".")[2] not in catalogue.phrases]
     if unknown:
         raise RecordError([Problem(
             f"{key!r} is not a phrase of the {catalogue.language} catalogue, so this house "

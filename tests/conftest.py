@@ -26,8 +26,9 @@ def worked_pdf(worked_case: notegen.Case) -> bytes:
 
 @pytest.fixture
 def seed_copy(tmp_path: Path) -> Path:
-    """A writable copy of the worked case's folder."""
-    return Path(shutil.copytree(SEED, tmp_path / "case"))
+    """A writable copy of the worked case's folder (with the profiles beside it)."""
+    seeds = Path(shutil.copytree(SEED.parent, tmp_path / "seeds"))
+    return seeds / SEED.name
 
 
 Edit = Callable[[str, str, str], Path]

@@ -18,8 +18,8 @@ def only_problem(path: Path) -> Problem:
 
 
 def test_the_worked_case_loads_across_its_files(worked_case) -> None:
-    assert [p.name for p in worked_case.source_paths] == ["note.yaml", "parties.yaml",
-                                                          "incidents.yaml"]
+    assert [p.name for p in worked_case.source_paths] == [
+        "note.yaml", "az-mfa.yaml", "parties.yaml", "incidents.yaml"]
     assert worked_case.note.subject == "kyiv-2025-11-14"
     assert set(worked_case.note.earlier) <= set(worked_case.incidents)
 
@@ -58,8 +58,8 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 
 def test_every_schema_error_is_reported_at_once_with_its_line(edit_seed: Edit) -> None:
     edit_seed("incidents.yaml", "date: 2024-01-02", "date: 2024-13-02")
-    edit_seed("parties.yaml", "kind: ministry", "kind: ministery")
-    note = edit_seed("note.yaml", "  protest: >-", "  protset: >-")
+    edit_seed("parties.yaml", "kind: embassy", "kind: embasy")
+    note = edit_seed("note.yaml", "  protest:\n", "  protset:\n")
     with pytest.raises(RecordError) as info:
         load_case(note)
     found = {(p.location.file.name, p.location.line, p.location.field): p.message
@@ -69,7 +69,7 @@ def test_every_schema_error_is_reported_at_once_with_its_line(edit_seed: Edit) -
         ("incidents.yaml", line_of(folder / "incidents.yaml", "2024-13-02"), "incidents[1].date"):
             "input should be a valid date or datetime, month value is outside expected range "
             "of 1-12",
-        ("parties.yaml", line_of(folder / "parties.yaml", "ministery"), "parties[0].kind"):
+        ("parties.yaml", line_of(folder / "parties.yaml", "embasy"), "parties[0].kind"):
             "input should be 'ministry', 'embassy', 'consulate', 'permanent_mission' or 'other'",
         ("note.yaml", line_of(note, "protset"), "note.protset"):
             "unknown field (check its spelling)",
@@ -112,7 +112,7 @@ def test_unquoted_time_is_not_read_as_a_number(edit_seed: Edit) -> None:
                      "incidents[0].date",
                      "the subject incident is dated 2025-11-14, after the note's date 2025-11-13",
                      id="incident-after-note"),
-        pytest.param("note.yaml", "  - incidents.yaml", "  - incidents.yml", "include[1]",
+        pytest.param("note.yaml", "  - incidents.yaml", "  - incidents.yml", "include[2]",
                      "included file", id="missing-include"),
     ],
 )

@@ -59,12 +59,12 @@ def test_text_has_the_parts_of_a_note_verbale(worked_pdf: bytes) -> None:
         "NOTE VERBALE",
         "The Ministry of Foreign Affairs of the Republic of Azerbaijan presents its compliments "
         "to the Embassy of the Russian Federation in the Republic of Azerbaijan and has the "
-        "honour to express its strong protest",
-        "on 14 November 2025, at about 01:00 local time",
+        "honour to lodge a strong protest",
+        "on 14 November 2025 at about 01:00 local time,",
         "an Iskander-type missile",
         "the coordinates of all diplomatic representations",
-        "conduct a proper investigation into the incident",
-        "provide a detailed explanation of its circumstances",
+        "conduct a thorough investigation into the incident",
+        "provide a detailed explanation of the circumstances of the incident",
         "renew to the Embassy the assurances of its highest consideration.",
         "Baku, 14 November 2025",
         "The Embassy of the Russian Federation in the Republic of Azerbaijan Baku",
@@ -123,7 +123,7 @@ def test_written_atomically_and_nothing_on_failure(edit_seed: Edit, tmp_path: Pa
     with pytest.raises(RenderError, match="no font of the template can draw"):
         render_pdf(load_case(note), target)
     assert target.read_bytes() == b"previous"
-    assert [p.name for p in tmp_path.iterdir() if p.name != "case"] == ["note.pdf"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != "seeds"] == ["note.pdf"]
 
 
 def _html(body: str) -> str:

@@ -7,18 +7,29 @@ from pathlib import Path
 import pytest
 
 from notegen import RenderOptions, TemplateError, load_case, render_html
+from notegen.models import NoteType
 from notegen.templating import BUILTIN_FOLDER
 
-from .conftest import Edit
+from .conftest import ROOT, Edit
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
-def test_worked_case_matches_golden_html(worked_case) -> None:
-    """The HTML of the worked case, byte for byte. After an intended change,
-    regenerate with NOTEGEN_UPDATE_GOLDEN=1 and review the diff."""
-    html = render_html(worked_case)
-    golden = GOLDEN / "az-kyiv-2025.en.html"
+GOLDEN_CASES = [
+    pytest.param("az-kyiv-2025", lang, note_type, id=f"az-kyiv-2025.{lang}.{note_type}")
+    for lang in ("en", "ru", "az", "fr")
+    for note_type in ("note_verbale", "first_person_note", "aide_memoire")
+] + [pytest.param("mx-quito-2024", lang, "note_verbale", id=f"mx-quito-2024.{lang}")
+     for lang in ("en", "fr")]
+
+
+@pytest.mark.parametrize(("case", "lang", "note_type"), GOLDEN_CASES)
+def test_seeds_match_golden_html(case: str, lang: str, note_type: str) -> None:
+    """The HTML of each seed, type and language, byte for byte. After an
+    intended change, regenerate with NOTEGEN_UPDATE_GOLDEN=1 and review the diff."""
+    html = render_html(load_case(ROOT / "seeds" / case / "note.yaml"),
+                       RenderOptions(lang=lang, note_type=NoteType(note_type)))
+    golden = GOLDEN / f"{case}.{lang}.{note_type}.html"
     if os.environ.get("NOTEGEN_UPDATE_GOLDEN"):
         golden.write_text(html, encoding="utf-8")
     assert html == golden.read_text(encoding="utf-8")
@@ -99,7 +110,8 @@ def test_catalogue_placeholders_reach_no_attributes(worked_case, tmp_path: Path)
     (folder / "catalogues").mkdir(parents=True)
     catalogue = (BUILTIN_FOLDER / "catalogues" / "en.yaml").read_text(encoding="utf-8")
     (folder / "catalogues" / "en.yaml").write_text(catalogue.replace(
-        "  seal: Seal and initials", "  seal: '{sender.__class__}'"), encoding="utf-8")
+        "  seal.seal_and_initials: Seal and initials",
+        "  seal.seal_and_initials: '{sender.__class__}'"), encoding="utf-8")
     html = render_html(worked_case, RenderOptions(template_dirs=(folder,)))
     assert "{sender.__class__}" in html
 
@@ -112,8 +124,8 @@ def test_an_edited_catalogue_is_read_again(worked_case, tmp_path: Path) -> None:
     path.write_text(original, encoding="utf-8")
     options = RenderOptions(template_dirs=(folder,))
     assert "NOTE VERBALE" not in render_html(worked_case, options)
-    path.write_text(original.replace("title.note_verbale: Note Verbale",
-                                     "title.note_verbale: NOTE VERBALE"), encoding="utf-8")
+    path.write_text(original.replace("note_verbale.title: Note Verbale",
+                                     "note_verbale.title: NOTE VERBALE"), encoding="utf-8")
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert "<h1>NOTE VERBALE</h1>" in render_html(worked_case, options)

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import pytest
+
+from notegen import RecordError, RenderOptions, load_case
+from notegen.legal import check, cited, derive, load_legal
+from notegen.models import Framing
+from notegen.templating import BUILTIN_FOLDER, prepare
+
+from .conftest import ROOT, Edit, line_of
+
+LEGAL = load_legal([BUILTIN_FOLDER])
+SECOND = ROOT / "seeds" / "mx-quito-2024" / "note.yaml"
+
+
+def framings(case) -> dict[str, str]:
+    return {c.id: c.framing.value for c in derive(case, LEGAL)}
+
+
+def test_every_article_is_worded_in_the_four_languages() -> None:
+    for article_id, article in LEGAL.articles.items():
+        assert set(article.label) >= {"en", "ru", "az", "fr"}, article_id
+        assert set(article.text) >= {"en", "ru", "az", "fr"}, article_id
+    for instrument in LEGAL.instruments.values():
+        assert set(instrument.title) >= {"en", "ru", "az", "fr"}
+        assert set(instrument.of) >= {"en", "ru", "az", "fr"}
+
+
+def test_a_third_state_attack_is_framed_by_who_owes_each_duty(worked_case) -> None:
+    found = framings(worked_case)
+    # Inviolability as a general principle; the receiving State's own duty of
+    # protection (Ukraine's) is not put to Russia.
+    assert found["vcdr.22.1"] == "general_principle"
+    assert "vcdr.22.2" not in found
+    # "Even in armed conflict", and the honorary consulate's protection, by analogy.
+    assert found["vcdr.45.a"] == "by_analogy"
+    assert found["vccr.59"] == "by_analogy"
+    # The honorary post is not a career consulate: Art. 31 is not cited.
+    assert not any(key.startswith("vccr.31") for key in found)
+    # The Ambassador's residence brings in Art. 1(i) and Art. 30.
+    assert {"vcdr.1.i", "vcdr.30.1"} <= set(found)
+    # Humanitarian law binds the belligerent directly.
+    assert found["api.48"] == found["api.52.1"] == found["ihl.7"] == "direct"
+    # The demands rest on State responsibility.
+    assert found["arsiwa.1"] == "direct"
+    assert "vcdr.29" not in found  # nobody was hurt
+    assert check(worked_case, derive(worked_case, LEGAL)) == []
+
+
+def test_a_receiving_state_entering_is_bound_directly() -> None:
+    case = load_case(SECOND)
+    found = framings(case)
+    assert found["vcdr.22.1"] == found["vcdr.22.2"] == "direct"
+    assert found["vcdr.29"] == "direct"  # a diplomat was assaulted
+    assert "api.48" not in found  # no weapons: no humanitarian law
+    assert "vcdr.45.a" not in found
+    assert {"arsiwa.1", "arsiwa.30"} <= set(found)
+    assert check(case, derive(case, LEGAL)) == []
+
+
+def _cite(edit_seed: Edit, citations: str):
+    note = edit_seed("note.yaml", "  demands:\n    - kind: investigation",
+                     f"  legal_bases:\n{citations}  demands:\n    - kind: investigation")
+    return note, load_case(note)
+
+
+def test_article_31_for_an_honorary_consulate_points_to_59(edit_seed: Edit) -> None:
+    note, case = _cite(edit_seed, "    - {article: vccr.31.3, facilities: "
+                                  "[az-honorary-consulate-kharkiv]}\n"
+                                  "    - {article: vcdr.30.1, framing: by_analogy}\n")
+    [warning] = check(case, cited(case, LEGAL))
+    assert warning.message == ("vccr.31.3 protects consulate, consulate_general, not "
+                               "az-honorary-consulate-kharkiv (honorary_consulate); vccr.59 "
+                               "applies to honorary_consulate")
+    assert warning.location.line == line_of(note, "article: vccr.31.3")
+
+
+def test_a_receiving_state_duty_against_a_third_state_needs_framing(edit_seed: Edit) -> None:
+    _, case = _cite(edit_seed, "    - {article: vcdr.22.2}\n    - {article: vcdr.30.1, "
+                                  "framing: general_principle}\n")
+    [warning] = check(case, cited(case, LEGAL))
+    assert warning.message.startswith(
+        "vcdr.22.2 binds the receiving State (ua), but the incident 'kyiv-2025-11-14' at "
+        "'az-embassy-kyiv' is attributed to 'ru': cite it with framing by_analogy or "
+        "general_principle")
+    _, framed = _cite(edit_seed, "    - {article: vcdr.22.2, framing: by_analogy}\n"
+                                 "    - {article: vcdr.30.1, framing: by_analogy}\n")
+    assert check(framed, cited(framed, LEGAL)) == []
+
+
+def test_a_residence_without_article_30_is_flagged(edit_seed: Edit) -> None:
+    _, case = _cite(edit_seed, "    - {article: vcdr.22.1, framing: general_principle}\n")
+    [warning] = check(case, cited(case, LEGAL))
+    assert warning.message == ("the note concerns a head-of-mission residence "
+                               "(az-residence-kyiv) but does not cite vcdr.30.1, which "
+                               "protects it")
+    assert warning.location.field == "note.legal_bases"
+
+
+def test_warnings_fail_only_when_strict(edit_seed: Edit) -> None:
+    _, case = _cite(edit_seed, "    - {article: vcdr.22.1, framing: general_principle}\n")
+    prepared = prepare(case)
+    assert len(prepared.warnings) == 1
+    assert [c.id for group in prepared.context.legal_bases for c in group.citations] == [
+        "vcdr.22.1"]
+    with pytest.raises(RecordError, match=r"does not cite vcdr\.30\.1"):
+        prepare(case, RenderOptions(strict=True))
+
+
+def test_an_unknown_article_is_a_located_error(edit_seed: Edit) -> None:
+    _, case = _cite(edit_seed, "    - {article: vcdr.99}\n")
+    with pytest.raises(RecordError) as info:
+        cited(case, LEGAL)
+    [problem] = info.value.problems
+    assert problem.message.startswith("unknown article 'vcdr.99'; the legal-basis catalogue has")
+    assert problem.location.field == "note.legal_bases[0].article"
+
+
+def test_no_legal_bases_when_the_note_cites_none(edit_seed: Edit) -> None:
+    _, case = _cite(edit_seed, "    []\n")
+    note = prepare(case).context
+    assert note.legal_bases == ()
+    assert note.legal_intro == ""
+
+
+def test_citations_are_grouped_by_instrument_and_worded(worked_case) -> None:
+    note = prepare(worked_case, RenderOptions(lang="ru")).context
+    titles = [group.title for group in note.legal_bases]
+    assert titles[0] == "Венская конвенция о дипломатических сношениях 1961 года"
+    first = note.legal_bases[0].citations[1]
+    assert first.id == "vcdr.22.1"
+    assert first.item == ("Пункт 1 статьи 22 (как выражение общего принципа): помещения "
+                          "представительства неприкосновенны")
+    assert first.cite == "пункт 1 статьи 22 Венской конвенции о дипломатических сношениях " \
+                         "1961 года"
+    assert first.framing == Framing.general_principle.value

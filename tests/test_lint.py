@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+
+from notegen import RecordError, RenderOptions, load_case
+from notegen.models import NoteType
+from notegen.templating import prepare
+
+from .conftest import Edit, line_of
+
+PROFILE = "../profiles/az-mfa.yaml"
+
+
+def problems(note, lang: str | None = None, note_type: NoteType | None = None):
+    with pytest.raises(RecordError) as info:
+        prepare(load_case(note), RenderOptions(lang=lang, note_type=note_type))
+    return info.value.problems
+
+
+def test_first_person_words_in_a_note_verbale_are_located(edit_seed: Edit) -> None:
+    note = edit_seed("note.yaml", "      lodge a strong protest against",
+                     "      lodge our strong protest, as we must, against")
+    [problem] = problems(note)
+    assert problem.message == ("'our', 'we' speaks in the first person, but a note verbale is "
+                               "written in the third person: name the sender instead "
+                               "(\"the Ministry\")")
+    assert problem.location.field == "note.protest.en"
+    assert problem.location.line == line_of(note, "lodge our strong protest") - 1  # en: >-
+    # The same words are right in a first-person note.
+    assert prepare(load_case(note), RenderOptions(note_type=NoteType.first_person_note))
+
+
+def test_first_person_words_in_russian_and_in_an_incident(edit_seed: Edit) -> None:
+    note = edit_seed("incidents.yaml", "авиаудар нанёс", "наш авиаудар нанёс")
+    [problem] = problems(note, "ru", NoteType.aide_memoire)
+    assert problem.message.startswith("'наш' speaks in the first person, but a aide memoire")
+    assert problem.location.field == "incidents[0].account.ru"
+
+
+def test_protocol_one_and_the_us_are_not_pronouns(edit_seed: Edit) -> None:
+    note = edit_seed("note.yaml", "      lodge a strong protest against",
+                     "      lodge, under Protocol I and as the US did, a strong protest against")
+    assert prepare(load_case(note)).context.courtesy.opening
+
+
+def test_an_empty_closing_formula_needs_the_profile_to_disable_it(edit_seed: Edit) -> None:
+    note = edit_seed(PROFILE, "  formulae:\n    az:", "  formulae:\n    en:\n"
+                     "      note_verbale.closing: ''\n    az:")
+    [problem] = problems(note)
+    assert problem.message.startswith("the closing formula is empty; if the ministry omits it")
+    assert problem.location.field == "profile.formulae.en.note_verbale.closing"
+    edit_seed(PROFILE, "  seal: seal_and_initials", "  seal: seal_and_initials\n"
+              "  courtesy: {closing: false}")
+    context = prepare(load_case(note)).context
+    assert context.courtesy.closing == ""
+
+
+def test_a_house_opening_that_writes_out_a_different_name(edit_seed: Edit) -> None:
+    note = edit_seed(PROFILE, "  formulae:\n    az:", "  formulae:\n    en:\n"
+                     "      note_verbale.opening: The Ministry of Foreign Affairs of Azerbaijan "
+                     "presents its compliments to {addressee} and has the honour to "
+                     "{protest}.\n    az:")
+    [problem] = problems(note)
+    assert problem.message.startswith(
+        "the opening formula does not name the sender as 'the Ministry of Foreign Affairs of "
+        "the Republic of Azerbaijan', as the letterhead and addressee block do")
+    assert problem.location.field == "profile.formulae.en.note_verbale.opening"
+
+
+def test_a_house_formula_with_an_unknown_key(edit_seed: Edit) -> None:
+    note = edit_seed(PROFILE, "      note_verbale.opening:", "      note_verbale.openin:")
+    [problem] = problems(note, "az")
+    assert problem.message.startswith("'note_verbale.openin' is not a phrase of the "
+                                      "Azerbaijani catalogue")
+    assert problem.location.line == line_of(note.parent.parent / "profiles" / "az-mfa.yaml",
+                                            "note_verbale.openin:")
+
+
+def test_a_letterhead_naming_another_ministry(edit_seed: Edit) -> None:
+    note = edit_seed(PROFILE, "    - en: of the Republic of Azerbaijan",
+                     "    - en: of Georgia")
+    [problem] = problems(note)
+    assert problem.message.startswith("the letterhead reads 'Ministry of Foreign Affairs / of "
+                                      "Georgia', which lacks 'republic', 'azerbaijan'")
+    assert problem.location.field == "profile.letterhead"
