@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ import click
 from . import __version__
 from .errors import NotegenError
 from .loading import load_case
+from .models import NoteType
 from .output import write_atomic
 from .templating import RenderOptions, prepare, render_html
 
@@ -55,6 +57,27 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
+def _note_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that choose how a note is worded, shared by render and validate."""
+    for option in reversed([
+        click.option("--lang", metavar="CODE",
+                     help="Write the note in this language (en, ru, az, fr…) instead of "
+                          "the one the note names."),
+        click.option("--type", "note_type", type=click.Choice([t.value for t in NoteType]),
+                     help="Write it as this type of note instead of the one the note names."),
+        click.option("--strict", is_flag=True,
+                     help="Treat warnings (legal bases that may misapply) as errors."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _options(lang: str | None, note_type: str | None, strict: bool,
+             translation: str | None = None) -> RenderOptions:
+    return RenderOptions(lang=lang, note_type=NoteType(note_type) if note_type else None,
+                         strict=strict, translation=translation)
+
+
 @cli.command()
 @click.argument("case_file", metavar="CASE", type=CASE)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -62,14 +85,22 @@ def cli(verbose: int) -> None:
                    "in the current folder.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
               show_default=True, help="html writes the HTML instead, for preview.")
-def render(case_file: Path, output: Path | None, fmt: str) -> None:
+@_note_options
+@click.option("--translation", metavar="CODE",
+              help="Append a courtesy translation into this language, as an enclosure "
+                   "(PDF only).")
+def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
+           note_type: str | None, strict: bool, translation: str | None) -> None:
     """Render the note of CASE to PDF (or HTML).
 
     CASE is the YAML or JSON file holding the note; the files it includes
     are read too. Nothing is written unless the whole note renders.
     """
+    if translation and fmt == "html":
+        raise click.UsageError("a courtesy translation is an enclosure of the PDF; "
+                               "render the translation's HTML with --lang instead")
     case = load_case(case_file)
-    options = RenderOptions()
+    options = _options(lang, note_type, strict, translation)
     target = output or Path(f"{case_file.stem}.{fmt}")
     if fmt == "html":
         write_atomic(target, render_html(case, options).encode("utf-8"))
@@ -82,21 +113,27 @@ def render(case_file: Path, output: Path | None, fmt: str) -> None:
 
 @cli.command()
 @click.argument("case_files", metavar="CASE...", nargs=-1, required=True, type=CASE)
-def validate(case_files: tuple[Path, ...]) -> None:
+@_note_options
+def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | None,
+             strict: bool) -> None:
     """Check the records of each CASE without rendering.
 
-    Every problem is listed with file, line and field; the exit code is 1 if
-    any case has one.
+    Every problem is listed with file, line and field, and every warning;
+    the exit code is 1 if any case has a problem (or, with --strict, a
+    warning).
     """
     failed = 0
+    options = _options(lang, note_type, strict)
     for case_file in case_files:
         try:
-            prepare(load_case(case_file))
+            prepared = prepare(load_case(case_file), options)
         except NotegenError as exc:
             failed += 1
             click.echo(f"Error: {exc}", err=True)
         else:
-            click.echo(f"{case_file}: valid")
+            count = len(prepared.warnings)
+            note = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
+            click.echo(f"{case_file}: valid{note}")
     if failed:
         sys.exit(1)
 

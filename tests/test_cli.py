@@ -90,3 +90,52 @@ def test_the_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: the records have 1 problem:")
     assert f"{broken}:5:12: invalid YAML" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_render_another_type_and_language(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "note.html"
+    result = runner.invoke(cli, ["render", NOTE, "--format", "html", "--lang", "ru",
+                                 "--type", "aide_memoire", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    html = target.read_text(encoding="utf-8")
+    assert '<html lang="ru">' in html
+    assert "<h1>Памятная записка</h1>" in html
+    assert runner.invoke(cli, ["render", NOTE, "--type", "memo"]).exit_code == 2
+
+
+def test_render_with_a_courtesy_translation(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "note.pdf"
+    result = runner.invoke(cli, ["render", NOTE, "--translation", "fr", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(target) as pdf:
+        assert len(pdf.pages) >= 4
+    html = runner.invoke(cli, ["render", NOTE, "--format", "html", "--translation", "fr"])
+    assert html.exit_code == 2
+    assert "courtesy translation is an enclosure of the PDF" in html.stderr
+
+
+def _misapplied(edit_seed: Edit) -> Path:
+    return edit_seed("note.yaml", "  demands:\n    - kind: investigation",
+                     "  legal_bases:\n    - {article: vccr.31.3}\n    - {article: vcdr.30.1, "
+                     "framing: by_analogy}\n  demands:\n    - kind: investigation")
+
+
+def test_warnings_are_shown_and_fail_only_with_strict(runner: CliRunner,
+                                                      edit_seed: Edit) -> None:
+    note = str(_misapplied(edit_seed))
+    result = runner.invoke(cli, ["validate", note])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{note}: valid (1 warning)\n"
+    assert "WARNING: " in result.stderr
+    assert "vccr.59 applies to honorary_consulate" in result.stderr
+    strict = runner.invoke(cli, ["validate", "--strict", note])
+    assert strict.exit_code == 1
+    assert "note.legal_bases[0]: vccr.31.3 protects consulate" in strict.stderr
+
+
+def test_validate_checks_the_form_of_each_type(runner: CliRunner) -> None:
+    second = str(SEED.parent / "mx-quito-2024" / "note.yaml")
+    assert runner.invoke(cli, ["validate", second]).exit_code == 0
+    result = runner.invoke(cli, ["validate", "--type", "first_person_note", second])
+    assert result.exit_code == 1
+    assert "a first-person note is addressed to a person" in result.stderr

@@ -13,25 +13,29 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from notegen import RenderError, load_case, render_pdf
+from notegen import RenderError, RenderOptions, load_case, render_pdf
+from notegen.models import NoteType
 from notegen.pdf import check_harfbuzz_subset, html_to_pdf
 from notegen.templating import BUILTIN_FOLDER
 
-from .conftest import FIXTURES, SEED, Edit
+from .conftest import FIXTURES, ROOT, SEED, Edit
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="pdftotext (poppler-utils) is not installed")
 
 
 def pdf_text(pdf: bytes) -> str:
-    result = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+    # -raw keeps the order the text was written in, whatever the word spacing.
+    result = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
                             check=True)
     return result.stdout.decode("utf-8")
 
 
 def flat(text: str) -> str:
-    """Text with hyphenation at line ends undone and whitespace collapsed."""
-    return " ".join(text.replace("\u2010\n", "").replace("-\n", "").split())
+    """Text with hyphenation at line ends undone and whitespace collapsed; a
+    hyphen of the text itself ("2025-ci") stays."""
+    text = re.sub(r"(\w)[\u2010-]\n(\D)", r"\1\2", text)
+    return " ".join(text.replace("-\n", "-").split())
 
 
 def test_worked_case_has_one_to_three_a4_pages(worked_pdf: bytes) -> None:
@@ -44,8 +48,9 @@ def test_worked_case_has_one_to_three_a4_pages(worked_pdf: bytes) -> None:
 
 def test_text_lists_every_earlier_incident_in_date_order(worked_pdf: bytes) -> None:
     text = flat(pdf_text(worked_pdf))
-    markers = ["1. 10 March 2022, Kharkiv", "2. 2 January 2024, Kyiv",
-               "3. 8 August 2025 and 18 August 2025, Odesa region", "4. 28 August 2025, Kyiv"]
+    # (pdftotext -raw puts list numbers at the end of each page: not checked here.)
+    markers = ["10 March 2022, Kharkiv", "2 January 2024, Kyiv",
+               "8 August 2025 and 18 August 2025, Odesa region", "28 August 2025, Kyiv"]
     positions = [text.find(marker) for marker in markers]
     assert all(p >= 0 for p in positions), (positions, text)
     assert positions == sorted(positions)
@@ -56,7 +61,7 @@ def test_text_has_the_parts_of_a_note_verbale(worked_pdf: bytes) -> None:
     for part in [
         "MINISTRY OF FOREIGN AFFAIRS OF THE REPUBLIC OF AZERBAIJAN",
         "No. 12/345/2025",
-        "NOTE VERBALE",
+        "N O T E V E R B A L E",
         "The Ministry of Foreign Affairs of the Republic of Azerbaijan presents its compliments "
         "to the Embassy of the Russian Federation in the Republic of Azerbaijan and has the "
         "honour to lodge a strong protest",
@@ -210,3 +215,140 @@ def test_separate_processes_give_the_same_bytes(tmp_path: Path, worked_pdf: byte
         subprocess.run([sys.executable, "-m", "notegen", "render", str(SEED / "note.yaml"),
                         "-o", str(tmp_path / name)], check=True, capture_output=True)
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes() == worked_pdf
+
+
+DATES = {"en": "Baku, 14 November 2025", "ru": "Баку, 14 ноября 2025 года",
+         "az": "Bakı, 14 noyabr 2025-ci il", "fr": "Bakou, 14 novembre 2025"}
+CHRONOLOGY = {
+    "en": ["10 March 2022, Kharkiv", "2 January 2024, Kyiv",
+           "8 August 2025 and 18 August 2025, Odesa region", "28 August 2025, Kyiv"],
+    "ru": ["10 марта 2022 года, Харьков", "2 января 2024 года, Киев",
+           "8 августа 2025 года и 18 августа 2025 года, Одесская область",
+           "28 августа 2025 года, Киев"],
+    "az": ["10 mart 2022-ci il, Xarkov", "2 yanvar 2024-cü il, Kiyev",
+           "8 avqust 2025-ci il və 18 avqust 2025-ci il, Odessa vilayəti",
+           "28 avqust 2025-ci il, Kiyev"],
+    "fr": ["10 mars 2022, Kharkiv", "2 janvier 2024, Kyiv",
+           "8 août 2025 et 18 août 2025, région d'Odessa", "28 août 2025, Kyiv"],
+}
+ARTICLES = {
+    "en": ["Vienna Convention on Diplomatic Relations of 1961",
+           "Article 22(1), as an expression of a general principle: the premises of the "
+           "mission are inviolable", "Article 30(1)", "Article 59, applied by analogy",
+           "Article 52(1): civilian objects shall not be the object of attack"],
+    "ru": ["Венская конвенция о дипломатических сношениях 1961 года",
+           "Пункт 1 статьи 22 (как выражение общего принципа): помещения представительства "
+           "неприкосновенны", "Пункт 1 статьи 30", "Статья 59 (по аналогии)"],
+    "az": ["1961-ci il Diplomatik əlaqələr haqqında Vyana Konvensiyası",
+           "22-ci maddəsinin 1-ci bəndi (ümumi prinsipin ifadəsi kimi): nümayəndəliyin "
+           "binaları toxunulmazdır", "30-cu maddəsinin 1-ci bəndi", "59-cu maddəsi (analogiya "
+           "üzrə)"],
+    "fr": ["Convention de Vienne sur les relations diplomatiques de 1961",
+           "Le paragraphe 1 de l'article 22 (en tant qu'expression d'un principe général) : "
+           "les locaux de la mission sont inviolables", "Le paragraphe 1 de l'article 30",
+           "L'article 59 (par analogie)"],
+}
+TITLES = {
+    "en": {"note_verbale": "NOTEVERBALE", "aide_memoire": "AIDE-MÉMOIRE"},
+    "ru": {"note_verbale": "ВЕРБАЛЬНАЯНОТА", "aide_memoire": "ПАМЯТНАЯЗАПИСКА"},
+    "az": {"note_verbale": "VERBALNOTA", "aide_memoire": "YADDAŞQEYDİ"},
+    "fr": {"note_verbale": "NOTEVERBALE", "aide_memoire": "AIDE-MÉMOIRE"},
+}
+# The opening, the closing (or the last paragraph), then other parts.
+FORMULAE = {
+    ("en", "note_verbale"): [
+        "presents its compliments to the Embassy of the Russian Federation in "
+        "the Republic of Azerbaijan and has the honour to lodge",
+        "renew to the Embassy the assurances of its highest consideration"],
+    ("en", "first_person_note"): [
+        "Excellency, I have the honour to lodge",
+        "Accept, Excellency, the assurances of my highest consideration", "Jeyhun Bayramov",
+        "His Excellency Mr Mikhail Yevdokimov"],
+    ("en", "aide_memoire"): ["The Azerbaijani side wishes to lodge",
+                             "The Azerbaijani side considers that attacks"],
+    ("ru", "note_verbale"): [
+        "свидетельствует своё уважение Посольству Российской Федерации в "
+        "Азербайджанской Республике и имеет честь заявить",
+        "возобновить Посольству уверения в своём весьма высоком уважении"],
+    ("ru", "first_person_note"): [
+        "Уважаемый господин Посол! Имею честь заявить",
+        "Прошу Вас, господин Посол, принять уверения в моём весьма высоком уважении",
+        "Джейхун Байрамов", "Его Превосходительству господину Михаилу Евдокимову"],
+    ("ru", "aide_memoire"): ["Азербайджанская сторона считает необходимым заявить",
+                             "Азербайджанская сторона считает, что нападения"],
+    ("az", "note_verbale"): [
+        "Səfirliyinə öz dərin ehtiramını bildirir",
+        "Səfirliyi öz dərin ehtiramından bir daha əmin edir"],
+    ("az", "first_person_note"): [
+        "Hörmətli cənab Səfir,",
+        "Sizi, cənab Səfir, dərin ehtiramımdan bir daha əmin edirəm", "Ceyhun Bayramov",
+        "bildirməkdən şərəf duyuram"],
+    ("az", "aide_memoire"): ["Azərbaycan tərəfi Rusiya Federasiyasının",
+                             "Azərbaycan tərəfi hesab edir ki,"],
+    ("fr", "note_verbale"): [
+        "présente ses compliments à l'Ambassade de la Fédération de Russie en "
+        "République d'Azerbaïdjan et a l'honneur d'élever",
+        "renouveler à l'Ambassade les assurances de sa très haute considération"],
+    ("fr", "first_person_note"): [
+        "Monsieur l'Ambassadeur, J'ai l'honneur d'élever",
+        "Je vous prie d'agréer, Monsieur l'Ambassadeur, les assurances de ma très haute "
+        "considération", "Djeyhoun Bayramov"],
+    ("fr", "aide_memoire"): ["La partie azerbaïdjanaise se doit d'élever",
+                             "La partie azerbaïdjanaise estime que les attaques"],
+}
+
+
+@pytest.mark.parametrize(("lang", "note_type"), list(FORMULAE))
+def test_worked_case_in_every_type_and_language(worked_case, lang: str,
+                                                note_type: str) -> None:
+    pdf = render_pdf(worked_case, options=RenderOptions(lang=lang,
+                                                        note_type=NoteType(note_type)))
+    text = flat(pdf_text(pdf))
+    for part in [*FORMULAE[lang, note_type], DATES[lang], *ARTICLES[lang]]:
+        assert part in text, part
+    positions = [text.find(marker) for marker in CHRONOLOGY[lang]]
+    assert -1 not in positions, CHRONOLOGY[lang]
+    assert positions == sorted(positions)
+    # The opening comes first, the chronology in the middle, the closing last.
+    opening, closing = FORMULAE[lang, note_type][:2]
+    assert text.index(opening) < positions[0] < text.index(closing)
+    title = TITLES[lang].get(note_type)
+    if title:  # letter-spaced capitals come out of the PDF one letter at a time
+        assert title in text.replace(" ", "")
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert str(document.Root.Lang) == lang
+    ambassador = {"en": "Embassy of the Russian Federation in the Republic of Azerbaijan Baku",
+                  "ru": "Посольству Российской Федерации в Азербайджанской Республике г. Баку",
+                  "az": "Səfirliyinə Bakı şəhəri", "fr": "Fédération de Russie en "
+                  "République d'Azerbaïdjan Bakou"}[lang]
+    # Only the note verbale has the Embassy's block; an aide-mémoire has none.
+    assert (ambassador in text) is (note_type == "note_verbale")
+
+
+def test_a_courtesy_translation_follows_the_note(worked_case) -> None:
+    pdf = render_pdf(worked_case, options=RenderOptions(translation="ru"))
+    text = flat(pdf_text(pdf))
+    enclosure = text.index("Enclosure: courtesy translation into Russian")
+    mark = text.index("Неофициальный перевод. Язык оригинала: английский.")
+    assert enclosure < mark < text.index("свидетельствует своё уважение")
+    assert text.index("Baku, 14 November 2025") < enclosure
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert str(document.Root.Lang) == "en"
+        assert len(document.pages) > len(pikepdf.open(io.BytesIO(render_pdf(worked_case))).pages)
+
+
+def test_the_second_case_renders_in_the_four_languages() -> None:
+    case = load_case(ROOT / "seeds" / "mx-quito-2024" / "note.yaml")
+    for lang, parts in {
+        "en": ["No. SRE/________/2024", "Article 22(2): the receiving State is under a special "
+               "duty", "Article 29", "Mexico City, 6 April 2024"],
+        "ru": ["№ SRE/________/2024", "Пункт 2 статьи 22: на государство пребывания",
+               "Статья 29", "Мехико, 6 апреля 2024 года"],
+        "az": ["№ SRE/________/2024", "22-ci maddəsinin 2-ci bəndi: qəbul edən dövlət",
+               "29-cu maddəsi", "Mexiko, 6 aprel 2024-cü il"],
+        "fr": ["N° SRE/________/2024", "Le paragraphe 2 de l'article 22 : l'État accréditaire",
+               "L'article 29", "Mexico, 6 avril 2024"],
+    }.items():
+        text = flat(pdf_text(render_pdf(case, options=RenderOptions(lang=lang))))
+        for part in parts:
+            assert part in text, (lang, part)
