@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from fontTools.ttLib import TTFont
+
+from notegen import RecordError
+from notegen.phrases import Name, available_languages, load_catalogue
+from notegen.templating import BUILTIN_FOLDER
+
+from .conftest import ROOT
+
+LANGUAGES = ["az", "en", "fr", "ru"]
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.[a-z]+)?\}")
+
+
+def catalogue(lang: str):
+    found = load_catalogue(lang, [BUILTIN_FOLDER])
+    assert found is not None
+    return found
+
+
+def test_the_four_languages_are_built_in() -> None:
+    assert available_languages([BUILTIN_FOLDER]) == LANGUAGES
+
+
+@pytest.mark.parametrize("lang", ["az", "fr", "ru"])
+def test_every_catalogue_has_every_phrase_of_the_english_one(lang: str) -> None:
+    english = catalogue("en").phrases
+    other = catalogue(lang).phrases
+    assert set(other) - {"date.words"} == set(english)
+    for key, text in english.items():
+        # The same values are used; a language may leave some out (the
+        # Azerbaijani protest needs no "to").
+        assert set(PLACEHOLDER.findall(other[key])) <= set(PLACEHOLDER.findall(text)) | {
+            "salutation"}, key
+
+
+def test_variants_by_note_type_win() -> None:
+    english = catalogue("en")
+    assert english.with_phrases({}, variant="aide_memoire").phrase("title") == "Aide-Mémoire"
+    assert english.with_phrases({}, variant="note_verbale").phrase("title") == "Note Verbale"
+    assert english.with_phrases({"note_verbale.title": "Note"},
+                                variant="note_verbale").phrase("title") == "Note"
+
+
+def test_a_grammatical_case_comes_from_the_name_or_is_asked_for() -> None:
+    russian = catalogue("ru").with_phrases({}, variant="note_verbale")
+    embassy = Name("Посольство", {"dat": "Посольству"}, "short_name")
+    assert russian.phrase("addressee.block", addressee=Name("X", {"dat": "Y"})) == "Y"
+    assert "Посольству" in russian.phrase("closing", sender_short="Министерство",
+                                          addressee_short=embassy)
+    with pytest.raises(RecordError, match="needs the 'gen' form of 'Посольство'"):
+        russian.phrase("narrative", sender_short="Министерство", addressee_short=embassy,
+                       date="", time="", account="")
+
+
+def test_placeholders_reach_no_attributes() -> None:
+    english = catalogue("en").with_phrases({"seal.seal": "{sender.__class__} {sender.upper}"})
+    with pytest.raises(RecordError, match="needs the 'upper' form"):
+        english.phrase("seal.seal", sender=Name("The Ministry"))
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _texts(item)]
+    if isinstance(value, list):
+        return [t for item in value for t in _texts(item)]
+    return []
+
+
+def test_the_fonts_draw_every_letter_of_the_wording_and_the_seeds() -> None:
+    files = [*(BUILTIN_FOLDER / "catalogues").glob("*.yaml"),
+             BUILTIN_FOLDER / "legal" / "bases.yaml", *(ROOT / "seeds").rglob("*.yaml")]
+    used = {char for path in files
+            for text in _texts(yaml.safe_load(path.read_text(encoding="utf-8")))
+            for char in text if not char.isspace() or char == "\u00a0"}
+    # Titles and letterheads are set in capitals by the style sheet.
+    used |= {char.upper() for char in used if len(char.upper()) == 1}
+    assert {"ə", "Ə", "ğ", "ı", "İ", "ş", "ç", "ö", "ü", "ж", "ё", "é", "è", "«"} <= used
+    for face in Path(BUILTIN_FOLDER / "static" / "fonts").glob("*.ttf"):
+        cmap = TTFont(face).getBestCmap()
+        missing = sorted(char for char in used if ord(char) not in cmap)
+        assert not missing, (face.name, missing)
