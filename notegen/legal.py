@@ -18,12 +18,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import Location, Problem, RecordError, TemplateError
 from .loading import Case
 from .models import Effect, Facility, FacilityKind, Framing, Incident, MeansKind
+from .phrases import read_data_file
 
 #: The catalogue's place inside a template folder.
 CATALOGUE = Path("legal") / "bases.yaml"
@@ -122,16 +122,7 @@ def load_legal(folders: Sequence[Path]) -> LegalCatalogue:
 
 @functools.lru_cache(maxsize=8)
 def _read(path: Path, mtime_ns: int) -> LegalCatalogue:
-    try:
-        return LegalCatalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise TemplateError(f"invalid YAML: {getattr(exc, 'problem', exc)}", template=str(path),
-                            line=mark.line + 1 if mark else None) from None
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(map(str, first["loc"]))
-        raise TemplateError(f"{field}: {first['msg']}".lstrip(": "), template=str(path)) from None
+    return read_data_file(path, LegalCatalogue)
 
 
 def _facts(case: Case) -> Iterator[tuple[Incident, Facility]]:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -196,13 +197,16 @@ def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue | None:
     return None
 
 
-@functools.lru_cache(maxsize=32)
-def _read_catalogue(lang: str, path: Path, mtime_ns: int) -> Catalogue:
-    # Cached per file version: reading and validating the YAML was most of a
-    # warm HTML render, and an edited catalogue (new mtime) is read again.
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_data_file(path: Path, model: type[Model]) -> Model:
+    """Read the YAML data file of a template folder (a catalogue) as ``model``.
+
+    :raises TemplateError: naming the file, and the line or field at fault.
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        parsed = _CatalogueFile.model_validate(data)
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise TemplateError(f"invalid YAML: {getattr(exc, 'problem', exc)}", template=str(path),
@@ -210,7 +214,14 @@ def _read_catalogue(lang: str, path: Path, mtime_ns: int) -> Catalogue:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(map(str, first["loc"]))
-        raise TemplateError(f"{field}: {first['msg']}", template=str(path)) from None
+        raise TemplateError(f"{field}: {first['msg']}".lstrip(": "), template=str(path)) from None
+
+
+@functools.lru_cache(maxsize=32)
+def _read_catalogue(lang: str, path: Path, mtime_ns: int) -> Catalogue:
+    # Cached per file version: reading and validating the YAML was most of a
+    # warm HTML render, and an edited catalogue (new mtime) is read again.
+    parsed = read_data_file(path, _CatalogueFile)
     try:
         locale = Locale.parse(parsed.locale)
     except (UnknownLocaleError, ValueError):
