@@ -6,7 +6,9 @@ The public API is what this package exports; submodules are internal::
 
     case = notegen.load_case("seeds/az-kyiv-2025/note.yaml")
     html = notegen.render_html(case)
-    notegen.render_pdf(case, "note.pdf")
+    pdf = notegen.render_pdf(case, "note.pdf")          # PDF/A-3b, records inside
+    signed = notegen.sign_pdf(pdf, notegen.SigningKey(path, passphrase), reason="…")
+    notegen.verify_pdf(signed).status                   # Status.valid
 
 Every error a user can cause is a :class:`NotegenError`; record problems come
 as one :class:`RecordError` listing each, located by file, line and field.
@@ -23,9 +25,10 @@ from .errors import (
 )
 from .loading import Case, load_case
 from .pdf import render_pdf
-from .templating import RenderOptions, render_html
-
-__version__ = "0.1.0"
+from .signing import SigningKey, sign_pdf
+from .templating import RenderOptions, prepare, render_html
+from .verify import Status, Verification, extract_record, verify_pdf
+from .version import __version__
 
 __all__ = [
     "Case",
@@ -36,10 +39,17 @@ __all__ = [
     "RecordError",
     "RenderError",
     "RenderOptions",
+    "SigningKey",
+    "Status",
     "TemplateError",
+    "Verification",
     "__version__",
     "build_context",
+    "extract_record",
     "load_case",
+    "prepare",
     "render_html",
     "render_pdf",
+    "sign_pdf",
+    "verify_pdf",
 ]

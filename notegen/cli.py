@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import NotegenError
+from .errors import NotegenError, RenderError
 from .loading import load_case
 from .models import NoteType
 from .output import write_atomic
+from .pdf import PDF_VARIANTS, render_pdf
+from .signing import SigningKey, sign_pdf
 from .templating import RenderOptions, prepare, render_html
+from .verify import extract_record, verify_pdf
+from .version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +57,8 @@ def cli(verbose: int) -> None:
         # WeasyPrint reports every CSS property it skips; notegen turns what
         # matters into errors itself. Filter at the handler, not the logger,
         # so notegen still sees WeasyPrint's warnings.
-        handler.addFilter(lambda record: not record.name.startswith(("weasyprint", "fontTools")))
+        handler.addFilter(lambda record: not record.name.startswith(
+            ("weasyprint", "fontTools", "pyhanko")))
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
@@ -70,6 +75,25 @@ def _note_options(command: Callable[..., None]) -> Callable[..., None]:
     ]):
         command = option(command)
     return command
+
+
+_SIGN_OPTIONS = [
+    click.option("--passphrase", envvar="NOTEGEN_KEY_PASSPHRASE", hide_input=True,
+                 help="The key file's passphrase; better given in the environment variable "
+                      "NOTEGEN_KEY_PASSPHRASE than on the command line."),
+    click.option("--reason", help="Why it is signed, shown in the signature. Default: the "
+                                  "note's title and number."),
+]
+
+
+def _signing_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(_SIGN_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _key(path: Path, passphrase: str | None) -> SigningKey:
+    return SigningKey(path, passphrase.encode("utf-8") if passphrase else None)
 
 
 def _options(lang: str | None, note_type: str | None, strict: bool,
@@ -89,26 +113,109 @@ def _options(lang: str | None, note_type: str | None, strict: bool,
 @click.option("--translation", metavar="CODE",
               help="Append a courtesy translation into this language, as an enclosure "
                    "(PDF only).")
+@click.option("--pdf-variant", type=click.Choice([*PDF_VARIANTS, "plain"]),
+              default="pdf/a-3b", show_default=True,
+              help="The PDF standard to follow; plain for none.")
+@click.option("--sign", "key_file", type=click.Path(exists=True, dir_okay=False,
+                                                    path_type=Path),
+              help="Sign the PDF with the key and certificate in this PKCS#12 file (PAdES).")
+@_signing_options
 def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
-           note_type: str | None, strict: bool, translation: str | None) -> None:
+           note_type: str | None, strict: bool, translation: str | None, pdf_variant: str,
+           key_file: Path | None, passphrase: str | None, reason: str | None) -> None:
     """Render the note of CASE to PDF (or HTML).
 
     CASE is the YAML or JSON file holding the note; the files it includes
-    are read too. Nothing is written unless the whole note renders.
+    are read too. The PDF is PDF/A-3b and carries the records it was made
+    from. Nothing is written unless the whole note renders (and, with
+    --sign, is signed).
     """
-    if translation and fmt == "html":
-        raise click.UsageError("a courtesy translation is an enclosure of the PDF; "
-                               "render the translation's HTML with --lang instead")
+    if fmt == "html" and (translation or key_file):
+        raise click.UsageError("--translation and --sign apply to PDF output only")
     case = load_case(case_file)
-    options = _options(lang, note_type, strict, translation)
+    options = replace(_options(lang, note_type, strict, translation),
+                      pdf_variant=None if pdf_variant == "plain" else pdf_variant)
     target = output or Path(f"{case_file.stem}.{fmt}")
     if fmt == "html":
         write_atomic(target, render_html(case, options).encode("utf-8"))
     else:
-        from .pdf import render_pdf
-
-        render_pdf(case, target, options)
+        pdf = render_pdf(case, options=options)
+        if key_file is not None:
+            meta = prepare(case, options).context
+            pdf = sign_pdf(pdf, _key(key_file, passphrase), reason=reason or meta.meta.title,
+                           location=meta.place)
+        write_atomic(target, pdf)
     click.echo(f"wrote {target}", err=True)
+
+
+@cli.command()
+@click.argument("pdf_file", metavar="PDF", type=click.Path(exists=True, dir_okay=False,
+                                                           path_type=Path))
+@click.option("--key", "key_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The PKCS#12 file (.p12) with the signing key and certificate.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the signed PDF. Default: PDF's name with -signed.")
+@click.option("--location", help="Where it is signed, shown in the signature.")
+@_signing_options
+def sign(pdf_file: Path, key_file: Path, output: Path | None, location: str | None,
+         passphrase: str | None, reason: str | None) -> None:
+    """Sign a rendered note with a PAdES signature, keeping its PDF/A."""
+    pdf = pdf_file.read_bytes()
+    title = _title(pdf)
+    target = output or pdf_file.with_name(f"{pdf_file.stem}-signed.pdf")
+    write_atomic(target, sign_pdf(pdf, _key(key_file, passphrase),
+                                  reason=reason or title or "Note", location=location))
+    click.echo(f"wrote {target}", err=True)
+
+
+def _title(pdf: bytes) -> str | None:
+    import io
+
+    import pikepdf
+
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            title = document.docinfo.get("/Title")
+    except pikepdf.PdfError as exc:
+        raise RenderError(f"not a readable PDF: {exc}") from None
+    return str(title) if title is not None else None
+
+
+@cli.command()
+@click.argument("pdf_file", metavar="PDF", type=click.Path(exists=True, dir_okay=False,
+                                                           path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the records. Default: PDF's name with .json.")
+def extract(pdf_file: Path, output: Path | None) -> None:
+    """Write out the records a note was rendered from (JSON).
+
+    They validate and render to the same PDF again.
+    """
+    target = output or pdf_file.with_suffix(".json")
+    write_atomic(target, extract_record(pdf_file.read_bytes()))
+    click.echo(f"wrote {target}", err=True)
+
+
+@cli.command()
+@click.argument("pdf_file", metavar="PDF", type=click.Path(exists=True, dir_okay=False,
+                                                           path_type=Path))
+@click.option("--trust", "roots", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A trusted root certificate (PEM or DER); repeatable. Without one, "
+                   "whether the signer is trusted is not judged.")
+def verify(pdf_file: Path, roots: tuple[Path, ...]) -> None:
+    """Check a note: its signatures, its embedded records, its PDF/A claim.
+
+    Exit code 0: signed and valid; 3: not signed (but unchanged); 4: changed
+    since it was rendered or signed; 5: signed, unchanged, but the signer
+    is not trusted by --trust.
+    """
+    result = verify_pdf(pdf_file.read_bytes(), trust_roots=[r.read_bytes() for r in roots])
+    for finding in result.findings:
+        click.echo(f"  {finding}")
+    click.echo(f"{pdf_file}: {result.status.name}")
+    sys.exit(result.status.value)
 
 
 @cli.command()

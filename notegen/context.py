@@ -33,6 +33,7 @@ from .models import (
     State,
 )
 from .phrases import Catalogue, Name
+from .version import __version__
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,8 @@ class Metadata:
     keywords: tuple[str, ...]
     #: ISO date the PDF records as its creation date (the note's date).
     created: str
+    #: "notegen 0.1.0": what made the document.
+    generator: str
 
 
 @dataclass(frozen=True)
@@ -410,6 +413,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
             keywords=tuple(dict.fromkeys(
                 [note_type.value, *(i.place for i in (*chronology, subject))])),
             created=note.date.isoformat(),
+            generator=f"notegen {__version__}",
         ),
     )
 

@@ -411,6 +411,8 @@ class Note(Record):
                                         "answers.")
     signatory: Person | None = Field(None, description="Who signs a first-person note; the "
                                      "sender's head if not given.")
+    translation: LanguageCode | None = Field(None, description="Enclose a courtesy "
+                                             "translation into this language.")
     date: dt.date
     place: Text | None = Field(None, description="Place on the date line; defaults to the "
                                "sender's seat.")

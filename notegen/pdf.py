@@ -9,24 +9,53 @@ load, or a character no font could draw, stops the render with a
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import RenderError
-from .loading import Case
+from .loading import Case, dump_case
 from .output import write_atomic
-from .templating import BUILTIN_FOLDER, RenderOptions, render_html
+from .templating import BUILTIN_FOLDER, RenderOptions, render_html, settle
 
 logger = logging.getLogger(__name__)
 
 #: How WeasyPrint (>= 67) says a character was drawn as an empty box.
 _NOTDEF = ".notdef glyph"
+
+#: The PDF variants notegen offers: WeasyPrint's PDF/A and PDF/UA ones (its
+#: PDF/X variants write the clock into the file, so they are left out).
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
+                "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1",
+                "pdf/ua-2")
+
+#: The name of the source records inside a PDF.
+RECORD_NAME = "notegen-record.json"
+
+
+def can_embed(variant: str | None) -> bool:
+    """Whether a PDF of ``variant`` may carry the records as a JSON attachment
+    (PDF/A-1 allows no attachment, PDF/A-2 and -4 only PDF/A ones)."""
+    return variant is None or variant.startswith(("pdf/a-3", "pdf/a-4f", "pdf/ua"))
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A file to attach to the PDF as an associated file."""
+
+    name: str
+    data: bytes
+    description: str
+    #: Its AFRelationship, e.g. "Source".
+    relationship: str
+    #: Its creation and modification date: fixed, so output is reproducible.
+    date: dt.datetime
 
 
 class _Collect(logging.Handler):
@@ -87,7 +116,8 @@ def check_harfbuzz_subset() -> bool:
 
 
 def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
-                asset_folders: Sequence[Path], pdf_variant: str | None = None) -> bytes:
+                asset_folders: Sequence[Path], pdf_variant: str | None = None,
+                attachments: Sequence[Embedded] = ()) -> bytes:
     """Lay out ``html`` and return the PDF bytes.
 
     ``html`` may be several documents (a note and its courtesy translation):
@@ -108,6 +138,10 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
     check_harfbuzz_subset()
     fetcher = TemplateAssetFetcher(asset_folders)
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
+    files = [weasyprint.Attachment(string=item.data, name=item.name,
+                                   description=item.description,
+                                   relationship=item.relationship, created=item.date,
+                                   modified=item.date) for item in attachments]
     single = _find_asset("static/single-page.css", asset_folders)
     documents = []
     with _strict_weasyprint() as collector:
@@ -122,7 +156,7 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
         first = documents[0]
         if len(documents) > 1:
             first = first.copy([page for document in documents for page in document.pages])
-        pdf: bytes = first.write_pdf(**options)
+        pdf: bytes = first.write_pdf(attachments=files, **options)
     if collector.messages:
         raise RenderError("the PDF would not match the note:\n" + "\n".join(
             f"  {message}" for message in dict.fromkeys(collector.messages)))
@@ -138,23 +172,41 @@ def _find_asset(name: str, folders: Sequence[Path]) -> Path | None:
 
 def render_pdf(case: Case, target: str | Path | None = None,
                options: RenderOptions | None = None) -> bytes:
-    """Render ``case`` to PDF; also write it to ``target`` if given. With
-    ``options.translation``, a courtesy translation follows the note.
+    """Render ``case`` to PDF (PDF/A-3b unless ``options`` say otherwise);
+    also write it to ``target`` if given.
+
+    The records the note was made from are embedded as an associated file
+    (``notegen-record.json``, AFRelationship Source) with the note's own
+    type, language and translation, so :func:`~notegen.verify.extract_record`
+    gives back records that render to the same bytes. With a courtesy
+    translation, its pages follow the note's.
 
     The file is written atomically: on any error no file, or the previous one,
     is left at ``target``.
 
     :raises NotegenError: for record, template and render errors.
     """
-    options = options or RenderOptions()
+    options = settle(case, options)
     documents = [render_html(case, options)]
     if options.translation:
         documents.append(render_html(case, replace(
             options, lang=options.translation, translation=None,
-            translation_of=options.lang or case.note.language)))
+            translation_of=options.lang)))
+    attachments = []
+    if options.embed_record and can_embed(options.pdf_variant):
+        note = case.note.model_copy(update={
+            "type": options.note_type, "language": options.lang,
+            "translation": options.translation})
+        date = dt.datetime.combine(case.note.date, dt.time(), dt.UTC)
+        attachments.append(Embedded(RECORD_NAME, dump_case(case, note),
+                                    "The records this note was made from (notegen)",
+                                    "Source", date))
+    elif options.embed_record:
+        logger.warning("%s allows no JSON attachment: the records are not embedded",
+                       options.pdf_variant)
     folders = options.folders
     pdf = html_to_pdf(documents, base_folder=folders[-1], asset_folders=folders,
-                      pdf_variant=options.pdf_variant)
+                      pdf_variant=options.pdf_variant, attachments=attachments)
     if target is not None:
         write_atomic(target, pdf)
         logger.info("wrote %s (%d bytes)", target, len(pdf))

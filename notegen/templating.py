@@ -12,7 +12,7 @@ import functools
 import logging
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -61,8 +61,11 @@ class RenderOptions:
     #: Set when rendering a courtesy translation of a note written in this
     #: language; :func:`~notegen.pdf.render_pdf` sets it for ``translation``.
     translation_of: str | None = None
-    #: The WeasyPrint PDF variant, e.g. "pdf/a-3b"; ``None`` for plain PDF.
-    pdf_variant: str | None = None
+    #: The WeasyPrint PDF variant: PDF/A-3b by default (archival, and it may
+    #: carry the source records); ``None`` for plain PDF.
+    pdf_variant: str | None = "pdf/a-3b"
+    #: Embed the source records in the PDF (where the variant allows it).
+    embed_record: bool = True
 
     @property
     def folders(self) -> tuple[Path, ...]:
@@ -96,6 +99,18 @@ def make_environment(folders: tuple[Path, ...]) -> jinja2.Environment:
     return environment
 
 
+def settle(case: Case, options: RenderOptions | None = None) -> RenderOptions:
+    """``options`` with what they leave open (language, note type, courtesy
+    translation) taken from the note: exactly what will be rendered."""
+    options = options or RenderOptions()
+    note = case.note
+    if options.translation_of is not None:  # rendering the translation itself
+        return replace(options, note_type=options.note_type or note.type)
+    return replace(options, lang=options.lang or note.language,
+                   note_type=options.note_type or note.type,
+                   translation=options.translation or note.translation)
+
+
 def template_name(case: Case, options: RenderOptions | None = None) -> str:
     """The template that renders ``case``: one per note type."""
     note_type = (options and options.note_type) or case.note.type
@@ -122,9 +137,11 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
         when ``options.strict`` is set.
     :raises TemplateError: for a broken catalogue.
     """
-    options = options or RenderOptions()
+    location = case.locate(None, "language") if not (options and options.lang) else Location()
+    options = settle(case, options)
     note_type = options.note_type or case.note.type
-    catalogue = _catalogue(case, options.lang or case.note.language, options, note_type)
+    catalogue = _catalogue(case, options.lang or case.note.language, options, note_type,
+                           location)
     legal = load_legal(options.folders)
     citations = cited(case, legal)
     warnings = check(case, citations)
@@ -147,15 +164,15 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
     return Prepared(context, catalogue, tuple(warnings))
 
 
-def _catalogue(case: Case, lang: str, options: RenderOptions, note_type: NoteType) -> Catalogue:
+def _catalogue(case: Case, lang: str, options: RenderOptions, note_type: NoteType,
+               location: Location) -> Catalogue:
     """The phrases of ``lang`` with the sender's house formulae over them."""
     catalogue = load_catalogue(lang, options.folders)
     if catalogue is None:
         available = available_languages(options.folders)
         problem = (f"no phrase catalogue for language {lang!r}; available: "
                    f"{', '.join(available) or 'none'}")
-        # A language chosen for this render has no place in the records.
-        location = case.locate(None, "language") if options.lang is None else Location()
+        # (A language chosen for this render has no place in the records.)
         raise RecordError([Problem(problem, location)])
     sender = case.parties[case.note.sender]
     house = sender.formulae.get(lang, {}) if isinstance(sender, Profile) else {}

@@ -111,7 +111,7 @@ def test_render_with_a_courtesy_translation(runner: CliRunner, tmp_path: Path) -
         assert len(pdf.pages) >= 4
     html = runner.invoke(cli, ["render", NOTE, "--format", "html", "--translation", "fr"])
     assert html.exit_code == 2
-    assert "courtesy translation is an enclosure of the PDF" in html.stderr
+    assert "--translation and --sign apply to PDF output only" in html.stderr
 
 
 def _misapplied(edit_seed: Edit) -> Path:
