@@ -14,6 +14,7 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import RenderError
 from .templating import BUILTIN_FOLDER
@@ -44,7 +45,6 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str, location: str | None =
 
     :raises RenderError: if the key cannot be read or the PDF cannot be signed.
     """
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.text import TextBoxStyle
@@ -77,8 +77,7 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str, location: str | None =
             md_algorithm="sha256", reason=reason, location=location, name=signer_name)
         stamp = TextStampStyle(
             stamp_text="Digitally signed by %(signer)s\n%(reason)s\n%(place)s%(ts)s",
-            text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(_FONT)),
-                                        font_size=8),
+            text_box_style=TextBoxStyle(font=_font_factory(), font_size=8),
             background=None, border_width=0, timestamp_format="%Y-%m-%d %H:%M:%S %Z")
         signed = signers.PdfSigner(metadata, signer, stamp_style=stamp).sign_pdf(
             writer, appearance_text_params={"signer": signer_name, "reason": reason,
@@ -87,3 +86,17 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str, location: str | None =
         raise RenderError(f"cannot sign the PDF: {exc}") from exc
     logger.info("signed by %s", signer_name)
     return bytes(signed.getbuffer())
+
+
+def _font_factory() -> Any:
+    """pyHanko's font factory for the bundled font, read into memory: its own
+    opens the file and never closes it."""
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+
+    class InMemory(GlyphAccumulatorFactory):
+        def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
+            return GlyphAccumulator(writer=writer, font_size=self.font_size,
+                                    font_handle=io.BytesIO(Path(self.font_file).read_bytes()),
+                                    obj_stream=obj_stream)
+
+    return InMemory(str(_FONT))

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,43 @@ def line_of(path: Path, marker: str) -> int:
         if marker in line:
             return number
     raise AssertionError(f"{marker!r} not in {path}")
+
+
+@dataclass(frozen=True)
+class ThrowawayKey:
+    """A throwaway self-signed signing key, made offline for the tests."""
+
+    p12: Path
+    passphrase: bytes
+    certificate_pem: bytes
+
+
+@pytest.fixture(scope="session")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayKey:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Desk Officer"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test Ministry")])
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(start + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=True, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+            encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("key")
+    passphrase = b"correct horse"
+    p12 = folder / "officer.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"officer", key, certificate, None,
+        serialization.BestAvailableEncryption(passphrase)))
+    return ThrowawayKey(p12, passphrase, certificate.public_bytes(serialization.Encoding.PEM))
