@@ -9,12 +9,13 @@ were signed; what PDF/A level it claims.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from pathlib import Path
@@ -163,7 +164,8 @@ def _signatures(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureCheck
     checks = []
     for embedded in reader.embedded_signatures:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        status = validate_pdf_signature(embedded, context)
+        with _untrusted_is_expected(not roots):
+            status = validate_pdf_signature(embedded, context)
         sig = embedded.sig_object
         checks.append(SignatureCheck(
             signer=str(sig.get("/Name") or status.signing_cert.subject.human_friendly),
@@ -175,6 +177,27 @@ def _signatures(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureCheck
             trusted=status.trusted if roots else None,
             whole_file=status.coverage is SignatureCoverageLevel.ENTIRE_FILE))
     return checks
+
+
+class _DropUntrusted(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Validation error [cert context")
+
+
+@contextlib.contextmanager
+def _untrusted_is_expected(expected: bool) -> Iterator[None]:
+    """Without trust roots no signer can be trusted, and pyHanko logs that with
+    a traceback each time; drop those records while validating."""
+    if not expected:
+        yield
+        return
+    pyhanko_logger = logging.getLogger("pyhanko.sign.validation.generic_cms")
+    quiet = _DropUntrusted()
+    pyhanko_logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        pyhanko_logger.removeFilter(quiet)
 
 
 def _compare_record(pdf: bytes, signed: bool, pdfa: str | None, creator: str,

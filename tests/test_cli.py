@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from notegen.cli import cli
 
-from .conftest import FIXTURES, SEED, Edit
+from .conftest import FIXTURES, SEED, Edit, ThrowawayKey
 
 NOTE = str(SEED / "note.yaml")
 
@@ -139,3 +139,67 @@ def test_validate_checks_the_form_of_each_type(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["validate", "--type", "first_person_note", second])
     assert result.exit_code == 1
     assert "a first-person note is addressed to a person" in result.stderr
+
+
+def test_render_signed_then_verify_extract(runner: CliRunner, tmp_path: Path,
+                                           signing_key: ThrowawayKey) -> None:
+    target = tmp_path / "note.pdf"
+    env = {"NOTEGEN_KEY_PASSPHRASE": signing_key.passphrase.decode()}
+    result = runner.invoke(cli, ["render", NOTE, "-o", str(target), "--sign",
+                                 str(signing_key.p12)], env=env)
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "root.pem"
+    root.write_bytes(signing_key.certificate_pem)
+    verified = runner.invoke(cli, ["verify", str(target), "--trust", str(root)])
+    assert verified.exit_code == 0, verified.output
+    assert "signed by Desk Officer (Note Verbale No. 12/345/2025): intact, valid, trusted" \
+        in verified.stdout
+    assert verified.stdout.endswith(f"{target}: valid\n")
+    assert "Traceback" not in verified.output
+
+    records = tmp_path / "records.json"
+    assert runner.invoke(cli, ["extract", str(target), "-o", str(records)]).exit_code == 0
+    assert runner.invoke(cli, ["validate", str(records)]).exit_code == 0
+
+    tampered = tmp_path / "tampered.pdf"
+    data = target.read_bytes()
+    tampered.write_bytes(data[:2000] + bytes([data[2000] ^ 1]) + data[2001:])
+    assert runner.invoke(cli, ["verify", str(tampered)]).exit_code == 4
+
+
+def test_sign_an_existing_note_and_verify_unsigned(runner: CliRunner, tmp_path: Path,
+                                                   signing_key: ThrowawayKey) -> None:
+    plain = tmp_path / "note.pdf"
+    assert runner.invoke(cli, ["render", NOTE, "-o", str(plain)]).exit_code == 0
+    unsigned = runner.invoke(cli, ["verify", str(plain)])
+    assert unsigned.exit_code == 3
+    assert "not signed" in unsigned.stdout
+    result = runner.invoke(cli, ["sign", str(plain), "--key", str(signing_key.p12),
+                                 "--passphrase", signing_key.passphrase.decode(),
+                                 "--location", "Baku"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["verify", str(tmp_path / "note-signed.pdf")]).exit_code == 0
+    wrong = runner.invoke(cli, ["sign", str(plain), "--key", str(signing_key.p12),
+                                "--passphrase", "nope", "-o", str(tmp_path / "x.pdf")])
+    assert wrong.exit_code == 1
+    assert "cannot read the signing key" in wrong.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_pdf_variant_option(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "note.pdf"
+    result = runner.invoke(cli, ["render", NOTE, "-o", str(target), "--pdf-variant", "plain"])
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(target) as pdf:
+        assert pdf.open_metadata().get("pdfaid:part") is None
+        assert "notegen-record.json" in pdf.attachments
+    assert runner.invoke(cli, ["render", NOTE, "--pdf-variant", "pdf/x-4"]).exit_code == 2
+
+
+def test_extract_from_a_pdf_without_records(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "note.pdf"
+    assert runner.invoke(cli, ["render", NOTE, "-o", str(target), "--pdf-variant",
+                               "pdf/a-1b"]).exit_code == 0
+    result = runner.invoke(cli, ["extract", str(target)])
+    assert result.exit_code == 1
+    assert "the PDF has no embedded notegen-record.json" in result.stderr
