@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_render.py [--runs N]
 
 Prints, for the worked case:
-  * cold: ``notegen render`` as a new process, against a new process that only
-    runs WeasyPrint on the same HTML (what any tool must at least pay);
+  * cold: ``notegen render`` (PDF/A-3b with the records) as a new process,
+    against a new process that only runs WeasyPrint on the same HTML to
+    PDF/A-3b (what any tool must at least pay);
   * warm: ``notegen.render_pdf`` in a warm process, against WeasyPrint's
     ``HTML(...).write_pdf()`` on the same HTML in the same process;
   * warm HTML preview (``render_html``);
@@ -31,7 +32,7 @@ CASE = ROOT / "seeds" / "az-kyiv-2025" / "note.yaml"
 BARE_SCRIPT = """
 import sys, weasyprint
 html = open(sys.argv[1], encoding="utf-8").read()
-weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf(sys.argv[3])
+weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf(sys.argv[3], pdf_variant="pdf/a-3b")
 """
 
 
