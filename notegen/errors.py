@@ -86,6 +86,8 @@ class TemplateError(NotegenError):
     """
 
     def __init__(self, message: str, *, template: str | None = None, line: int | None = None):
+        #: The message without the location.
+        self.message = message
         self.template = template
         self.line = line
         where = ""

@@ -2,6 +2,11 @@
 and ``data:`` URLs. Everything else (other files, the network, paths that
 escape through ``..`` or symlinks) is refused.
 
+Relative URLs resolve against the first template folder; a file missing
+there is looked up under the same relative path in the next folders, the
+built-in one last, just as templates are. A ministry's style sheet can so
+use the built-in fonts, and the built-in style sheet a ministry's images.
+
 Imported lazily: it needs WeasyPrint.
 """
 
@@ -32,11 +37,21 @@ class TemplateAssetFetcher(URLFetcher):  # type: ignore[misc]
     def fetch(self, url: str, headers: Any = None) -> Any:
         scheme = url.split(":", 1)[0].lower()
         if scheme == "file":
-            path = Path(unquote(urlsplit(url).path)).resolve()
-            if not path.is_file() or not any(path.is_relative_to(f) for f in self.folders):
-                logger.debug("refused %s", url)
-                raise BlockedResource(f"{url} is outside the template folders")
+            url = self._layered(url).as_uri()
         elif scheme != "data":
             raise BlockedResource(f"{url} is not a template file (only template files and "
                                   "data: URLs may be used)")
         return super().fetch(url, headers)
+
+    def _layered(self, url: str) -> Path:
+        """The file ``url`` names, found in the first folder that has it."""
+        path = Path(unquote(urlsplit(url).path)).resolve()
+        inside = next((folder for folder in self.folders if path.is_relative_to(folder)), None)
+        if inside is not None:
+            relative = path.relative_to(inside)
+            for folder in self.folders:
+                candidate = (folder / relative).resolve()
+                if candidate.is_file() and candidate.is_relative_to(folder):
+                    return candidate
+        logger.debug("refused %s", url)
+        raise BlockedResource(f"{url} is outside the template folders")

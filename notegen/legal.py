@@ -12,6 +12,7 @@ where Art. 59 applies), a head-of-mission residence without VCDR Art. 30.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -108,21 +109,65 @@ class Applied:
     index: int | None = None
 
 
-def load_legal(folders: Sequence[Path]) -> LegalCatalogue:
-    """The legal-basis catalogue of the first folder of ``folders`` that has one.
+class _Words(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    :raises TemplateError: if none has one, or it is invalid.
+
+class _InstrumentWords(_Words):
+    title: str
+    of: str
+
+
+class _ArticleWords(_Words):
+    label: str
+    text: str
+
+
+class LegalLanguage(BaseModel):
+    """``legal/<lang>.yaml``: the wording of the catalogue in one more language
+    (or other wording in one it has), from a template folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instruments: dict[str, _InstrumentWords] = Field(default_factory=dict)
+    articles: dict[str, _ArticleWords] = Field(default_factory=dict)
+
+
+def load_legal(folders: Sequence[Path]) -> LegalCatalogue:
+    """The legal-basis catalogue: ``legal/bases.yaml`` of the first folder of
+    ``folders`` that has one, worded further by every folder's
+    ``legal/<lang>.yaml`` (earlier folders win).
+
+    :raises TemplateError: if no folder has one, or a file is invalid.
     """
-    for folder in folders:
-        path = folder / CATALOGUE
-        if path.is_file():
-            return _read(path, path.stat().st_mtime_ns)
-    raise TemplateError(f"no {CATALOGUE} in any template folder")
+    base = next((folder / CATALOGUE for folder in folders if (folder / CATALOGUE).is_file()),
+                None)
+    if base is None:
+        raise TemplateError(f"no {CATALOGUE} in any template folder")
+    languages = tuple(
+        (path, path.stat().st_mtime_ns) for folder in reversed(folders)
+        for path in sorted((folder / CATALOGUE.parent).glob("*.yaml"))
+        if re.fullmatch(r"[a-z]{2,3}(_[A-Z][a-z]{3})?", path.stem))
+    return _read(base, base.stat().st_mtime_ns, languages)
 
 
 @functools.lru_cache(maxsize=8)
-def _read(path: Path, mtime_ns: int) -> LegalCatalogue:
-    return read_data_file(path, LegalCatalogue)
+def _read(path: Path, mtime_ns: int, languages: tuple[tuple[Path, int], ...]
+          ) -> LegalCatalogue:
+    catalogue = read_data_file(path, LegalCatalogue)
+    instruments = {key: value.model_dump() for key, value in catalogue.instruments.items()}
+    articles = {key: value.model_dump() for key, value in catalogue.articles.items()}
+    for language_file, _ in languages:  # the built-in folder's first, the user's last
+        lang = language_file.stem
+        words = read_data_file(language_file, LegalLanguage)
+        for table, given in ((instruments, words.instruments), (articles, words.articles)):
+            for key, value in given.items():
+                if key not in table:
+                    raise TemplateError(f"{key!r} is not in the legal-basis catalogue",
+                                        template=str(language_file))
+                for field, text in value.model_dump().items():
+                    table[key][field][lang] = text
+    return LegalCatalogue.model_validate({"instruments": instruments, "articles": articles})
 
 
 def _facts(case: Case) -> Iterator[tuple[Incident, Facility]]:

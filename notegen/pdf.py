@@ -205,7 +205,7 @@ def render_pdf(case: Case, target: str | Path | None = None,
         logger.warning("%s allows no JSON attachment: the records are not embedded",
                        options.pdf_variant)
     folders = options.folders
-    pdf = html_to_pdf(documents, base_folder=folders[-1], asset_folders=folders,
+    pdf = html_to_pdf(documents, base_folder=folders[0], asset_folders=folders,
                       pdf_variant=options.pdf_variant, attachments=attachments)
     if target is not None:
         write_atomic(target, pdf)

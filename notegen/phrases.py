@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -53,15 +53,18 @@ class Name(str):
 
 
 class _CatalogueFile(BaseModel):
+    """One catalogue file. A file in a user's folder may give only what it
+    changes: it lies over the same language's file in the folders after it."""
+
     model_config = ConfigDict(extra="forbid")
 
-    language: str
-    locale: str
-    date_pattern: str = "long"
+    language: str | None = None
+    locale: str | None = None
+    date_pattern: str | None = None
     phrases: dict[str, str] = Field(default_factory=dict)
-    first_person: list[str] = Field(default_factory=list)
-    first_person_exceptions: list[str] = Field(default_factory=list)
-    elisions: dict[str, str] = Field(default_factory=dict)
+    first_person: list[str] | None = None
+    first_person_exceptions: list[str] | None = None
+    elisions: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -183,18 +186,18 @@ def available_languages(folders: Sequence[Path]) -> list[str]:
 
 
 def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue | None:
-    """Read ``catalogues/<lang>.yaml`` from the first of ``folders`` that has it,
-    or return ``None`` if none has.
+    """The catalogue of ``lang``: every folder's ``catalogues/<lang>.yaml``, the
+    earlier folders' phrases over the later ones'; ``None`` if no folder has one.
 
-    :raises TemplateError: if the catalogue found is invalid.
+    :raises TemplateError: if a catalogue file is invalid, or together they
+        do not name the language and its Babel locale.
     """
     # The language becomes part of a file name: accept language codes only.
-    if re.fullmatch(r"[a-z]{2,3}(_[A-Z][a-z]{3})?", lang):
-        for folder in folders:
-            path = folder / "catalogues" / f"{lang}.yaml"
-            if path.is_file():
-                return _read_catalogue(lang, path, path.stat().st_mtime_ns)
-    return None
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z][a-z]{3})?", lang):
+        return None
+    paths = [folder / "catalogues" / f"{lang}.yaml" for folder in folders]
+    found = tuple((path, path.stat().st_mtime_ns) for path in paths if path.is_file())
+    return _merge_catalogue(lang, found) if found else None
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -218,19 +221,32 @@ def read_data_file(path: Path, model: type[Model]) -> Model:
 
 
 @functools.lru_cache(maxsize=32)
-def _read_catalogue(lang: str, path: Path, mtime_ns: int) -> Catalogue:
-    # Cached per file version: reading and validating the YAML was most of a
-    # warm HTML render, and an edited catalogue (new mtime) is read again.
-    parsed = read_data_file(path, _CatalogueFile)
+def _merge_catalogue(lang: str, files: tuple[tuple[Path, int], ...]) -> Catalogue:
+    # Cached per set of file versions: reading and validating the YAML was
+    # most of a warm HTML render, and an edited file (new mtime) is read again.
+    layers = [read_data_file(path, _CatalogueFile) for path, _ in files]  # first wins
+    first = files[0][0]
+
+    def pick(field: str) -> Any:
+        return next((value for layer in layers
+                     if (value := getattr(layer, field)) is not None), None)
+
+    language, locale_name = pick("language"), pick("locale")
+    if language is None or locale_name is None:
+        raise TemplateError(f"the {lang} catalogue names no language or locale (a new "
+                            "language's catalogue needs both)", template=str(first))
     try:
-        locale = Locale.parse(parsed.locale)
+        locale = Locale.parse(locale_name)
     except (UnknownLocaleError, ValueError):
-        raise TemplateError(f"unknown Babel locale {parsed.locale!r}",
-                            template=str(path)) from None
-    return Catalogue(lang=lang, language=parsed.language, locale=locale,
-                     date_pattern=parsed.date_pattern, phrases=parsed.phrases, path=path,
-                     first_person=frozenset(parsed.first_person),
-                     first_person_exceptions=tuple(parsed.first_person_exceptions),
-                     elisions=tuple(
-                         (re.compile(rf"(?<!\w){re.escape(word)}(?=[{_VOWELS}])"), elided)
-                         for word, elided in parsed.elisions.items()))
+        raise TemplateError(f"unknown Babel locale {locale_name!r}",
+                            template=str(first)) from None
+    phrases: dict[str, str] = {}
+    for layer in reversed(layers):
+        phrases.update(layer.phrases)
+    return Catalogue(
+        lang=lang, language=language, locale=locale,
+        date_pattern=pick("date_pattern") or "long", phrases=phrases, path=first,
+        first_person=frozenset(pick("first_person") or ()),
+        first_person_exceptions=tuple(pick("first_person_exceptions") or ()),
+        elisions=tuple((re.compile(rf"(?<!\w){re.escape(word)}(?=[{_VOWELS}])"), elided)
+                       for word, elided in (pick("elisions") or {}).items()))

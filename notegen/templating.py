@@ -21,6 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .context import NoteContext, build_context, language_name
 from .errors import Location, Problem, RecordError, TemplateError
+from .guard import run_bounded
 from .legal import check, cited, load_legal
 from .lint import lint
 from .loading import Case
@@ -55,6 +56,10 @@ class RenderOptions:
     note_type: NoteType | None = None
     #: Treat warnings (legal bases that misapply) as errors.
     strict: bool = False
+    #: How long user templates may take to render, in seconds.
+    time_limit: float = 10.0
+    #: How much more memory user templates may take to render, in MiB.
+    memory_limit_mb: int = 512
     #: Also produce a courtesy translation into this language, as an enclosure
     #: of the PDF.
     translation: str | None = None
@@ -189,23 +194,37 @@ def _catalogue(case: Case, lang: str, options: RenderOptions, note_type: NoteTyp
 def render_html(case: Case, options: RenderOptions | None = None) -> str:
     """Render ``case`` to the HTML of its note.
 
-    :raises TemplateError: if a template is missing, invalid or fails.
+    Templates from user folders run in a child process bounded in time and
+    memory (``options.time_limit``, ``options.memory_limit_mb``): a template
+    that loops forever or builds huge strings is stopped with an error.
+
+    :raises TemplateError: if a template is missing, invalid, fails or
+        exceeds its bounds.
     :raises RecordError: if the records lack text in the note's language.
     """
     options = options or RenderOptions()
     prepared = prepare(case, options)
-    environment = make_environment(options.folders)
-    name = template_name(case, options)
+    arguments = (options.folders, template_name(case, options), prepared.context,
+                 prepared.catalogue)
+    if not options.template_dirs:
+        return _render_template(*arguments)
+    return run_bounded(_render_template, arguments, seconds=options.time_limit,
+                       memory_mb=options.memory_limit_mb)
+
+
+def _render_template(folders: tuple[Path, ...], name: str, context: NoteContext,
+                     catalogue: Catalogue) -> str:
+    environment = make_environment(folders)
     try:
-        return environment.get_template(name).render(note=prepared.context,
-                                                     phrase=prepared.catalogue.phrase)
+        return environment.get_template(name).render(note=context, phrase=catalogue.phrase)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or str(exc), template=exc.filename or exc.name,
                             line=exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found in "
-                            f"{', '.join(map(str, options.folders))}") from None
-    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+                            f"{', '.join(map(str, folders))}") from None
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
+            RecursionError) as exc:
         # Undefined names, sandbox refusals, and what an expression in a
         # template can raise: the template's fault, reported at its line.
         template_file, line = _template_frame(sys.exc_info()[2])
