@@ -15,13 +15,15 @@ from pathlib import Path
 
 import click
 
+from .config import find_config
+from .customise import builtin_templates, check_folder, eject
 from .errors import NotegenError, RenderError
 from .loading import load_case
 from .models import NoteType
 from .output import write_atomic
 from .pdf import PDF_VARIANTS, render_pdf
 from .signing import SigningKey, sign_pdf
-from .templating import RenderOptions, prepare, render_html
+from .templating import BUILTIN_FOLDER, RenderOptions, prepare, render_html
 from .verify import extract_record, verify_pdf
 from .version import __version__
 
@@ -62,34 +64,48 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
-def _note_options(command: Callable[..., None]) -> Callable[..., None]:
-    """The options that choose how a note is worded, shared by render and validate."""
-    for option in reversed([
-        click.option("--lang", metavar="CODE",
-                     help="Write the note in this language (en, ru, az, fr…) instead of "
-                          "the one the note names."),
-        click.option("--type", "note_type", type=click.Choice([t.value for t in NoteType]),
-                     help="Write it as this type of note instead of the one the note names."),
-        click.option("--strict", is_flag=True,
-                     help="Treat warnings (legal bases that may misapply) as errors."),
-    ]):
-        command = option(command)
-    return command
+def _options_of(*options: Callable[[Callable[..., None]], Callable[..., None]]
+                ) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator adding ``options`` to a command, in their order."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
-_SIGN_OPTIONS = [
+_template_dirs = click.option(
+    "--template-dir", "template_dirs", multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of templates, catalogues and assets searched before the built-in one; "
+         "repeatable, first wins. Default: template_dirs in notegen.toml.")
+
+#: The options that choose how a note is worded, shared by render and validate.
+_note_options = _options_of(
+    click.option("--lang", metavar="CODE",
+                 help="Write the note in this language (en, ru, az, fr…) instead of the one "
+                      "the note names."),
+    click.option("--type", "note_type", type=click.Choice([t.value for t in NoteType]),
+                 help="Write it as this type of note instead of the one the note names."),
+    click.option("--strict", is_flag=True,
+                 help="Treat warnings (legal bases that may misapply) as errors."),
+    _template_dirs,
+)
+
+_signing_options = _options_of(
     click.option("--passphrase", envvar="NOTEGEN_KEY_PASSPHRASE", hide_input=True,
                  help="The key file's passphrase; better given in the environment variable "
                       "NOTEGEN_KEY_PASSPHRASE than on the command line."),
     click.option("--reason", help="Why it is signed, shown in the signature. Default: the "
                                   "note's title and number."),
-]
+)
 
 
-def _signing_options(command: Callable[..., None]) -> Callable[..., None]:
-    for option in reversed(_SIGN_OPTIONS):
-        command = option(command)
-    return command
+def _folders(template_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The template folders given, or those of notegen.toml."""
+    return template_dirs or find_config().template_dirs
 
 
 def _key(path: Path, passphrase: str | None) -> SigningKey:
@@ -97,9 +113,10 @@ def _key(path: Path, passphrase: str | None) -> SigningKey:
 
 
 def _options(lang: str | None, note_type: str | None, strict: bool,
-             translation: str | None = None) -> RenderOptions:
+             template_dirs: tuple[Path, ...], translation: str | None = None) -> RenderOptions:
     return RenderOptions(lang=lang, note_type=NoteType(note_type) if note_type else None,
-                         strict=strict, translation=translation)
+                         strict=strict, translation=translation,
+                         template_dirs=_folders(template_dirs))
 
 
 @cli.command()
@@ -121,8 +138,9 @@ def _options(lang: str | None, note_type: str | None, strict: bool,
               help="Sign the PDF with the key and certificate in this PKCS#12 file (PAdES).")
 @_signing_options
 def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
-           note_type: str | None, strict: bool, translation: str | None, pdf_variant: str,
-           key_file: Path | None, passphrase: str | None, reason: str | None) -> None:
+           note_type: str | None, strict: bool, template_dirs: tuple[Path, ...],
+           translation: str | None, pdf_variant: str, key_file: Path | None,
+           passphrase: str | None, reason: str | None) -> None:
     """Render the note of CASE to PDF (or HTML).
 
     CASE is the YAML or JSON file holding the note; the files it includes
@@ -133,7 +151,7 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
     if fmt == "html" and (translation or key_file):
         raise click.UsageError("--translation and --sign apply to PDF output only")
     case = load_case(case_file)
-    options = replace(_options(lang, note_type, strict, translation),
+    options = replace(_options(lang, note_type, strict, template_dirs, translation),
                       pdf_variant=None if pdf_variant == "plain" else pdf_variant)
     target = output or Path(f"{case_file.stem}.{fmt}")
     if fmt == "html":
@@ -204,14 +222,16 @@ def extract(pdf_file: Path, output: Path | None) -> None:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A trusted root certificate (PEM or DER); repeatable. Without one, "
                    "whether the signer is trusted is not judged.")
-def verify(pdf_file: Path, roots: tuple[Path, ...]) -> None:
+@_template_dirs
+def verify(pdf_file: Path, roots: tuple[Path, ...], template_dirs: tuple[Path, ...]) -> None:
     """Check a note: its signatures, its embedded records, its PDF/A claim.
 
     Exit code 0: signed and valid; 3: not signed (but unchanged); 4: changed
     since it was rendered or signed; 5: signed, unchanged, but the signer
     is not trusted by --trust.
     """
-    result = verify_pdf(pdf_file.read_bytes(), trust_roots=[r.read_bytes() for r in roots])
+    result = verify_pdf(pdf_file.read_bytes(), trust_roots=[r.read_bytes() for r in roots],
+                        options=RenderOptions(template_dirs=_folders(template_dirs)))
     for finding in result.findings:
         click.echo(f"  {finding}")
     click.echo(f"{pdf_file}: {result.status.name}")
@@ -222,7 +242,7 @@ def verify(pdf_file: Path, roots: tuple[Path, ...]) -> None:
 @click.argument("case_files", metavar="CASE...", nargs=-1, required=True, type=CASE)
 @_note_options
 def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | None,
-             strict: bool) -> None:
+             strict: bool, template_dirs: tuple[Path, ...]) -> None:
     """Check the records of each CASE without rendering.
 
     Every problem is listed with file, line and field, and every warning;
@@ -230,7 +250,7 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
     warning).
     """
     failed = 0
-    options = _options(lang, note_type, strict)
+    options = _options(lang, note_type, strict, template_dirs)
     for case_file in case_files:
         try:
             prepared = prepare(load_case(case_file), options)
@@ -243,6 +263,57 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
             click.echo(f"{case_file}: valid{note}")
     if failed:
         sys.exit(1)
+
+
+@cli.group(cls=_Group)
+def templates() -> None:
+    """List, copy and check templates: make the notes a ministry's own."""
+
+
+@templates.command("list")
+def list_templates() -> None:
+    """Show the built-in templates and what each is for."""
+    for template in builtin_templates():
+        click.echo(f"{template.name:20} {template.purpose}")
+    languages = ", ".join(sorted(p.stem for p in (BUILTIN_FOLDER / "catalogues").glob("*.yaml")))
+    click.echo(f"\nPhrase catalogues (catalogues/<lang>.yaml): {languages}")
+    click.echo("Legal bases: legal/bases.yaml; style: static/note.css; fonts: static/fonts/")
+    click.echo(f"Built-in folder: {BUILTIN_FOLDER}")
+
+
+@templates.command("eject")
+@click.argument("name", type=click.Choice([t.name for t in builtin_templates()]))
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Copy over files that already exist.")
+def eject_template(name: str, folder: Path, force: bool) -> None:
+    """Copy the built-in template NAME (and the style sheets) into FOLDER.
+
+    Use FOLDER with --template-dir (or template_dirs in notegen.toml): its
+    files then come before the built-in ones.
+    """
+    for path in eject(name, folder, overwrite=force):
+        click.echo(f"wrote {path}", err=True)
+
+
+@templates.command("check")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("case_files", metavar="[CASE]...", nargs=-1, type=CASE)
+def check_templates(folder: Path, case_files: tuple[Path, ...]) -> None:
+    """Check the templates, catalogues and legal wording in FOLDER.
+
+    Every template must compile and override only existing blocks; every
+    note type is rendered with each CASE (default: the worked cases) in each
+    language. Problems are listed with file and line; exit code 1 if any.
+    """
+    report = check_folder(folder, case_files)
+    for problem in report.problems:
+        click.echo(f"{problem}", err=True)
+    summary = (f"{report.templates} templates, {report.catalogues} catalogues, "
+               f"{report.renders} renders")
+    if report.problems:
+        click.echo(f"{folder}: {len(report.problems)} problems ({summary})")
+        sys.exit(1)
+    click.echo(f"{folder}: no problems ({summary})")
 
 
 def main() -> None:

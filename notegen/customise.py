@@ -1,0 +1,233 @@
+"""What a ministry uses to make the templates its own: the list of built-in
+templates, a copy of one to start from, and a check of a template folder
+before it is used for a real note.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
+
+from .errors import Location, NotegenError, Problem, RecordError, TemplateError
+from .legal import CATALOGUE, LegalLanguage, load_legal
+from .loading import Case, load_case, read_file
+from .models import NoteType
+from .phrases import load_catalogue, read_data_file
+from .templating import BUILTIN_FOLDER, RenderOptions, make_environment, render_html
+
+logger = logging.getLogger(__name__)
+
+#: Built-in files an ejected template needs beside it to be restyled.
+STYLE_FILES = ("static/note.css", "static/single-page.css")
+
+
+def _seeds_folder() -> Path:
+    packaged = Path(str(resources.files("notegen"))) / "seeds"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "seeds"
+
+
+#: The worked cases, against which ``templates check`` renders.
+SEEDS_FOLDER = _seeds_folder()
+
+
+@dataclass(frozen=True)
+class BuiltinTemplate:
+    """A built-in template a ministry can override or eject."""
+
+    #: What ``templates eject`` calls it: the file name without ``.html.j2``.
+    name: str
+    path: Path
+    #: The first line of its leading comment.
+    purpose: str
+
+
+def builtin_templates() -> list[BuiltinTemplate]:
+    """The built-in templates, ``base`` first."""
+    found = []
+    for path in sorted(BUILTIN_FOLDER.glob("*.html.j2"), key=lambda p: (p.name != "base.html.j2",
+                                                                         p.name)):
+        comment = re.match(r"\{#-?\s*(.*?)(?:\n|-?#\})", path.read_text(encoding="utf-8"))
+        found.append(BuiltinTemplate(path.name.removesuffix(".html.j2"), path,
+                                     comment.group(1).strip() if comment else ""))
+    return found
+
+
+def eject(name: str, folder: Path, *, overwrite: bool = False) -> list[Path]:
+    """Copy the built-in template ``name`` and the style sheets into ``folder``.
+
+    :raises NotegenError: if ``name`` is not a built-in template, or a file
+        would be overwritten without ``overwrite``.
+    """
+    templates = {template.name: template for template in builtin_templates()}
+    if name not in templates:  # never a path taken from the user
+        raise NotegenError(f"no built-in template {name!r}; there are "
+                           f"{', '.join(templates)}")
+    copies = {templates[name].path: folder / templates[name].path.name}
+    copies.update({BUILTIN_FOLDER / file: folder / file for file in STYLE_FILES})
+    existing = [target for target in copies.values() if target.exists()]
+    if existing and not overwrite:
+        raise NotegenError(f"{', '.join(map(str, existing))} already exist; keep them, or "
+                           "copy over them with --force")
+    for source, target in copies.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return list(copies.values())
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_folder` found."""
+
+    problems: tuple[Problem, ...]
+    templates: int
+    catalogues: int
+    renders: int
+
+
+def check_folder(folder: Path, cases: Sequence[Path] = ()) -> CheckReport:
+    """Check the template folder ``folder``: every template compiles and
+    overrides only blocks that exist; every catalogue and legal wording has
+    known keys and, for a new language, all of them; and every note type
+    renders each case (default: the worked cases) in each language the case
+    has text for.
+    """
+    folder = folder.resolve()
+    options = RenderOptions(template_dirs=(folder,))
+    problems: list[Problem] = []
+    templates = sorted(folder.rglob("*.j2"))
+    for path in templates:
+        problems.extend(_check_template(path, folder, options))
+    catalogues = sorted((folder / "catalogues").glob("*.yaml"))
+    for path in catalogues:
+        problems.extend(_check_catalogue(path))
+    for path in sorted((folder / CATALOGUE.parent).glob("*.yaml")):
+        if path.name != CATALOGUE.name:
+            problems.extend(_check_legal_language(path))
+    renders = 0
+    if not problems:  # a broken file would fail every render the same way
+        for case_file in cases or sorted(SEEDS_FOLDER.glob("*/note.yaml")):
+            case = load_case(case_file)
+            for lang in _languages(case, folder):
+                for note_type in NoteType:
+                    renders += 1
+                    problems.extend(_check_render(case, options, lang, note_type))
+    unique = tuple(dict.fromkeys(problems))
+    return CheckReport(unique, len(templates), len(catalogues), renders)
+
+
+def _check_template(path: Path, folder: Path, options: RenderOptions) -> Iterator[Problem]:
+    environment = make_environment(options.folders)
+    name = path.relative_to(folder).as_posix()
+    source = path.read_text(encoding="utf-8")
+    try:
+        tree = environment.parse(source, name, str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        yield Problem(exc.message or str(exc), Location(path, exc.lineno))
+        return
+    parent = next(tree.find_all(nodes.Extends), None)
+    if parent is None or not isinstance(parent.template, nodes.Const):
+        return
+    known = _blocks(environment, str(parent.template.value))
+    for block in tree.find_all(nodes.Block):
+        if block.name not in known:
+            yield Problem(f"block {block.name!r} is not a block of {parent.template.value} "
+                          f"(it has {', '.join(sorted(known))}), so it would never be shown",
+                          Location(path, block.lineno))
+
+
+def _blocks(environment: jinja2.Environment, name: str) -> set[str]:
+    """Every block ``name`` and the templates it extends define."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    while name not in seen:
+        seen.add(name)
+        try:
+            source = environment.loader.get_source(environment, name)[0]  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            break
+        tree = environment.parse(source)
+        found.update(block.name for block in tree.find_all(nodes.Block))
+        parent = next(tree.find_all(nodes.Extends), None)
+        if parent is None or not isinstance(parent.template, nodes.Const):
+            break
+        name = str(parent.template.value)
+    return found
+
+
+def _check_catalogue(path: Path) -> Iterator[Problem]:
+    try:
+        source = read_file(path)
+    except RecordError as exc:
+        yield from exc.problems
+        return
+    reference = load_catalogue("en", [BUILTIN_FOLDER])
+    assert reference is not None  # the built-in folder has it
+    known = set(reference.phrases) | {"date.words"}
+    phrases = source.data.get("phrases", {}) if isinstance(source.data, dict) else {}
+    for key in phrases:
+        if key not in known and key.partition(".")[2] not in known:
+            yield Problem(f"{key!r} is not a phrase notegen uses (check its spelling)",
+                          source.locate(("phrases", key)))
+    builtin = (BUILTIN_FOLDER / "catalogues" / path.name).is_file()
+    if not builtin:  # a new language must say everything
+        missing = sorted(known - set(phrases) - {"date.words"})
+        if missing:
+            yield Problem(f"a new language needs every phrase; missing: {', '.join(missing)}",
+                          source.locate(("phrases",)))
+    try:
+        load_catalogue(path.stem, [path.parent.parent, BUILTIN_FOLDER])
+    except TemplateError as exc:
+        yield Problem(exc.message, Location(path, exc.line))
+
+
+def _check_legal_language(path: Path) -> Iterator[Problem]:
+    try:
+        words = read_data_file(path, LegalLanguage)
+    except TemplateError as exc:
+        yield Problem(exc.message, Location(path, exc.line))
+        return
+    legal = load_legal([BUILTIN_FOLDER])
+    for table, given in (("instruments", words.instruments), ("articles", words.articles)):
+        unknown = sorted(set(given) - set(getattr(legal, table)))
+        if unknown:
+            yield Problem(f"unknown {table}: {', '.join(unknown)}", Location(path))
+        if path.stem not in {"en", "ru", "az", "fr"}:
+            missing = sorted(set(getattr(legal, table)) - set(given))
+            if missing:
+                yield Problem(f"a new language needs the wording of all {table}; missing: "
+                              f"{', '.join(missing)}", Location(path))
+
+
+def _languages(case: Case, folder: Path) -> list[str]:
+    """The languages of ``folder``'s catalogues (or the built-in ones) that the
+    records of ``case`` are written in."""
+    own = sorted(path.stem for path in (folder / "catalogues").glob("*.yaml"))
+    candidates = own or sorted(p.stem for p in (BUILTIN_FOLDER / "catalogues").glob("*.yaml"))
+    protest = case.note.protest
+    return [lang for lang in candidates if isinstance(protest, str) or lang in protest]
+
+
+def _check_render(case: Case, options: RenderOptions, lang: str,
+                  note_type: NoteType) -> Iterator[Problem]:
+    try:
+        render_html(case, RenderOptions(template_dirs=options.template_dirs, lang=lang,
+                                        note_type=note_type))
+    except TemplateError as exc:
+        path = Path(exc.template) if exc.template else None
+        yield Problem(f"{exc.message} (rendering {note_type.value} in {lang})",
+                      Location(path, exc.line))
+    except RecordError as exc:
+        for problem in exc.problems:
+            if problem.location.file is None or not problem.location.file.is_relative_to(
+                    SEEDS_FOLDER):
+                yield problem
+            else:
+                logger.info("%s: %s", lang, problem)
