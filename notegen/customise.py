@@ -20,7 +20,7 @@ from .errors import Location, NotegenError, Problem, RecordError, TemplateError
 from .legal import CATALOGUE, LegalLanguage, load_legal
 from .loading import Case, load_case, read_file
 from .models import NoteType
-from .phrases import load_catalogue, read_data_file
+from .phrases import available_languages, load_catalogue, read_data_file
 from .templating import BUILTIN_FOLDER, RenderOptions, make_environment, render_html
 
 logger = logging.getLogger(__name__)
@@ -209,8 +209,7 @@ def _check_legal_language(path: Path) -> Iterator[Problem]:
 def _languages(case: Case, folder: Path) -> list[str]:
     """The languages of ``folder``'s catalogues (or the built-in ones) that the
     records of ``case`` are written in."""
-    own = sorted(path.stem for path in (folder / "catalogues").glob("*.yaml"))
-    candidates = own or sorted(p.stem for p in (BUILTIN_FOLDER / "catalogues").glob("*.yaml"))
+    candidates = available_languages([folder, BUILTIN_FOLDER])
     protest = case.note.protest
     return [lang for lang in candidates if isinstance(protest, str) or lang in protest]
 
