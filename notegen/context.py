@@ -64,7 +64,9 @@ FORMS = {
 class DateText:
     """A date, both ways: ``iso`` ("2025-11-14") and ``words`` ("14 November 2025")."""
 
+    #: "2025-11-14".
     iso: str
+    #: "14 November 2025", "14 ноября 2025 года".
     words: str
 
     def __str__(self) -> str:
@@ -75,6 +77,7 @@ class DateText:
 class PartyView:
     """A sender or addressee."""
 
+    #: The record's id.
     id: str
     #: Full name as used in running text, e.g. "the Embassy of the Russian Federation …".
     name: str
@@ -96,7 +99,9 @@ class PartyView:
 class PersonView:
     """An official: the signatory of a first-person note, or its addressee."""
 
+    #: e.g. "Jeyhun Bayramov".
     name: str
+    #: The office, e.g. "Minister of Foreign Affairs of …".
     title: str
     #: Written before the name in an address ("His Excellency Mr"), or empty.
     style: str
@@ -106,9 +111,13 @@ class PersonView:
 class FacilityView:
     """A facility an incident affected."""
 
+    #: The record's id.
     id: str
+    #: embassy, consular_section, honorary_consulate, …
     kind: str
+    #: e.g. "the Embassy of the Republic of Azerbaijan in Ukraine".
     name: str
+    #: City or region.
     place: str
     #: One of destroyed, seriously_damaged, damaged, struck, near_miss, entered, surrounded.
     effect: str
@@ -118,15 +127,18 @@ class FacilityView:
 class IncidentView:
     """One incident, as the note tells it."""
 
+    #: The record's id.
     id: str
     #: Position in the chronology, from 1; 0 for the subject incident.
     number: int
+    #: Its (first) date.
     date: DateText
     #: All dates of a series in words ("8 August 2025 and 18 August 2025"),
     #: or the single date.
     dates_words: str
     #: "at about 01:00 local time", or empty.
     time_words: str
+    #: Where it happened, e.g. "Kyiv".
     place: str
     #: The note's narrative clause, e.g. "a missile struck the compound …".
     account: str
@@ -136,6 +148,7 @@ class IncidentView:
     damage_sentence: str
     #: A sentence on casualties, or empty when unknown.
     casualties: str
+    #: The premises it affected.
     facilities: tuple[FacilityView, ...]
     #: The whole chronology entry: "10 March 2022, Kharkiv: an air strike …."
     entry: str
@@ -178,6 +191,7 @@ class InstrumentView:
 
     #: "Vienna Convention on Diplomatic Relations of 1961".
     title: str
+    #: Its articles the note cites.
     citations: tuple[CitationView, ...]
 
 
@@ -185,9 +199,13 @@ class InstrumentView:
 class Metadata:
     """Document metadata, written into the HTML head and the PDF."""
 
+    #: The document title: the note's title and number.
     title: str
+    #: The subject incident's date and place.
     subject: str
+    #: The sending ministry.
     author: str
+    #: The note type and the places of the incidents.
     keywords: tuple[str, ...]
     #: ISO date the PDF records as its creation date (the note's date).
     created: str
@@ -205,20 +223,27 @@ class NoteContext:
     type: str
     #: "third", "first" or "impersonal".
     voice: str
+    #: The heading: "Note Verbale", "Aide-Mémoire" (a first-person note shows none).
     title: str
     #: The reference number ("No. 12/345/2025"), or a blank to fill in for drafts.
     reference: str
     #: Whether ``reference`` is the blank of a draft.
     draft: bool
+    #: The note's date.
     date: DateText
+    #: The place on the date line: the note's, or the sender's seat.
     place: str
+    #: The sending ministry or mission.
     sender: PartyView
+    #: The embassy or ministry addressed.
     addressee: PartyView
+    #: Salutation, opening (with the protest) and closing.
     courtesy: Courtesy
     #: What the sender "has the honour to" do.
     protest: str
     #: The paragraph telling the subject incident.
     narrative: str
+    #: The incident protested.
     subject: IncidentView
     #: The sentence introducing the chronology, or empty if there is none.
     chronology_intro: str
@@ -246,6 +271,7 @@ class NoteContext:
     enclosures: tuple[str, ...]
     #: Set on a courtesy translation: "Courtesy translation. Original language: English."
     translation_mark: str
+    #: Document metadata for the HTML head and the PDF.
     meta: Metadata
 
 

@@ -221,7 +221,7 @@ def _check_render(case: Case, options: RenderOptions, lang: str,
                                         note_type=note_type))
     except TemplateError as exc:
         path = Path(exc.template) if exc.template else None
-        yield Problem(f"{exc.message} (rendering {note_type.value} in {lang})",
+        yield Problem(f"{exc.message} (rendering a {note_type.value.replace('_', ' ')})",
                       Location(path, exc.line))
     except RecordError as exc:
         for problem in exc.problems:

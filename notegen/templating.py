@@ -223,6 +223,12 @@ def _render_template(folders: tuple[Path, ...], name: str, context: NoteContext,
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found in "
                             f"{', '.join(map(str, folders))}") from None
+    except TemplateError as exc:
+        # A phrase the template asked for: point at the template's line.
+        template_file, line = _template_frame(sys.exc_info()[2])
+        if template_file is None:
+            raise
+        raise TemplateError(exc.message, template=template_file, line=line) from None
     except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
             RecursionError) as exc:
         # Undefined names, sandbox refusals, and what an expression in a

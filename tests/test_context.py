@@ -271,3 +271,21 @@ def test_the_second_case_renders_in_every_language_without_code() -> None:
         assert note.chronology == ()
         assert note.chronology_intro == ""
     assert context(case).reference == "No. SRE/________/2024"
+
+
+def test_the_template_authors_page_documents_the_whole_context() -> None:
+    """docs/templates.md lists every field of the context with its comment;
+    after changing notegen/context.py, run scripts/template_docs.py."""
+    import runpy
+
+    docs = runpy.run_path(str(ROOT / "scripts" / "template_docs.py"))
+    assert docs["DOC"].read_text(encoding="utf-8") == docs["document"](), \
+        "docs/templates.md is out of date: run scripts/template_docs.py"
+    text = docs["DOC"].read_text(encoding="utf-8")
+    import dataclasses
+
+    import notegen.context as module
+
+    for name in docs["ORDER"]:
+        for field in dataclasses.fields(getattr(module, name)):
+            assert f"| `{field.name}` |" in text, (name, field.name)

@@ -132,3 +132,16 @@ def test_an_edited_catalogue_is_read_again(worked_case, tmp_path: Path) -> None:
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert "<h1>NOTE VERBALE</h1>" in render_html(worked_case, options)
+
+
+def test_every_block_is_documented_for_template_authors() -> None:
+    from jinja2 import nodes
+
+    from notegen.templating import make_environment
+
+    environment = make_environment((BUILTIN_FOLDER,))
+    source = (BUILTIN_FOLDER / "base.html.j2").read_text(encoding="utf-8")
+    blocks = [block.name for block in environment.parse(source).find_all(nodes.Block)]
+    page = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `(\w+)` \| [^|]+ \| (?:`note|—)", page, flags=re.MULTILINE)
+    assert documented == blocks

@@ -30,7 +30,10 @@ def test_wheel_ships_templates_catalogues_and_fonts(wheel: Path) -> None:
                  "notegen/templates/catalogues/en.yaml", "notegen/templates/static/note.css",
                  "notegen/templates/static/fonts/NotoSerif-Regular.ttf",
                  "notegen/templates/static/fonts/fonts.conf",
-                 "notegen/templates/static/fonts/OFL.txt"]:
+                 "notegen/templates/static/fonts/OFL.txt",
+                 "notegen/templates/legal/bases.yaml",
+                 # The worked cases, which `templates check` renders against.
+                 "notegen/seeds/az-kyiv-2025/note.yaml", "notegen/seeds/profiles/az-mfa.yaml"]:
         assert name in names, name
     assert not any(name.startswith(("tests/", "seeds/")) for name in names)
 
@@ -44,6 +47,8 @@ def test_installed_wheel_renders_the_worked_case(wheel: Path, tmp_path: Path) ->
         "assert notegen.__file__.startswith(sys.argv[1]), notegen.__file__\n"
         "from notegen.templating import BUILTIN_FOLDER\n"
         "assert str(BUILTIN_FOLDER).startswith(sys.argv[1]), BUILTIN_FOLDER\n"
+        "from notegen.customise import SEEDS_FOLDER\n"
+        "assert str(SEEDS_FOLDER).startswith(sys.argv[1]), SEEDS_FOLDER\n"
         "case = notegen.load_case(sys.argv[2])\n"
         "notegen.render_pdf(case, 'out.pdf')\n"
     )
