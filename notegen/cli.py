@@ -30,6 +30,8 @@ from .version import __version__
 logger = logging.getLogger(__name__)
 
 CASE = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: An existing file: a PDF, a key, a certificate.
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 class _NotegenCommand(click.Command):
@@ -133,8 +135,7 @@ def _options(lang: str | None, note_type: str | None, strict: bool,
 @click.option("--pdf-variant", type=click.Choice([*PDF_VARIANTS, "plain"]),
               default="pdf/a-3b", show_default=True,
               help="The PDF standard to follow; plain for none.")
-@click.option("--sign", "key_file", type=click.Path(exists=True, dir_okay=False,
-                                                    path_type=Path),
+@click.option("--sign", "key_file", type=FILE,
               help="Sign the PDF with the key and certificate in this PKCS#12 file (PAdES).")
 @_signing_options
 def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
@@ -167,10 +168,8 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
 
 
 @cli.command()
-@click.argument("pdf_file", metavar="PDF", type=click.Path(exists=True, dir_okay=False,
-                                                           path_type=Path))
-@click.option("--key", "key_file", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.argument("pdf_file", metavar="PDF", type=FILE)
+@click.option("--key", "key_file", required=True, type=FILE,
               help="The PKCS#12 file (.p12) with the signing key and certificate.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the signed PDF. Default: PDF's name with -signed.")
@@ -201,8 +200,7 @@ def _title(pdf: bytes) -> str | None:
 
 
 @cli.command()
-@click.argument("pdf_file", metavar="PDF", type=click.Path(exists=True, dir_okay=False,
-                                                           path_type=Path))
+@click.argument("pdf_file", metavar="PDF", type=FILE)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the records. Default: PDF's name with .json.")
 def extract(pdf_file: Path, output: Path | None) -> None:
@@ -216,10 +214,8 @@ def extract(pdf_file: Path, output: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("pdf_file", metavar="PDF", type=click.Path(exists=True, dir_okay=False,
-                                                           path_type=Path))
-@click.option("--trust", "roots", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.argument("pdf_file", metavar="PDF", type=FILE)
+@click.option("--trust", "roots", multiple=True, type=FILE,
               help="A trusted root certificate (PEM or DER); repeatable. Without one, "
                    "whether the signer is trusted is not judged.")
 @_template_dirs

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +103,27 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayKey:
         b"officer", key, certificate, None,
         serialization.BestAvailableEncryption(passphrase)))
     return ThrowawayKey(p12, passphrase, certificate.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.fixture
+def loopback() -> Iterator[tuple[str, list[str]]]:
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"body{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", requests
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import http.server
 import io
 import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
@@ -261,28 +258,6 @@ def test_attachments_from_a_user_template_carry_nothing_out(tmp_path: Path, work
             f"<a rel='attachment' href='{secret.as_uri()}'>x</a>")
     with pytest.raises(RenderError, match="outside the template folders"):
         _attack(tmp_path, worked_case, body)
-
-
-@pytest.fixture
-def loopback() -> Iterator[tuple[str, list[str]]]:
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            requests.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_user_template_cannot_reach_the_network(tmp_path: Path, worked_case,

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import http.server
 import io
 import re
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
@@ -163,32 +160,8 @@ def test_attachments_cannot_carry_files_out(tmp_path: Path) -> None:
         assert len(document.attachments) == 0
 
 
-@pytest.fixture
-def loopback_server() -> Iterator[tuple[str, list[str]]]:
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            requests.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"body{}")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_the_network_is_never_reached(loopback_server: tuple[str, list[str]]) -> None:
-    url, requests = loopback_server
+def test_the_network_is_never_reached(loopback: tuple[str, list[str]]) -> None:
+    url, requests = loopback
     body = (f"<img src='{url}/image.png'><link rel='stylesheet' href='{url}/a.css'>"
             f"<style>@import url('{url}/b.css');</style>")
     with pytest.raises(RenderError, match="not a template file"):
