@@ -17,6 +17,7 @@ import click
 
 from .config import find_config
 from .customise import builtin_templates, check_folder, eject
+from .demarche import SETS, render_demarche
 from .errors import NotegenError, RenderError
 from .loading import load_case
 from .models import NoteType
@@ -135,13 +136,16 @@ def _options(lang: str | None, note_type: str | None, strict: bool,
 @click.option("--pdf-variant", type=click.Choice([*PDF_VARIANTS, "plain"]),
               default="pdf/a-3b", show_default=True,
               help="The PDF standard to follow; plain for none.")
+@click.option("--set", "document_set", type=click.Choice(SETS),
+              help="Render a set of documents into the folder -o: demarche is the note, "
+                   "talking points, a press release and a courtesy translation.")
 @click.option("--sign", "key_file", type=FILE,
               help="Sign the PDF with the key and certificate in this PKCS#12 file (PAdES).")
 @_signing_options
 def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
            note_type: str | None, strict: bool, template_dirs: tuple[Path, ...],
-           translation: str | None, pdf_variant: str, key_file: Path | None,
-           passphrase: str | None, reason: str | None) -> None:
+           translation: str | None, pdf_variant: str, document_set: str | None,
+           key_file: Path | None, passphrase: str | None, reason: str | None) -> None:
     """Render the note of CASE to PDF (or HTML).
 
     CASE is the YAML or JSON file holding the note; the files it includes
@@ -149,21 +153,32 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
     from. Nothing is written unless the whole note renders (and, with
     --sign, is signed).
     """
-    if fmt == "html" and (translation or key_file):
+    if fmt == "html" and key_file:
+        raise click.UsageError("--sign applies to PDF output only")
+    if fmt == "html" and translation and not document_set:
         raise click.UsageError("--translation and --sign apply to PDF output only")
     case = load_case(case_file)
     options = replace(_options(lang, note_type, strict, template_dirs, translation),
                       pdf_variant=None if pdf_variant == "plain" else pdf_variant)
+
+    def finish(pdf: bytes) -> bytes:
+        if key_file is None:
+            return pdf
+        meta = prepare(case, options).context
+        return sign_pdf(pdf, _key(key_file, passphrase), reason=reason or meta.meta.title,
+                        location=meta.place)
+
+    if document_set is not None:
+        folder = output or Path(f"{case_file.stem}-{document_set}")
+        for path in render_demarche(case, folder, options, html=fmt == "html",
+                                    finish=finish).values():
+            click.echo(f"wrote {path}", err=True)
+        return
     target = output or Path(f"{case_file.stem}.{fmt}")
     if fmt == "html":
         write_atomic(target, render_html(case, options).encode("utf-8"))
     else:
-        pdf = render_pdf(case, options=options)
-        if key_file is not None:
-            meta = prepare(case, options).context
-            pdf = sign_pdf(pdf, _key(key_file, passphrase), reason=reason or meta.meta.title,
-                           location=meta.place)
-        write_atomic(target, pdf)
+        write_atomic(target, finish(render_pdf(case, options=options)))
     click.echo(f"wrote {target}", err=True)
 
 

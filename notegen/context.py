@@ -138,6 +138,8 @@ class IncidentView:
     dates_words: str
     #: "at about 01:00 local time", or empty.
     time_words: str
+    #: The same as it follows the date, with its separator (" at about …").
+    time_joined: str
     #: Where it happened, e.g. "Kyiv".
     place: str
     #: The note's narrative clause, e.g. "a missile struck the compound …".
@@ -253,6 +255,10 @@ class NoteContext:
     recalls: tuple[str, ...]
     #: The sender's assessment, one paragraph each.
     position: tuple[str, ...]
+    #: The records' clauses behind ``recalls`` and ``position``, for other
+    #: documents to frame in their own voice.
+    recall_clauses: tuple[str, ...]
+    position_clauses: tuple[str, ...]
     #: The sentence introducing the legal bases, or empty if none are cited.
     legal_intro: str
     #: The articles cited, grouped by instrument in catalogue order.
@@ -351,11 +357,13 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
         resolve.problems.append(Problem("no place for the date line: give the note a 'place' "
                                         "or the sender a 'seat'", case.locate(None, "sender")))
     protest = _clause(resolve.text(note.protest, None, "protest"))
-    recalls = tuple(phrase.sentence("recall", text=_clause(resolve.text(t, None, "recalls", i)))
-                    for i, t in enumerate(note.recalls))
-    position = tuple(phrase.sentence("position" if i == 0 else "position.more",
-                                     text=_clause(resolve.text(t, None, "position", i)))
-                     for i, t in enumerate(note.position))
+    recall_clauses = tuple(_clause(resolve.text(t, None, "recalls", i))
+                           for i, t in enumerate(note.recalls))
+    position_clauses = tuple(_clause(resolve.text(t, None, "position", i))
+                             for i, t in enumerate(note.position))
+    recalls = tuple(phrase.sentence("recall", text=text) for text in recall_clauses)
+    position = tuple(phrase.sentence("position" if i == 0 else "position.more", text=text)
+                     for i, text in enumerate(position_clauses))
     demands = tuple(_demand(d, i, catalogue, resolve) for i, d in enumerate(note.demands))
 
     signatory = addressee_person = None
@@ -411,8 +419,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
         courtesy=courtesy,
         protest=protest,
         narrative=phrase.sentence(
-            "narrative", date=subject.dates_words, time=_time(case.incidents[note.subject],
-                                                              catalogue),
+            "narrative", date=subject.dates_words, time=subject.time_joined,
             account=subject.account) + "".join(
                 " " + s for s in (subject.damage_sentence, subject.casualties) if s),
         subject=subject,
@@ -420,6 +427,8 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
         chronology=chronology,
         recalls=recalls,
         position=position,
+        recall_clauses=recall_clauses,
+        position_clauses=position_clauses,
         legal_intro=phrase.sentence("legal.intro") if legal else "",
         legal_bases=legal,
         demands_intro=phrase.sentence("demands.intro"),
@@ -557,6 +566,7 @@ def _incident(incident: Incident, number: int, case: Case, catalogue: Catalogue,
         date=_date(incident.date, catalogue),
         dates_words=dates_words,
         time_words=time.strip(" ,"),
+        time_joined=time,
         place=place,
         account=account,
         damage=damage,

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 from jinja2 import nodes
 
+from .companions import Document
 from .errors import Location, NotegenError, Problem, RecordError, TemplateError
 from .legal import CATALOGUE, LegalLanguage, load_legal
 from .loading import Case, load_case, read_file
@@ -116,9 +117,9 @@ def check_folder(folder: Path, cases: Sequence[Path] = ()) -> CheckReport:
         for case_file in cases or sorted(SEEDS_FOLDER.glob("*/note.yaml")):
             case = load_case(case_file)
             for lang in _languages(case, folder):
-                for note_type in NoteType:
+                for variant in (*NoteType, Document.talking_points, Document.press_release):
                     renders += 1
-                    problems.extend(_check_render(case, options, lang, note_type))
+                    problems.extend(_check_render(case, options, lang, variant))
     unique = tuple(dict.fromkeys(problems))
     return CheckReport(unique, len(templates), len(catalogues), renders)
 
@@ -215,13 +216,15 @@ def _languages(case: Case, folder: Path) -> list[str]:
 
 
 def _check_render(case: Case, options: RenderOptions, lang: str,
-                  note_type: NoteType) -> Iterator[Problem]:
+                  variant: NoteType | Document) -> Iterator[Problem]:
+    document = variant if isinstance(variant, Document) else Document.note
+    note_type = variant if isinstance(variant, NoteType) else None
     try:
         render_html(case, RenderOptions(template_dirs=options.template_dirs, lang=lang,
-                                        note_type=note_type))
+                                        note_type=note_type, document=document))
     except TemplateError as exc:
         path = Path(exc.template) if exc.template else None
-        yield Problem(f"{exc.message} (rendering a {note_type.value.replace('_', ' ')})",
+        yield Problem(f"{exc.message} (rendering a {variant.value.replace('_', ' ')})",
                       Location(path, exc.line))
     except RecordError as exc:
         for problem in exc.problems:

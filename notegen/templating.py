@@ -19,6 +19,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .companions import Companion, Document, build_companion
 from .context import NoteContext, build_context, language_name
 from .errors import Location, Problem, RecordError, TemplateError
 from .guard import run_bounded
@@ -54,6 +55,9 @@ class RenderOptions:
     lang: str | None = None
     #: Render as this note type instead of the note's own.
     note_type: NoteType | None = None
+    #: The note itself, or a document that goes with it (talking points, a
+    #: press release), told from the same context.
+    document: Document = Document.note
     #: Treat warnings (legal bases that misapply) as errors.
     strict: bool = False
     #: How long user templates may take to render, in seconds.
@@ -117,7 +121,9 @@ def settle(case: Case, options: RenderOptions | None = None) -> RenderOptions:
 
 
 def template_name(case: Case, options: RenderOptions | None = None) -> str:
-    """The template that renders ``case``: one per note type."""
+    """The template that renders ``case``: one per note type, one per companion."""
+    if options is not None and options.document is not Document.note:
+        return f"{options.document.value}.html.j2"
     note_type = (options and options.note_type) or case.note.type
     return f"{note_type.value}.html.j2"
 
@@ -131,6 +137,8 @@ class Prepared:
     catalogue: Catalogue
     #: Problems that do not stop a render (legal bases that may misapply).
     warnings: tuple[Problem, ...]
+    #: The companion document's own context, if one is rendered.
+    companion: Companion | None = None
 
 
 def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
@@ -166,7 +174,8 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
         raise RecordError(problems)
     for warning in warnings:
         logger.warning("%s", warning)
-    return Prepared(context, catalogue, tuple(warnings))
+    return Prepared(context, catalogue, tuple(warnings),
+                    build_companion(options.document, context, catalogue))
 
 
 def _catalogue(case: Case, lang: str, options: RenderOptions, note_type: NoteType,
@@ -205,7 +214,7 @@ def render_html(case: Case, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
     prepared = prepare(case, options)
     arguments = (options.folders, template_name(case, options), prepared.context,
-                 prepared.catalogue)
+                 prepared.catalogue, prepared.companion)
     if not options.template_dirs:
         return _render_template(*arguments)
     return run_bounded(_render_template, arguments, seconds=options.time_limit,
@@ -213,10 +222,11 @@ def render_html(case: Case, options: RenderOptions | None = None) -> str:
 
 
 def _render_template(folders: tuple[Path, ...], name: str, context: NoteContext,
-                     catalogue: Catalogue) -> str:
+                     catalogue: Catalogue, companion: Companion | None) -> str:
     environment = make_environment(folders)
     try:
-        return environment.get_template(name).render(note=context, phrase=catalogue.phrase)
+        return environment.get_template(name).render(note=context, doc=companion,
+                                                      phrase=catalogue.phrase)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or str(exc), template=exc.filename or exc.name,
                             line=exc.lineno) from None

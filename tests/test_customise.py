@@ -40,7 +40,8 @@ def folder_with(tmp_path: Path, files: dict[str, str], name: str = "mine") -> Pa
 
 def test_list_names_every_built_in_template(runner: CliRunner) -> None:
     names = [template.name for template in builtin_templates()]
-    assert names == ["base", "aide_memoire", "first_person_note", "note_verbale"]
+    assert names == ["base", "aide_memoire", "first_person_note", "note_verbale",
+                     "press_release", "talking_points"]
     result = runner.invoke(cli, ["templates", "list"])
     assert result.exit_code == 0
     assert "note_verbale         Note verbale: third person" in result.stdout

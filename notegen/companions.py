@@ -1,0 +1,150 @@
+"""The documents that go with a note in a démarche: talking points for the
+summons and a press release.
+
+Each is built from the note's own :class:`~notegen.context.NoteContext`, so
+the chronology, the numbers, the dates and the demands are the very strings
+of the note and the documents cannot disagree. Their wording is in the
+catalogue (``talking_points.*``, ``press_release.*``); their templates
+(``talking_points.html.j2``, ``press_release.html.j2``) get ``note`` and
+``doc``, one of the dataclasses below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .context import NoteContext
+from .phrases import Catalogue
+
+
+class Document(StrEnum):
+    """What a render produces from a case."""
+
+    note = "note"
+    talking_points = "talking_points"
+    press_release = "press_release"
+
+
+@dataclass(frozen=True)
+class TalkingPoints:
+    """Talking points for the official who receives the ambassador: first
+    person, one point per bullet."""
+
+    title: str
+    #: "For internal use".
+    marking: str
+    #: Label and value rows under the title: counterpart, date, place.
+    heading: tuple[tuple[str, str], ...]
+    #: The points, in the order they are made.
+    opening: str
+    narrative: str
+    chronology_intro: str
+    #: The note's chronology entries, the same strings.
+    chronology: tuple[str, ...]
+    recalls: tuple[str, ...]
+    position: tuple[str, ...]
+    legal_intro: str
+    #: The articles, cited in full.
+    legal: tuple[str, ...]
+    demands_intro: str
+    #: The note's demands, the same strings.
+    demands: tuple[str, ...]
+    #: Handing over the note: "I am handing you our note No. … of …".
+    handover: str
+
+
+@dataclass(frozen=True)
+class PressRelease:
+    """The ministry's public statement: it speaks of itself in the third
+    person and tells the chronology in prose."""
+
+    title: str
+    #: "Baku, 14 November 2025".
+    dateline: str
+    #: Paragraphs, in order.
+    paragraphs: tuple[str, ...]
+
+
+Companion = TalkingPoints | PressRelease
+
+
+def build_companion(document: Document, note: NoteContext,
+                    catalogue: Catalogue) -> Companion | None:
+    """The context of ``document`` for ``note``, in the catalogue's language;
+    ``None`` for the note itself."""
+    if document is Document.talking_points:
+        return _talking_points(note, catalogue)
+    if document is Document.press_release:
+        return _press_release(note, catalogue)
+    return None
+
+
+def _names(note: NoteContext) -> dict[str, object]:
+    return {"sender": note.sender.name, "addressee": note.addressee.name,
+            "sender_short": note.sender.short_name, "addressee_short": note.addressee.short_name,
+            "sender_side": note.sender.state_side, "addressee_side": note.addressee.state_side}
+
+
+def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
+    names = _names(note)
+
+    def say(key: str, **values: object) -> str:
+        return catalogue.sentence(catalogue.phrase(f"talking_points.{key}", **names, **values))
+
+    subject = note.subject
+    return TalkingPoints(
+        title=say("title"),
+        marking=say("internal"),
+        heading=((say("counterpart"), catalogue.sentence(note.addressee.name)),
+                 (say("date"), note.date.words), (say("place"), note.place)),
+        opening=say("opening", protest=note.protest),
+        narrative=" ".join(part for part in (
+            say("narrative", date=subject.dates_words, time=subject.time_joined,
+                account=subject.account),
+            subject.damage_sentence, subject.casualties) if part),
+        chronology_intro=say("chronology.intro") if note.chronology else "",
+        chronology=tuple(incident.entry for incident in note.chronology),
+        recalls=tuple(say("recall", text=text) for text in note.recall_clauses),
+        position=tuple(say("position", text=text) for text in note.position_clauses),
+        legal_intro=say("legal.intro") if note.legal_bases else "",
+        legal=tuple(catalogue.sentence(citation.cite) for group in note.legal_bases
+                    for citation in group.citations),
+        demands_intro=say("demands.intro"),
+        demands=note.demands,
+        handover=say("handover", reference=note.reference, date=note.date.words),
+    )
+
+
+def _press_release(note: NoteContext, catalogue: Catalogue) -> PressRelease:
+    names = _names(note)
+    third_person = catalogue.with_phrases({}, variant="note_verbale")
+
+    def say(key: str, **values: object) -> str:
+        return catalogue.sentence(catalogue.phrase(f"press_release.{key}", **names, **values))
+
+    subject = note.subject
+    paragraphs = [
+        say("lead", protest=note.protest),
+        " ".join(part for part in (
+            say("narrative", date=subject.dates_words, time=subject.time_joined,
+                account=subject.account),
+            subject.damage_sentence, subject.casualties) if part),
+    ]
+    if note.chronology:
+        entries = [catalogue.phrase("press_release.chronology.entry", date=i.dates_words,
+                                    time=i.time_joined, place=i.place,
+                                    account=catalogue.join([i.account, *i.damage]))
+                   for i in note.chronology]
+        paragraphs.append(say("chronology", entries=catalogue.phrase("list.join").join(entries)))
+    paragraphs += [catalogue.sentence(third_person.phrase("recall", **names, text=text))
+                   for text in note.recall_clauses]
+    paragraphs += [catalogue.sentence(third_person.phrase(
+        "position" if index == 0 else "position.more", **names, text=text))
+        for index, text in enumerate(note.position_clauses)]
+    if note.legal_bases:
+        paragraphs.append(say("legal", cites=catalogue.join(
+            [c.cite for group in note.legal_bases for c in group.citations])))
+    paragraphs.append(say("demands", demands=catalogue.join(list(note.demands))))
+    return PressRelease(title=say("title"), dateline=f"{note.place}, {note.date.words}",
+                        paragraphs=tuple(paragraphs))
