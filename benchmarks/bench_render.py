@@ -1,42 +1,49 @@
-"""Time notegen against bare WeasyPrint on the same HTML, in one run.
+"""Time notegen against bare WeasyPrint on the same HTML, in one run, and
+check the performance targets.
 
-    .venv/bin/python benchmarks/bench_render.py [--runs N]
+    .venv/bin/python benchmarks/bench_render.py [--runs N] [--batch N] [--renders N]
 
-Prints, for the worked case:
-  * cold: ``notegen render`` (PDF/A-3b with the records) as a new process,
-    against a new process that only runs WeasyPrint on the same HTML to
-    PDF/A-3b (what any tool must at least pay);
-  * warm: ``notegen.render_pdf`` in a warm process, against WeasyPrint's
-    ``HTML(...).write_pdf()`` on the same HTML in the same process;
-  * warm HTML preview (``render_html``);
-  * what archiving adds, warm, as ratios to a plain notegen render in the same
-    run: PDF/A-3b, the embedded records, a PAdES signature (throwaway key),
-    and ``verify_pdf`` (which re-renders the records).
-Medians over the runs, and the ratios.
+Prints, for the worked case, medians over the runs:
+  (a) cold ``notegen render`` (PDF/A-3b with the records) as a new process,
+      against a new process that only renders the same HTML with Jinja and
+      WeasyPrint to PDF/A-3b (what any tool must at least pay);
+  (b) warm: ``notegen.render_pdf`` in process against WeasyPrint on the same
+      HTML in the same process, plain and PDF/A-3b;
+  (c) ``notegen batch`` throughput on --batch copies of the case, -j 1 and -j 2;
+  (d) ``notegen validate``, cold;
+  (e) peak and current RSS over --renders warm renders (growth after the 50th);
+  (f) the HTML preview, warm;
+  (g) a cold ``notegen render`` against LibreOffice converting the same note
+      from .docx, where LibreOffice is installed;
+and what archiving adds: PDF/A, the records, a PAdES signature, verifying.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "seeds" / "az-kyiv-2025" / "note.yaml"
 
-BARE_SCRIPT = """
-import sys, weasyprint
-html = open(sys.argv[1], encoding="utf-8").read()
+MINIMAL_SCRIPT = """
+import sys, jinja2, weasyprint
+source = open(sys.argv[1], encoding="utf-8").read()
+html = jinja2.Environment(autoescape=True).from_string(source).render()
 weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf(sys.argv[3], pdf_variant="pdf/a-3b")
 """
 
 
-def median_time(function, runs: int) -> float:
+def median_time(function: Callable[[], object], runs: int) -> float:
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -45,9 +52,15 @@ def median_time(function, runs: int) -> float:
     return statistics.median(samples)
 
 
+def run(command: list[str], env: dict[str, str]) -> None:
+    subprocess.run(command, check=True, env=env, capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=200, help="notes in the batch runs")
+    parser.add_argument("--renders", type=int, default=500, help="renders for the RSS check")
     args = parser.parse_args()
 
     import notegen
@@ -58,25 +71,60 @@ def main() -> None:
     base_url = f"{BUILTIN_FOLDER.as_uri()}/"
     env = {**os.environ,
            "FONTCONFIG_FILE": str(BUILTIN_FOLDER / "static" / "fonts" / "fonts.conf")}
+    notegen_bin = str(Path(sys.executable).with_name("notegen"))
+    out = sys.stdout
+    targets: list[tuple[str, bool, str]] = []
 
-    with tempfile.TemporaryDirectory() as scratch:
-        html_file = Path(scratch) / "note.html"
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        html_file = scratch / "note.html"
         html_file.write_text(html, encoding="utf-8")
-        notegen_bin = Path(sys.executable).with_name("notegen")
 
+        # (a) and (d): cold processes.
         def cold_notegen() -> None:
-            subprocess.run([str(notegen_bin), "render", str(CASE), "-o",
-                            f"{scratch}/a.pdf"], check=True, env=env, capture_output=True)
+            run([notegen_bin, "render", str(CASE), "-o", str(scratch / "a.pdf")], env)
 
-        def cold_bare() -> None:
-            subprocess.run([sys.executable, "-c", BARE_SCRIPT, str(html_file), base_url,
-                            f"{scratch}/b.pdf"], check=True, env=env, capture_output=True)
+        def cold_minimal() -> None:
+            run([sys.executable, "-c", MINIMAL_SCRIPT, str(html_file), base_url,
+                 str(scratch / "b.pdf")], env)
+
+        def cold_validate() -> None:
+            run([notegen_bin, "validate", str(CASE)], env)
 
         cold_notegen()  # fill the fontconfig cache and the OS page cache once
-        cold_bare()
+        cold_minimal()
         cold_ng = median_time(cold_notegen, args.runs)
-        cold_wp = median_time(cold_bare, args.runs)
+        cold_min = median_time(cold_minimal, args.runs)
+        validate = median_time(cold_validate, args.runs)
 
+        # (c): batch throughput.
+        cases = scratch / "cases"
+        for index in range(args.batch):
+            folder = cases / f"case-{index:03d}"
+            shutil.copytree(CASE.parent, folder)
+        shutil.copytree(ROOT / "seeds" / "profiles", scratch / "profiles")
+        for note in cases.glob("*/note.yaml"):
+            note.write_text(note.read_text(encoding="utf-8").replace(
+                "../profiles/", "../../profiles/"), encoding="utf-8")
+        batch = {}
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            run([notegen_bin, "batch", str(cases), "-o", str(scratch / f"out-{jobs}"),
+                 "-j", str(jobs)], env)
+            batch[jobs] = args.batch / (time.perf_counter() - start)
+
+        # (g): LibreOffice, if installed.
+        soffice = shutil.which("soffice") or shutil.which("libreoffice")
+        libreoffice = None
+        if soffice:
+            run([soffice, "--headless", "--convert-to", "docx:MS Word 2007 XML",
+                 "--outdir", str(scratch), str(html_file)], env)
+            docx = scratch / "note.docx"
+            libreoffice = median_time(lambda: run(
+                [soffice, "--headless", "--convert-to", "pdf", "--outdir",
+                 str(scratch / "lo"), str(docx)], env), max(3, args.runs // 2))
+
+    # (b), (f): warm, in this process.
     os.environ.setdefault("FONTCONFIG_FILE", env["FONTCONFIG_FILE"])
     import weasyprint
 
@@ -96,31 +144,71 @@ def main() -> None:
     warm_default = median_time(lambda: notegen.render_pdf(case), runs)
     preview = median_time(lambda: notegen.render_html(case), runs)
 
-    with tempfile.TemporaryDirectory() as scratch:
-        key = _throwaway_key(Path(scratch))
+    with tempfile.TemporaryDirectory() as scratch_name:
+        key = _throwaway_key(Path(scratch_name))
         pdf = notegen.render_pdf(case)
-        notegen.sign_pdf(pdf, key, reason="benchmark")
+        signed = notegen.sign_pdf(pdf, key, reason="benchmark")
         signing = median_time(lambda: notegen.sign_pdf(notegen.render_pdf(case), key,
                                                        reason="benchmark"), args.runs)
-        signed = notegen.sign_pdf(pdf, key, reason="benchmark")
         verifying = median_time(lambda: notegen.verify_pdf(signed), args.runs)
 
-    out = sys.stdout
-    out.write(f"{'':44} {'notegen':>9} {'bare WP':>9} {'ratio':>6}\n")
+    # (e): memory over many warm renders.
+    rss_at: dict[int, tuple[int, int]] = {}
+    for index in range(1, args.renders + 1):
+        notegen.render_pdf(notegen.load_case(CASE))
+        if index in (50, args.renders):
+            rss_at[index] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _rss_kb())
+
+    out.write(f"{'':46} {'notegen':>9} {'baseline':>9} {'ratio':>6}\n")
     for label, ours, theirs in [
-        ("cold: notegen render (new process)", cold_ng, cold_wp),
-        ("warm: plain PDF", warm_plain, warm_wp),
-        ("warm: PDF/A-3b", warm_pdfa, warm_wp_pdfa),
+        ("(a) cold render vs Jinja+WeasyPrint script", cold_ng, cold_min),
+        ("(b) warm render, plain PDF", warm_plain, warm_wp),
+        ("(b) warm render, PDF/A-3b", warm_pdfa, warm_wp_pdfa),
     ]:
-        out.write(f"{label:44} {ours * 1000:7.0f}ms {theirs * 1000:7.0f}ms "
+        out.write(f"{label:46} {ours * 1000:7.0f}ms {theirs * 1000:7.0f}ms "
                   f"{ours / theirs:6.2f}\n")
-    out.write(f"{'warm: render_html preview':44} {preview * 1000:7.1f}ms\n")
-    out.write(f"\n{'archiving, warm':44} {'time':>9} {'x plain':>9}\n")
+    if libreoffice is not None:
+        out.write(f"{'(g) cold render vs LibreOffice .docx -> PDF':46} {cold_ng * 1000:7.0f}ms "
+                  f"{libreoffice * 1000:7.0f}ms {cold_ng / libreoffice:6.2f}\n")
+    else:
+        out.write("(g) skipped: LibreOffice (soffice) is not installed\n")
+    out.write(f"{'(c) batch, notes per second, -j 1 / -j 2':46} {batch[1]:9.1f} {batch[2]:9.1f} "
+              f"{batch[2] / batch[1]:6.2f}\n")
+    out.write(f"{'(d) notegen validate, cold':46} {validate * 1000:7.0f}ms\n")
+    (peak_50, now_50), (peak_end, now_end) = rss_at[50], rss_at[args.renders]
+    out.write(f"{'(e) RSS after 50 / ' + str(args.renders) + ' renders (MiB, peak)':46} "
+              f"{peak_50 / 1024:9.1f} {peak_end / 1024:9.1f} {peak_end / peak_50:6.2f}\n")
+    out.write(f"{'(e) RSS after 50 / ' + str(args.renders) + ' renders (MiB, now)':46} "
+              f"{now_50 / 1024:9.1f} {now_end / 1024:9.1f} {now_end / now_50:6.2f}\n")
+    out.write(f"{'(f) warm HTML preview':46} {preview * 1000:7.1f}ms\n")
+
+    out.write(f"\n{'archiving, warm':46} {'time':>9} {'x plain':>9}\n")
     for label, seconds in [("plain PDF (baseline)", warm_plain), ("PDF/A-3b", warm_pdfa),
                            ("PDF/A-3b + records (the default)", warm_default),
                            ("default + PAdES signature", signing),
                            ("verify_pdf of the signed note", verifying)]:
-        out.write(f"{label:44} {seconds * 1000:7.0f}ms {seconds / warm_plain:9.2f}\n")
+        out.write(f"{label:46} {seconds * 1000:7.0f}ms {seconds / warm_plain:9.2f}\n")
+
+    targets = [
+        ("warm overhead over bare WeasyPrint <= 1.10", warm_pdfa / warm_wp_pdfa <= 1.10,
+         f"{warm_pdfa / warm_wp_pdfa:.2f}"),
+        ("cold render <= 1.10 x the minimal script", cold_ng / cold_min <= 1.10,
+         f"{cold_ng / cold_min:.2f}"),
+        ("warm HTML preview <= 30 ms", preview <= 0.030, f"{preview * 1000:.1f} ms"),
+        ("batch -j 2 >= 1.8 x -j 1", batch[2] / batch[1] >= 1.8, f"{batch[2] / batch[1]:.2f}"),
+        ("validate cold <= 0.3 s", validate <= 0.3, f"{validate:.2f} s"),
+        ("RSS flat (<= 5% growth, render 50 to the last)", now_end / now_50 <= 1.05,
+         f"{(now_end / now_50 - 1) * 100:+.1f}%"),
+    ]
+    out.write(f"\n{'target':46} {'result':>9}\n")
+    for label, met, figure in targets:
+        out.write(f"{label:46} {figure:>9}  {'met' if met else 'MISSED'}\n")
+
+
+def _rss_kb() -> int:
+    """The resident set size now, in KiB (Linux)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _throwaway_key(folder: Path) -> object:

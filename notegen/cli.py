@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from .batch import find_cases, run_batch, summary
 from .config import find_config
 from .customise import builtin_templates, check_folder, eject
 from .demarche import SETS, render_demarche
@@ -273,6 +275,38 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
             note = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
             click.echo(f"{case_file}: valid{note}")
     if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("source", metavar="DIR_OR_GLOB")
+@click.option("-o", "--output", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write the notes into, keeping the cases' relative paths.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes. Default: one per core.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
+              show_default=True)
+@_note_options
+def batch(source: str, output: Path, jobs: int | None, fmt: str, lang: str | None,
+          note_type: str | None, strict: bool, template_dirs: tuple[Path, ...]) -> None:
+    """Render every case in DIR_OR_GLOB, in parallel.
+
+    In a folder, every YAML or JSON file holding a note is a case. A case
+    that fails is reported with its located error and the others go on; the
+    exit code is 1 if any failed.
+    """
+    base, cases = find_cases(source)
+    if not cases:
+        raise click.UsageError(f"no cases (files holding a note) in {source}")
+    options = _options(lang, note_type, strict, template_dirs)
+    start = time.perf_counter()
+    with click.progressbar(length=len(cases), label="Rendering", file=sys.stderr) as bar:
+        outcomes = run_batch(cases, base, output, options, jobs=jobs, fmt=fmt,
+                             progress=lambda outcome: bar.update(1))
+    for line in summary(outcomes, time.perf_counter() - start):
+        click.echo(line, err=True)
+    if any(outcome.error for outcome in outcomes):
         sys.exit(1)
 
 

@@ -209,7 +209,8 @@ def read_data_file(path: Path, model: type[Model]) -> Model:
     :raises TemplateError: naming the file, and the line or field at fault.
     """
     try:
-        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return model.model_validate(yaml.load(path.read_text(encoding="utf-8"),
+                                              Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise TemplateError(f"invalid YAML: {getattr(exc, 'problem', exc)}", template=str(path),

@@ -1,0 +1,145 @@
+"""Many notes at once: a folder (or glob) of cases rendered by worker processes.
+
+Each worker is forked from a process that has already imported WeasyPrint
+and rendered once, so it starts warm; the Jinja environment, the phrase and
+legal catalogues and the fonts stay loaded for all the notes it renders. One
+bad case is reported with its located error and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import NotegenError
+from .loading import load_case
+from .output import write_atomic
+from .templating import RenderOptions, render_html
+
+logger = logging.getLogger(__name__)
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def find_cases(source: str | Path) -> tuple[Path, list[Path]]:
+    """The case files of ``source`` (a folder, searched recursively, or a
+    glob pattern), and the folder their output paths are relative to.
+
+    In a folder, a case file is a YAML or JSON file that holds a ``note``;
+    the files it includes are not cases themselves.
+    """
+    path = Path(source)
+    if path.is_dir():
+        candidates = sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES)
+        return path, [p for p in candidates if _holds_note(p)]
+    files = sorted(Path(name) for name in glob.glob(str(source), recursive=True))
+    files = [p for p in files if p.is_file()]
+    base = Path(os.path.commonpath([p.parent.resolve() for p in files])) if files else Path()
+    return base, [p.resolve() for p in files]
+
+
+def _holds_note(path: Path) -> bool:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True  # not readable as a plain mapping: let the render report it
+    return isinstance(data, dict) and "note" in data
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one case."""
+
+    case: Path
+    output: Path | None
+    #: The located error, for a case that failed.
+    error: str | None
+    seconds: float
+
+
+def _render_one(case_file: Path, target: Path, options: RenderOptions, fmt: str) -> Outcome:
+    start = time.perf_counter()
+    try:
+        case = load_case(case_file)
+        if fmt == "html":
+            write_atomic(target, render_html(case, options).encode("utf-8"))
+        else:
+            from .pdf import render_pdf
+
+            render_pdf(case, target, options)
+    except NotegenError as exc:
+        return Outcome(case_file, None, str(exc), time.perf_counter() - start)
+    return Outcome(case_file, target, None, time.perf_counter() - start)
+
+
+def _warm_up(options: RenderOptions, fmt: str) -> None:
+    """Import and exercise the renderer once, before the workers are forked."""
+    if fmt == "pdf":
+        from .pdf import html_to_pdf
+
+        folders = options.folders
+        html_to_pdf("<!DOCTYPE html><html><body><p>.</p></body></html>",
+                    base_folder=folders[0], asset_folders=folders)
+
+
+def run_batch(cases: Sequence[Path], base: Path, out_folder: Path,
+              options: RenderOptions | None = None, *, jobs: int | None = None,
+              fmt: str = "pdf", progress: Callable[[Outcome], None] | None = None
+              ) -> list[Outcome]:
+    """Render every case into ``out_folder`` (keeping their paths relative to
+    ``base``) with ``jobs`` worker processes (default: one per core).
+
+    ``progress`` is called with each outcome as it comes in. The outcomes
+    are returned in the order of ``cases``.
+    """
+    options = options or RenderOptions()
+    jobs = jobs or os.cpu_count() or 1
+    targets = {case: _target(case, base, out_folder, fmt) for case in cases}
+    for target in set(targets.values()):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    outcomes: dict[Path, Outcome] = {}
+    if jobs == 1 or len(cases) <= 1:
+        for case in cases:
+            outcomes[case] = _render_one(case, targets[case], options, fmt)
+            if progress:
+                progress(outcomes[case])
+        return [outcomes[case] for case in cases]
+    _warm_up(options, fmt)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_render_one, case, targets[case], options, fmt): case
+                   for case in cases}
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[futures[future]] = outcome
+            if progress:
+                progress(outcome)
+    return [outcomes[case] for case in cases]
+
+
+def _target(case: Path, base: Path, out_folder: Path, fmt: str) -> Path:
+    try:
+        relative = case.resolve().relative_to(base.resolve())
+    except ValueError:
+        relative = Path(case.name)
+    return out_folder / relative.with_suffix(f".{fmt}")
+
+
+def summary(outcomes: Sequence[Outcome], seconds: float) -> Iterator[str]:
+    """Lines telling how the batch went."""
+    failed = [outcome for outcome in outcomes if outcome.error]
+    done = len(outcomes) - len(failed)
+    for outcome in failed:
+        yield f"{outcome.case}: {outcome.error}"
+    rate = len(outcomes) / seconds if seconds else 0.0
+    yield (f"{done} rendered, {len(failed)} failed, in {seconds:.1f} s "
+           f"({rate:.1f} notes/s)")
