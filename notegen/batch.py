@@ -1,9 +1,12 @@
 """Many notes at once: a folder (or glob) of cases rendered by worker processes.
 
-Each worker is forked from a process that has already imported WeasyPrint
-and rendered once, so it starts warm; the Jinja environment, the phrase and
-legal catalogues and the fonts stay loaded for all the notes it renders. One
-bad case is reported with its located error and does not stop the others.
+Workers are forked from a server process that has already imported notegen
+and WeasyPrint, so they start without that cost; the Jinja environment, the
+phrase and legal catalogues and the fonts then stay loaded for the notes a
+worker renders. WeasyPrint's memory grows with every render (bare WeasyPrint
+too, by about 0.15 MiB a note), so each worker is replaced after
+:data:`TASKS_PER_WORKER` notes. One bad case is reported with its located
+error and does not stop the others.
 """
 
 from __future__ import annotations
@@ -18,16 +21,17 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from .errors import NotegenError
-from .loading import load_case
+from .errors import NotegenError, RecordError
+from .loading import load_case, read_file
 from .output import write_atomic
 from .templating import RenderOptions, render_html
 
 logger = logging.getLogger(__name__)
 
 _SUFFIXES = (".yaml", ".yml", ".json")
+
+#: Notes a worker renders before a fresh one replaces it (bounds memory).
+TASKS_PER_WORKER = 100
 
 
 def find_cases(source: str | Path) -> tuple[Path, list[Path]]:
@@ -49,9 +53,9 @@ def find_cases(source: str | Path) -> tuple[Path, list[Path]]:
 
 def _holds_note(path: Path) -> bool:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return True  # not readable as a plain mapping: let the render report it
+        data = read_file(path).data
+    except RecordError:
+        return True  # not readable: let the render report where and why
     return isinstance(data, dict) and "note" in data
 
 
@@ -81,16 +85,6 @@ def _render_one(case_file: Path, target: Path, options: RenderOptions, fmt: str)
     return Outcome(case_file, target, None, time.perf_counter() - start)
 
 
-def _warm_up(options: RenderOptions, fmt: str) -> None:
-    """Import and exercise the renderer once, before the workers are forked."""
-    if fmt == "pdf":
-        from .pdf import html_to_pdf
-
-        folders = options.folders
-        html_to_pdf("<!DOCTYPE html><html><body><p>.</p></body></html>",
-                    base_folder=folders[0], asset_folders=folders)
-
-
 def run_batch(cases: Sequence[Path], base: Path, out_folder: Path,
               options: RenderOptions | None = None, *, jobs: int | None = None,
               fmt: str = "pdf", progress: Callable[[Outcome], None] | None = None
@@ -113,9 +107,13 @@ def run_batch(cases: Sequence[Path], base: Path, out_folder: Path,
             if progress:
                 progress(outcomes[case])
         return [outcomes[case] for case in cases]
-    _warm_up(options, fmt)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    from .pdf import isolate_fonts
+
+    isolate_fonts()  # before the server starts: the workers inherit its environment
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["notegen.pdf", "weasyprint"])
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                             max_tasks_per_child=TASKS_PER_WORKER) as pool:
         futures = {pool.submit(_render_one, case, targets[case], options, fmt): case
                    for case in cases}
         for future in as_completed(futures):

@@ -84,7 +84,7 @@ def _strict_weasyprint() -> Iterator[_Collect]:
         weasy_logger.removeHandler(collector)
 
 
-def _isolate_fonts() -> None:
+def isolate_fonts() -> None:
     """Make fontconfig see only the built-in fonts, so output does not depend
     on the fonts a machine has and a missing glyph cannot be borrowed.
 
@@ -130,7 +130,7 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
     :raises RenderError: if a resource is refused or missing, or a character
         has no glyph in the fonts.
     """
-    _isolate_fonts()
+    isolate_fonts()
     import weasyprint
 
     from .fetcher import TemplateAssetFetcher

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from notegen import render_pdf
+from notegen.batch import find_cases, run_batch
+from notegen.cli import cli
+
+from .conftest import ROOT, SEED
+
+
+@pytest.fixture
+def cases(tmp_path: Path) -> Path:
+    """Three cases in a folder of their own: two good, one broken."""
+    folder = tmp_path / "cases"
+    shutil.copytree(ROOT / "seeds" / "profiles", tmp_path / "profiles")
+    for name in ("first", "second", "broken"):
+        shutil.copytree(SEED, folder / name)
+        note = folder / name / "note.yaml"
+        note.write_text(note.read_text(encoding="utf-8").replace(
+            "../profiles/", "../../profiles/"), encoding="utf-8")
+    broken = folder / "broken" / "incidents.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace(
+        "date: 2024-01-02", "date: 2024-13-02"), encoding="utf-8")
+    return folder
+
+
+def test_cases_are_the_files_holding_a_note(cases: Path) -> None:
+    base, found = find_cases(cases)
+    assert base == cases
+    assert [p.relative_to(cases).as_posix() for p in found] == [
+        "broken/note.yaml", "first/note.yaml", "second/note.yaml"]
+    _, by_glob = find_cases(str(cases / "f*" / "note.yaml"))
+    assert [p.parent.name for p in by_glob] == ["first"]
+
+
+def test_a_bad_case_does_not_stop_the_others(cases: Path, tmp_path: Path,
+                                             worked_pdf: bytes) -> None:
+    base, found = find_cases(cases)
+    seen = []
+    outcomes = run_batch(found, base, tmp_path / "out", jobs=2, progress=seen.append)
+    assert len(seen) == 3
+    failed = [o for o in outcomes if o.error]
+    assert [o.case.parent.name for o in failed] == ["broken"]
+    assert "incidents.yaml:" in failed[0].error
+    assert "incidents[1].date" in failed[0].error
+    assert not (tmp_path / "out" / "broken" / "note.pdf").exists()
+    # A note rendered in a worker is the note rendered alone, byte for byte.
+    first = tmp_path / "out" / "first" / "note.pdf"
+    assert first.read_bytes() == render_pdf(__import__("notegen").load_case(
+        cases / "first" / "note.yaml"))
+    assert first.read_bytes() == worked_pdf
+
+
+def test_the_command_reports_and_exits_1(cases: Path, tmp_path: Path,
+                                         runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["batch", str(cases), "-o", str(tmp_path / "out"), "-j", "2",
+                                 "--format", "html"])
+    assert result.exit_code == 1
+    assert "2 rendered, 1 failed" in result.stderr
+    assert "broken/note.yaml: the records have 1 problem" in result.stderr
+    assert (tmp_path / "out" / "second" / "note.html").read_text().startswith("<!DOCTYPE html>")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert runner.invoke(cli, ["batch", str(empty), "-o", str(tmp_path / "x")]).exit_code == 2
