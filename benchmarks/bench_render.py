@@ -35,6 +35,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "seeds" / "az-kyiv-2025" / "note.yaml"
 
+BARE_RSS_SCRIPT = """
+import os, sys, weasyprint
+html = open(sys.argv[1], encoding="utf-8").read()
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+for index in range(1, int(sys.argv[3]) + 1):
+    weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf(pdf_variant="pdf/a-3b")
+    if index in (50, int(sys.argv[3])):
+        print(rss())
+"""
+
 MINIMAL_SCRIPT = """
 import sys, jinja2, weasyprint
 source = open(sys.argv[1], encoding="utf-8").read()
@@ -96,6 +107,12 @@ def main() -> None:
         cold_ng = median_time(cold_notegen, args.runs)
         cold_min = median_time(cold_minimal, args.runs)
         validate = median_time(cold_validate, args.runs)
+
+        # (e) for bare WeasyPrint: does its memory grow too?
+        bare_rss = [int(line) for line in subprocess.run(
+            [sys.executable, "-c", BARE_RSS_SCRIPT, str(html_file), base_url,
+             str(args.renders)], check=True, env=env, capture_output=True,
+            text=True).stdout.split()]
 
         # (c): batch throughput.
         cases = scratch / "cases"
@@ -180,6 +197,9 @@ def main() -> None:
               f"{peak_50 / 1024:9.1f} {peak_end / 1024:9.1f} {peak_end / peak_50:6.2f}\n")
     out.write(f"{'(e) RSS after 50 / ' + str(args.renders) + ' renders (MiB, now)':46} "
               f"{now_50 / 1024:9.1f} {now_end / 1024:9.1f} {now_end / now_50:6.2f}\n")
+    out.write(f"{'(e) the same for bare WeasyPrint (MiB, now)':46} "
+              f"{bare_rss[0] / 1024:9.1f} {bare_rss[1] / 1024:9.1f} "
+              f"{bare_rss[1] / bare_rss[0]:6.2f}\n")
     out.write(f"{'(f) warm HTML preview':46} {preview * 1000:7.1f}ms\n")
 
     out.write(f"\n{'archiving, warm':46} {'time':>9} {'x plain':>9}\n")
