@@ -7,12 +7,17 @@ else is a bug and shows its traceback.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import os
+import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,6 +30,7 @@ from .loading import load_case
 from .models import NoteType
 from .output import write_atomic
 from .pdf import PDF_VARIANTS, render_pdf
+from .register import entry_json, entry_lines, open_register
 from .signing import SigningKey, sign_pdf
 from .templating import BUILTIN_FOLDER, RenderOptions, prepare, render_html
 from .verify import extract_record, verify_pdf
@@ -308,6 +314,138 @@ def batch(source: str, output: Path, jobs: int | None, fmt: str, lang: str | Non
         click.echo(line, err=True)
     if any(outcome.error for outcome in outcomes):
         sys.exit(1)
+
+
+def _register_url(given: str | None) -> str:
+    url = given or os.environ.get("NOTEGEN_REGISTER") or find_config().register
+    if not url:
+        raise click.UsageError("no register: give --register URL, set NOTEGEN_REGISTER, or "
+                               "register = … in notegen.toml")
+    return url
+
+
+_register_option = click.option(
+    "--register", "register_url", metavar="URL",
+    help="The register: an SQLite file or postgresql://… URL. Default: NOTEGEN_REGISTER, "
+         "or register in notegen.toml.")
+
+
+@cli.command("issue")
+@click.argument("case_file", metavar="CASE", type=CASE)
+@_register_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the issued note. Default: its number, e.g. 12-346-2025.pdf.")
+@click.option("--issued-by", default=lambda: os.environ.get("USER", "unknown"),
+              show_default="$USER", help="Who issues it, as the register records.")
+@_note_options
+@click.option("--translation", metavar="CODE",
+              help="Append a courtesy translation into this language.")
+def issue(case_file: Path, register_url: str | None, output: Path | None, issued_by: str,
+          lang: str | None, note_type: str | None, strict: bool,
+          template_dirs: tuple[Path, ...], translation: str | None) -> None:
+    """Give the note of CASE the next number and issue it.
+
+    The number comes from the sender's profile (reference_pattern) and the
+    register; the final PDF is rendered with it and recorded (with the
+    SHA-256 of the PDF and of the records) in the same transaction. A note
+    to issue has no reference of its own. Previews (render) never take a
+    number.
+    """
+    case = load_case(case_file)
+    options = _options(lang, note_type, strict, template_dirs, translation)
+    with open_register(_register_url(register_url)) as register:
+        entry, pdf = register.issue(case, options, issued_by=issued_by)
+    target = output or Path(re.sub(r"[^\w.-]+", "-", entry.reference).strip("-") + ".pdf")
+    write_atomic(target, pdf)
+    click.echo(f"issued {entry.reference}", err=True)
+    click.echo(f"wrote {target}", err=True)
+
+
+@cli.group(cls=_Group)
+def register() -> None:
+    """Look up issued notes, cancel one, or check a PDF against the register."""
+
+
+@register.command("list")
+@_register_option
+@click.option("--json", "as_json", is_flag=True, help="Write JSON lines.")
+def register_list(register_url: str | None, as_json: bool) -> None:
+    """Every issued note, oldest first."""
+    _print_entries(register_url, as_json)
+
+
+@register.command("find")
+@_register_option
+@click.option("--incident", help="The subject incident's id.")
+@click.option("--addressee", help="The addressee's id.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Dated on or after.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Dated on or before.")
+@click.option("--json", "as_json", is_flag=True, help="Write JSON lines.")
+def register_find(register_url: str | None, incident: str | None, addressee: str | None,
+                  since: dt.datetime | None, until: dt.datetime | None, as_json: bool) -> None:
+    """Issued notes about an incident, to an addressee, or in a date range."""
+    _print_entries(register_url, as_json, subject=incident, addressee=addressee,
+                   since=since.date() if since else None, until=until.date() if until else None)
+
+
+def _print_entries(register_url: str | None, as_json: bool, **criteria: Any) -> None:
+    with open_register(_register_url(register_url)) as register:
+        entries = register.find(**criteria)
+    for line in ([json.dumps(e.__dict__, ensure_ascii=False) for e in entries] if as_json
+                 else entry_lines(entries)):
+        click.echo(line)
+
+
+@register.command("show")
+@click.argument("reference")
+@_register_option
+@click.option("--records", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the records it was rendered from to this file.")
+def register_show(reference: str, register_url: str | None, records: Path | None) -> None:
+    """One issued note, by its number."""
+    with open_register(_register_url(register_url)) as register:
+        click.echo(entry_json(register.show(reference)))
+        if records is not None:
+            write_atomic(records, register.records(reference))
+
+
+@register.command("cancel")
+@click.argument("reference")
+@_register_option
+@click.option("--reason", required=True, help="Why, as the register records.")
+@click.option("--by", "cancelled_by", default=lambda: os.environ.get("USER", "unknown"),
+              show_default="$USER")
+def register_cancel(reference: str, register_url: str | None, reason: str,
+                    cancelled_by: str) -> None:
+    """Mark an issued note cancelled; its number stays taken."""
+    with open_register(_register_url(register_url)) as register:
+        register.cancel(reference, reason=reason, cancelled_by=cancelled_by)
+    click.echo(f"cancelled {reference}", err=True)
+
+
+@register.command("verify")
+@click.argument("pdf_file", metavar="PDF", type=FILE)
+@_register_option
+def register_verify(pdf_file: Path, register_url: str | None) -> None:
+    """Is PDF a note we issued, unaltered? Exit code 0 if so, 4 if not."""
+    pdf = pdf_file.read_bytes()
+    with open_register(_register_url(register_url)) as register:
+        found = register.identify(pdf)
+    if found is None:
+        click.echo(f"{pdf_file}: not an issued note, or altered since")
+        sys.exit(4)
+    entry, exact = found
+    if not exact:  # bytes after the issued note: only intact signatures may add them
+        signatures = verify_pdf(pdf).signatures
+        if not signatures or not all(s.intact and s.valid and s.whole_file
+                                     for s in signatures):
+            click.echo(f"{pdf_file}: begins with issued note {entry.reference}, but bytes "
+                       "were added after it that are not an intact signature")
+            sys.exit(4)
+    state = f" (cancelled: {entry.cancelled})" if entry.cancelled else ""
+    signed = "" if exact else ", signed after issue"
+    click.echo(f"{pdf_file}: issued note {entry.reference} of {entry.note_date}, issued by "
+               f"{entry.issued_by} at {entry.issued_at}, unaltered{signed}{state}")
 
 
 @cli.group(cls=_Group)

@@ -6,6 +6,7 @@ first found applies. Paths in it are relative to the file::
 
     [notegen]
     template_dirs = ["ministry-templates"]
+    register = "register.db"      # or "postgresql://notegen@db.mfa/notes"
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     template_dirs: list[str] = Field(default_factory=list)
+    # ("register" is a method of BaseModel: read it under another name.)
+    register_url: str | None = Field(None, alias="register")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Config:
     path: Path | None = None
     #: Template folders, made absolute, searched before the built-in one.
     template_dirs: tuple[Path, ...] = ()
+    #: The register of issued notes: a database URL, or an SQLite file
+    #: (relative to the settings file).
+    register: str | None = None
 
 
 def find_config(start: Path | None = None) -> Config:
@@ -69,5 +75,8 @@ def _read(path: Path) -> Config:
         if not folder.is_dir():
             raise RecordError([Problem(f"template folder {folder} does not exist",
                                        Location(path))])
+    register = settings.register_url
+    if register is not None and "://" not in register:
+        register = str((path.parent / register).resolve())
     logger.info("settings from %s", path)
-    return Config(path, folders)
+    return Config(path, folders, register)

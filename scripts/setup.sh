@@ -2,7 +2,8 @@
 # One command to set notegen up on Debian (or Ubuntu) and render the worked case:
 #   1. the system libraries WeasyPrint needs, libharfbuzz-subset0 included
 #      (without it rendering is 3-5x slower and PDFs are not reproducible),
-#      and poppler-utils and qpdf, which the tests use to read PDFs;
+#      poppler-utils and qpdf, which the tests use to read PDFs, and
+#      PostgreSQL, which the register's tests start on loopback;
 #   2. a virtual environment in .venv with notegen and its test extras;
 #   3. the worked case rendered to note.pdf.
 # Set NOTEGEN_SKIP_RENDER=1 to skip step 3.
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-              poppler-utils qpdf)
+              poppler-utils qpdf postgresql)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
