@@ -448,6 +448,43 @@ def register_verify(pdf_file: Path, register_url: str | None) -> None:
                f"{entry.issued_by} at {entry.issued_at}, unaltered{signed}{state}")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve notegen over HTTP (the service extra): validate, render, issue,
+    register queries, verify. OpenAPI at /docs and /openapi.json.
+
+    Tokens: NOTEGEN_TOKENS names their file (see `notegen token`); the
+    register: NOTEGEN_REGISTER or notegen.toml.
+    """
+    try:
+        import uvicorn
+    except ImportError:
+        raise click.UsageError("the service needs its extra: pip install 'notegen[service]'"
+                               ) from None
+    from .service import Settings
+
+    Settings.from_environment()  # fail here, clearly, rather than in every worker
+    uvicorn.run("notegen.service:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["drafter", "issuer", "reader"]))
+def token(name: str, roles: tuple[str, ...]) -> None:
+    """Make a service token for NAME: prints the token, and on stderr the
+    entry to add to the tokens file (which keeps only its SHA-256)."""
+    from .service import new_token
+
+    secret, entry = new_token(name, list(roles))
+    click.echo(secret)
+    click.echo(json.dumps(entry), err=True)
+
+
 @cli.group(cls=_Group)
 def templates() -> None:
     """List, copy and check templates: make the notes a ministry's own."""

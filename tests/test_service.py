@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+
+from notegen import extract_record  # noqa: E402
+from notegen.service import new_token  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The service on loopback, a real uvicorn process, with a token per role."""
+    folder = tmp_path_factory.mktemp("service")
+    tokens, entries = {}, []
+    for role in ("drafter", "issuer", "reader"):
+        tokens[role], entry = new_token(f"{role}-1", [role])
+        entries.append(entry)
+    (folder / "tokens.json").write_text(json.dumps({"tokens": entries}))
+    port = _free_port()
+    env = {**os.environ, "NOTEGEN_TOKENS": str(folder / "tokens.json"),
+           "NOTEGEN_REGISTER": str(folder / "register.db"), "NOTEGEN_MAX_BODY": "300000"}
+    log = (folder / "log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "notegen", "serve", "--port", str(port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/openapi.json", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        log.close()
+        pytest.fail("the service did not start: " + (folder / "log").read_text())
+    try:
+        yield {"url": url, "tokens": tokens, "log": folder / "log"}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _auth(service: dict[str, object], role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service['tokens'][role]}"}  # type: ignore[index]
+
+
+@pytest.fixture(scope="module")
+def case_json(worked_pdf: bytes) -> bytes:
+    """The worked case as one JSON record file (what extract gives)."""
+    return extract_record(worked_pdf)
+
+
+@pytest.fixture(scope="module")
+def draft_json(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The second case (a draft, to be numbered) as one JSON record file."""
+    import notegen
+
+    case = notegen.load_case(ROOT / "seeds" / "mx-quito-2024" / "note.yaml")
+    return notegen.loading.dump_case(case)
+
+
+def test_tokens_and_roles(service, case_json: bytes) -> None:
+    url = service["url"]
+    assert httpx.post(f"{url}/validate", content=case_json).status_code == 401
+    wrong = httpx.post(f"{url}/validate", content=case_json,
+                       headers={"Authorization": "Bearer not-a-token"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"] == "Bearer"
+    forbidden = httpx.post(f"{url}/issue", content=case_json, headers=_auth(service, "drafter"))
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"] == "this needs the role issuer"
+    assert httpx.post(f"{url}/render", content=case_json,
+                      headers=_auth(service, "reader")).status_code == 403
+    assert httpx.get(f"{url}/register", headers=_auth(service, "drafter")).status_code == 403
+    log = Path(service["log"]).read_text()
+    assert "refused POST /validate: no token" in log
+    assert "refused POST /issue to drafter-1: needs issuer" in log
+    assert "not-a-token" not in log
+
+
+def test_validate_and_render(service, case_json: bytes) -> None:
+    url, auth = service["url"], _auth(service, "drafter")
+    valid = httpx.post(f"{url}/validate", content=case_json, headers=auth)
+    assert valid.status_code == 200
+    assert valid.json() == {"valid": True, "warnings": []}
+    pdf = httpx.post(f"{url}/render", content=case_json, headers=auth, timeout=60)
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    html = httpx.post(f"{url}/render?format=html&lang=ru&type=aide_memoire",
+                      content=case_json, headers=auth)
+    assert "<h1>Памятная записка</h1>" in html.text
+
+
+def test_errors_carry_the_located_problems(service, case_json: bytes) -> None:
+    url, auth = service["url"], _auth(service, "drafter")
+    broken = case_json.replace(b'"date": "2024-01-02"', b'"date": "2024-13-02"')
+    response = httpx.post(f"{url}/validate", content=broken, headers=auth)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "the records have 1 problem:"
+    [problem] = body["problems"]
+    assert problem["file"] == "case.json"
+    assert problem["field"].startswith("incidents[")
+    assert problem["field"].endswith("].date")
+    assert problem["line"] == broken.decode().splitlines().index(
+        next(line for line in broken.decode().splitlines() if "2024-13-02" in line)) + 1
+    too_big = httpx.post(f"{url}/validate", content=b"{" + b" " * 400_000 + b"}",
+                         headers=auth)
+    assert too_big.status_code == 413
+
+
+def test_issue_find_cancel_and_verify(service, draft_json: bytes) -> None:
+    url = service["url"]
+    issued = httpx.post(f"{url}/issue", content=draft_json, headers=_auth(service, "issuer"),
+                        timeout=60)
+    assert issued.status_code == 200, issued.text
+    reference = issued.headers["x-notegen-reference"]
+    assert reference == "SRE/1/2024"
+    found = httpx.get(f"{url}/register", params={"incident": "quito-2024-04-05"},
+                      headers=_auth(service, "reader")).json()
+    assert [entry["reference"] for entry in found] == [reference]
+    assert found[0]["issued_by"] == "issuer-1"
+    shown = httpx.get(f"{url}/register/{reference}", headers=_auth(service, "reader"))
+    assert shown.json()["number"] == 1
+    verified = httpx.post(f"{url}/verify", content=issued.content,
+                          headers=_auth(service, "reader"), timeout=60).json()
+    assert (verified["status"], verified["record"]) == ("unsigned", "matches")
+    cancelled = httpx.post(f"{url}/cancel/{reference}", json={"reason": "duplicate"},
+                           headers=_auth(service, "issuer"))
+    assert cancelled.json()["cancelled"] == "duplicate"
+    missing = httpx.get(f"{url}/register/SRE/9/2024", headers=_auth(service, "reader"))
+    assert missing.status_code == 404
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("schemathesis") is None and
+                    not (Path(sys.executable).parent / "schemathesis").exists(),
+                    reason="schemathesis is not installed")
+def test_the_openapi_document_holds_under_schemathesis(service) -> None:
+    command = str(Path(sys.executable).parent / "schemathesis")
+    result = subprocess.run(
+        [command, "run", f"{service['url']}/openapi.json", "--header",
+         f"Authorization: Bearer {service['tokens']['issuer']}", "--max-examples", "15",
+         "--checks", "not_a_server_error", "--request-timeout", "60"],
+        capture_output=True, text=True, check=False, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
