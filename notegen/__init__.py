@@ -25,6 +25,7 @@ from .errors import (
 )
 from .loading import Case, load_case
 from .pdf import render_pdf
+from .register import Entry, Register, RegisterError, open_register
 from .signing import SigningKey, sign_pdf
 from .templating import RenderOptions, prepare, render_html
 from .verify import Status, Verification, extract_record, verify_pdf
@@ -32,11 +33,14 @@ from .version import __version__
 
 __all__ = [
     "Case",
+    "Entry",
     "Location",
     "NoteContext",
     "NotegenError",
     "Problem",
     "RecordError",
+    "Register",
+    "RegisterError",
     "RenderError",
     "RenderOptions",
     "SigningKey",
@@ -47,6 +51,7 @@ __all__ = [
     "build_context",
     "extract_record",
     "load_case",
+    "open_register",
     "prepare",
     "render_html",
     "render_pdf",

@@ -14,8 +14,9 @@ Verification is open to every role. Tokens live in a JSON file named by
 
     {"tokens": [{"name": "desk-1", "sha256": "<hex>", "roles": ["drafter"]}]}
 
-Requests are limited in size (``NOTEGEN_MAX_BODY``, bytes) and renders in
-time and memory (a child process, as for user templates).
+Requests are limited in size (``NOTEGEN_MAX_BODY``, bytes); user templates
+render in a child process bounded in time (``NOTEGEN_TIME_LIMIT``, seconds)
+and memory, as on the command line.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the endpoints'
@@ -26,8 +27,10 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,10 +38,10 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from .config import find_config
 from .errors import NotegenError, RecordError
-from .guard import run_bounded
 from .loading import Case, load_case
 from .models import NoteType
 from .templating import RenderOptions, prepare, render_html
@@ -149,7 +152,7 @@ def _problems(problems: Any) -> list[ProblemOut]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service's application; settings from the environment by default."""
     settings = settings or Settings.from_environment()
-    app = FastAPI(title="notegen", version=__version__,
+    app = FastAPI(title="notegen", version=__version__, lifespan=_warm_up,
                   description="Formal diplomatic protest notes from incident records.")
     bearer = HTTPBearer(auto_error=False)
 
@@ -228,8 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         case, chosen = _case(data), options(lang, note_type)
         if format == "html":
             return Response(render_html(case, chosen), media_type="text/html")
-        pdf = run_bounded(_render_pdf, (case, chosen), seconds=settings.time_limit,
-                          memory_mb=1024)
+        pdf = await run_in_threadpool(_render_pdf, case, chosen)
         return Response(pdf, media_type="application/pdf")
 
     def register() -> Any:
@@ -249,8 +251,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     note_type: Annotated[NoteType | None, Query(alias="type")] = None,
                     ) -> Response:
         case = _case(data)
-        with register() as opened:
-            entry, pdf = opened.issue(case, options(lang, note_type), issued_by=user)
+
+        def issue_in_register() -> tuple[Any, bytes]:
+            with register() as opened, _RENDERING:
+                result: tuple[Any, bytes] = opened.issue(case, options(lang, note_type),
+                                                         issued_by=user)
+                return result
+
+        entry, pdf = await run_in_threadpool(issue_in_register)
         return Response(pdf, media_type="application/pdf",
                         headers={"X-Notegen-Reference": entry.reference})
 
@@ -300,7 +308,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/verify", response_model=VerificationOut, responses=_ERRORS,
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+                  "application/octet-stream": {"schema": {"type": "string",
+                                                          "format": "binary"}}}}},
               summary="Check a note's signatures, records and PDF/A claim")
     async def verify(data: Annotated[bytes, Depends(body)],
                      user: Annotated[str, Depends(role("drafter", "issuer", "reader"))],
@@ -316,10 +325,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+#: One PDF render at a time per worker: WeasyPrint's thread safety is not
+#: documented, and renders are CPU-bound anyway (run one worker per core).
+_RENDERING = threading.Lock()
+
+
+@asynccontextmanager
+async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """Load WeasyPrint and the fonts once per worker, before the first request."""
+    from .pdf import html_to_pdf
+    from .templating import BUILTIN_FOLDER
+
+    html_to_pdf("<!DOCTYPE html><html><body><p>.</p></body></html>",
+                base_folder=BUILTIN_FOLDER, asset_folders=[BUILTIN_FOLDER])
+    yield
+
+
 def _render_pdf(case: Case, options: RenderOptions) -> bytes:
+    """Render in a worker thread. User templates are rendered to HTML in a
+    child process bounded in time and memory (see :mod:`notegen.guard`); the
+    size of the request bounds the layout."""
     from .pdf import render_pdf
 
-    return render_pdf(case, options=replace(options))
+    with _RENDERING:
+        return render_pdf(case, options=options)
 
 
 def _case(data: bytes) -> Case:
