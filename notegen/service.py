@@ -30,7 +30,7 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -44,6 +44,7 @@ from .config import find_config
 from .errors import NotegenError, RecordError
 from .loading import Case, load_case
 from .models import NoteType
+from .register import Entry, Register, RegisterError, open_register
 from .templating import RenderOptions, prepare, render_html
 from .version import __version__
 
@@ -101,25 +102,6 @@ class ErrorOut(BaseModel):
 class ValidOut(BaseModel):
     valid: bool
     warnings: list[ProblemOut]
-
-
-class EntryOut(BaseModel):
-    """An issued note, as the register holds it."""
-
-    reference: str
-    series: str
-    number: int
-    note_date: str
-    sender: str
-    addressee: str
-    subject: str
-    language: str
-    note_type: str
-    pdf_sha256: str
-    records_sha256: str
-    issued_by: str
-    issued_at: str
-    cancelled: str | None = None
 
 
 class CancelIn(BaseModel):
@@ -234,9 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pdf = await run_in_threadpool(_render_pdf, case, chosen)
         return Response(pdf, media_type="application/pdf")
 
-    def register() -> Any:
-        from .register import open_register
-
+    def register() -> Register:
         if not settings.register:
             raise HTTPException(503, "the service has no register (NOTEGEN_REGISTER)")
         return open_register(settings.register)
@@ -262,13 +242,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(pdf, media_type="application/pdf",
                         headers={"X-Notegen-Reference": entry.reference})
 
-    @app.get("/register", response_model=list[EntryOut], responses=_ERRORS,
+    @app.get("/register", response_model=list[Entry], responses=_ERRORS,
              summary="Issued notes, by incident, addressee or dates")
     async def find(user: Annotated[str, Depends(role("reader", "issuer"))],
                    incident: str | None = None, addressee: str | None = None,
                    since: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
                    until: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
-                   ) -> list[EntryOut]:
+                   ) -> list[Entry]:
         import datetime as dt
 
         try:
@@ -277,34 +257,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except ValueError as exc:
             raise HTTPException(422, f"not a date: {exc}") from None
         with register() as opened:
-            entries = opened.find(subject=incident, addressee=addressee, since=start,
-                                  until=end)
-        return [EntryOut(**asdict(entry)) for entry in entries]
+            return opened.find(subject=incident, addressee=addressee, since=start, until=end)
 
-    @app.get("/register/{reference:path}", response_model=EntryOut,
+    @app.get("/register/{reference:path}", response_model=Entry,
              responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="One issued note")
     async def show(reference: str,
-                   user: Annotated[str, Depends(role("reader", "issuer"))]) -> EntryOut:
-        from .register import RegisterError
-
+                   user: Annotated[str, Depends(role("reader", "issuer"))]) -> Entry:
         with register() as opened:
             try:
-                return EntryOut(**asdict(opened.show(reference)))
+                return opened.show(reference)
             except RegisterError as exc:
                 raise HTTPException(404, str(exc)) from None
 
-    @app.post("/cancel/{reference:path}", response_model=EntryOut,
+    @app.post("/cancel/{reference:path}", response_model=Entry,
               responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="Cancel an issued note")
     async def cancel(reference: str, reason: CancelIn,
-                     user: Annotated[str, Depends(role("issuer"))]) -> EntryOut:
-        from .register import RegisterError
-
+                     user: Annotated[str, Depends(role("issuer"))]) -> Entry:
         with register() as opened:
             try:
                 opened.cancel(reference, reason=reason.reason, cancelled_by=user)
             except RegisterError as exc:
                 raise HTTPException(404, str(exc)) from None
-            return EntryOut(**asdict(opened.show(reference)))
+            return opened.show(reference)
 
     @app.post("/verify", response_model=VerificationOut, responses=_ERRORS,
               openapi_extra={"requestBody": {"required": True, "content": {
