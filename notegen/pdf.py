@@ -170,6 +170,15 @@ def _find_asset(name: str, folders: Sequence[Path]) -> Path | None:
     return None
 
 
+def rendered_records(case: Case, options: RenderOptions) -> bytes:
+    """The records of ``case`` as rendered with settled ``options``: the note
+    carries the type, language and translation it was rendered in, so they
+    render to the same PDF again."""
+    return dump_case(case, case.note.model_copy(update={
+        "type": options.note_type, "language": options.lang,
+        "translation": options.translation}))
+
+
 def render_pdf(case: Case, target: str | Path | None = None,
                options: RenderOptions | None = None) -> bytes:
     """Render ``case`` to PDF (PDF/A-3b unless ``options`` say otherwise);
@@ -194,11 +203,8 @@ def render_pdf(case: Case, target: str | Path | None = None,
             translation_of=options.lang)))
     attachments = []
     if options.embed_record and can_embed(options.pdf_variant):
-        note = case.note.model_copy(update={
-            "type": options.note_type, "language": options.lang,
-            "translation": options.translation})
         date = dt.datetime.combine(case.note.date, dt.time(), dt.UTC)
-        attachments.append(Embedded(RECORD_NAME, dump_case(case, note),
+        attachments.append(Embedded(RECORD_NAME, rendered_records(case, options),
                                     "The records this note was made from (notegen)",
                                     "Source", date))
     elif options.embed_record:

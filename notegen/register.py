@@ -23,12 +23,12 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import NotegenError, Problem, RecordError
-from .loading import Case, dump_case
+from .loading import Case
 from .models import Profile
 from .templating import RenderOptions, settle
 
@@ -187,7 +187,7 @@ class Register:
             note already has a reference.
         :raises NotegenError: for any render error (nothing is recorded).
         """
-        from .pdf import render_pdf
+        from .pdf import render_pdf, rendered_records
 
         note = case.note
         sender = case.parties[note.sender]
@@ -208,14 +208,9 @@ class Register:
             number = (cursor.fetchone()[0] or 0) + 1
             reference = pattern.replace("{number}", str(number)).replace(
                 "{year}", str(note.date.year))
-            numbered = Case(note=note.model_copy(update={"reference": reference}),
-                            states=case.states, parties=case.parties,
-                            facilities=case.facilities, incidents=case.incidents,
-                            files=case.files, origins=case.origins)
+            numbered = replace(case, note=note.model_copy(update={"reference": reference}))
             pdf = render_pdf(numbered, options=options)
-            records = dump_case(numbered, numbered.note.model_copy(update={
-                "type": options.note_type, "language": options.lang,
-                "translation": options.translation}))
+            records = rendered_records(numbered, options)
             entry = Entry(
                 reference=reference, series=series, number=number,
                 note_date=note.date.isoformat(), sender=note.sender, addressee=note.addressee,
