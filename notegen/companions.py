@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .context import NoteContext
+from .context import NoteContext, phrase_names
 from .phrases import Catalogue
 
 
@@ -80,14 +80,8 @@ def build_companion(document: Document, note: NoteContext,
     return None
 
 
-def _names(note: NoteContext) -> dict[str, object]:
-    return {"sender": note.sender.name, "addressee": note.addressee.name,
-            "sender_short": note.sender.short_name, "addressee_short": note.addressee.short_name,
-            "sender_side": note.sender.state_side, "addressee_side": note.addressee.state_side}
-
-
 def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
-    names = _names(note)
+    names = phrase_names(note.sender, note.addressee)
 
     def say(key: str, **values: object) -> str:
         return catalogue.sentence(catalogue.phrase(f"talking_points.{key}", **names, **values))
@@ -117,7 +111,7 @@ def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
 
 
 def _press_release(note: NoteContext, catalogue: Catalogue) -> PressRelease:
-    names = _names(note)
+    names = phrase_names(note.sender, note.addressee)
     third_person = catalogue.with_phrases({}, variant="note_verbale")
 
     def say(key: str, **values: object) -> str:

@@ -336,14 +336,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     addressee_party = case.parties[note.addressee]
     sender = _party(sender_party, case, resolve)
     addressee = _party(addressee_party, case, resolve)
-    names: dict[str, object] = {
-        "sender": resolve.name(sender_party, "name"),
-        "addressee": resolve.name(addressee_party, "name"),
-        "sender_short": resolve.name(sender_party, "short_name"),
-        "addressee_short": resolve.name(addressee_party, "short_name"),
-        "sender_side": _side(case.states[sender_party.state], resolve),
-        "addressee_side": _side(case.states[addressee_party.state], resolve),
-    }
+    names = phrase_names(sender, addressee)
     phrase = _Phrases(catalogue, names)
 
     earlier = sort_chronology([case.incidents[i] for i in note.earlier])
@@ -451,6 +444,14 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
             generator=f"notegen {__version__}",
         ),
     )
+
+
+def phrase_names(sender: PartyView, addressee: PartyView) -> dict[str, object]:
+    """The placeholders every phrase may use for the two parties: their names
+    as :class:`~notegen.phrases.Name`, which keep their grammatical forms."""
+    return {"sender": sender.name, "addressee": addressee.name,
+            "sender_short": sender.short_name, "addressee_short": addressee.short_name,
+            "sender_side": sender.state_side, "addressee_side": addressee.state_side}
 
 
 class _Phrases:
