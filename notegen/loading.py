@@ -39,10 +39,10 @@ FieldPath = tuple[str | int, ...]
 
 
 #: PyYAML's safe loader in C (libyaml) where the wheel has it: ten times faster.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FastSafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+class _Loader(FastSafeLoader):  # type: ignore[misc,valid-type]
     """PyYAML's safe loader without YAML 1.1's base-60 numbers and timestamps.
 
     Unquoted ``13:30`` would otherwise be read as the integer 810, and an

@@ -28,6 +28,7 @@ from babel.lists import format_list
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Location, Problem, RecordError, TemplateError
+from .loading import FastSafeLoader
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z]+))?\}")
 _WORD = re.compile(r"\w+")
@@ -210,7 +211,7 @@ def read_data_file(path: Path, model: type[Model]) -> Model:
     """
     try:
         return model.model_validate(yaml.load(path.read_text(encoding="utf-8"),
-                                              Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+                                              Loader=FastSafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise TemplateError(f"invalid YAML: {getattr(exc, 'problem', exc)}", template=str(path),
