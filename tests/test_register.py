@@ -4,7 +4,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from notegen import RecordError, RenderOptions, load_case
 from notegen.cli import cli
 from notegen.register import RegisterError, open_register
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port
 
 FAST = RenderOptions(pdf_variant=None, embed_record=False)
 
@@ -30,12 +29,6 @@ def draft(tmp_path: Path) -> Path:
     """The second case (a draft, numbered from the Secretariat's profile)."""
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
     return tmp_path / "seeds" / "mx-quito-2024" / "note.yaml"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +44,7 @@ def postgres() -> Iterator[str]:
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         shutil.chown(folder, "postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     try:
         subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(folder / "data"), "-A",
                         "trust", "-U", "notegen", "--no-sync"], check=True,

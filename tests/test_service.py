@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,13 +17,7 @@ pytest.importorskip("fastapi")
 from notegen import extract_record  # noqa: E402
 from notegen.service import new_token  # noqa: E402
 
-from .conftest import ROOT  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from .conftest import ROOT, free_port  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +29,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
         tokens[role], entry = new_token(f"{role}-1", [role])
         entries.append(entry)
     (folder / "tokens.json").write_text(json.dumps({"tokens": entries}))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NOTEGEN_TOKENS": str(folder / "tokens.json"),
            "NOTEGEN_REGISTER": str(folder / "register.db"), "NOTEGEN_MAX_BODY": "300000"}
     log = (folder / "log").open("w")
