@@ -11,6 +11,7 @@ error and does not stop the others.
 
 from __future__ import annotations
 
+import gc
 import glob
 import logging
 import multiprocessing
@@ -112,7 +113,9 @@ def run_batch(cases: Sequence[Path], base: Path, out_folder: Path,
     isolate_fonts()  # before the server starts: the workers inherit its environment
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["notegen.pdf", "weasyprint"])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+    # Each worker starts with notegen and WeasyPrint loaded; freezing them
+    # keeps the garbage collector from walking those objects at every pass.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.freeze,
                              max_tasks_per_child=TASKS_PER_WORKER) as pool:
         futures = {pool.submit(_render_one, case, targets[case], options, fmt): case
                    for case in cases}

@@ -8,6 +8,7 @@ else is a bug and shows its traceback.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -542,4 +543,9 @@ def check_templates(folder: Path, case_files: tuple[Path, ...]) -> None:
 
 def main() -> None:
     """Entry point of the ``notegen`` console script."""
+    # The modules imported so far live as long as the process: move their
+    # objects out of the garbage collector's sight. Otherwise every collection
+    # while WeasyPrint loads and lays out walks pydantic's schemas and the
+    # records again; a cold render is about 15% faster without that.
+    gc.freeze()
     cli(prog_name="notegen")

@@ -32,7 +32,7 @@ from .models import (
     SealPolicy,
     State,
 )
-from .phrases import Catalogue, Name
+from .phrases import NBSP, Catalogue, Name
 from .version import __version__
 
 
@@ -436,7 +436,8 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
         translation_mark=translation_mark,
         meta=Metadata(
             title=f"{title} {reference if note.reference else ''}".strip(),
-            subject=f"{subject.date.words}, {subject.place}",
+            # Metadata is searched, not typeset: plain spaces.
+            subject=f"{subject.date.words.replace(NBSP, ' ')}, {subject.place}",
             author=catalogue.sentence(sender.name),
             keywords=tuple(dict.fromkeys(
                 [note_type.value, *(i.place for i in (*chronology, subject))])),

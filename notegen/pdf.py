@@ -137,6 +137,7 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
 
     check_harfbuzz_subset()
     fetcher = TemplateAssetFetcher(asset_folders)
+    fonts = _font_configuration(tuple(asset_folders))
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
     files = [weasyprint.Attachment(string=item.data, name=item.name,
                                    description=item.description,
@@ -148,10 +149,12 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
         for text in [html] if isinstance(html, str) else html:
             source = weasyprint.HTML(string=text, base_url=f"{base_folder.as_uri()}/",
                                      url_fetcher=fetcher)
-            document = source.render(**options)
+            document = source.render(font_config=fonts, **options)
             if len(document.pages) == 1 and single is not None:
-                stylesheet = weasyprint.CSS(filename=str(single), url_fetcher=fetcher)
-                document = source.render(stylesheets=[stylesheet], **options)
+                stylesheet = weasyprint.CSS(filename=str(single), url_fetcher=fetcher,
+                                            font_config=fonts)
+                document = source.render(stylesheets=[stylesheet], font_config=fonts,
+                                         **options)
             documents.append(document)
         first = documents[0]
         if len(documents) > 1:
@@ -161,6 +164,22 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
         raise RenderError("the PDF would not match the note:\n" + "\n".join(
             f"  {message}" for message in dict.fromkeys(collector.messages)))
     return pdf
+
+
+@functools.lru_cache(maxsize=8)
+def _font_configuration(asset_folders: tuple[Path, ...]) -> Any:
+    """WeasyPrint's font configuration for templates in ``asset_folders``,
+    made once per process like their Jinja environment.
+
+    WeasyPrint keeps about 0.2 MiB of every configuration it makes for good,
+    so a fresh one per render grows a service or batch worker by that much a
+    note; one per folder list stays flat. The ``@font-face`` fonts it loads
+    are kept with it, keyed by their URL: like the templates, they are read
+    once per process.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 def _find_asset(name: str, folders: Sequence[Path]) -> Path | None:

@@ -34,6 +34,9 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z]+))?\}")
 _WORD = re.compile(r"\w+")
 _VOWELS = "aeiouàâäéèêëîïôöûùüAEIOUÀÂÄÉÈÊËÎÏÔÖÛÙÜ"
 
+#: The no-break space, which keeps the words of a date on one line.
+NBSP = "\u00a0"
+
 
 class Name(str):
     """A name as running text uses it, which also knows its other grammatical
@@ -136,14 +139,16 @@ class Catalogue:
         """
         words = format_date(value, self.date_pattern, locale=self.locale)
         phrase = self.phrases.get("date.words")
-        if phrase is None:
-            return words
-        ordinal = ""
-        if "{year_ordinal}" in phrase:
-            from num2words import num2words  # only the languages that need it
+        if phrase is not None:
+            ordinal = ""
+            if "{year_ordinal}" in phrase:
+                from num2words import num2words  # only the languages that need it
 
-            ordinal = num2words(value.year, lang=self.locale.language, to="ordinal_num")
-        return self.phrase("date.words", date=words, year=value.year, year_ordinal=ordinal)
+                ordinal = num2words(value.year, lang=self.locale.language, to="ordinal_num")
+            words = self.phrase("date.words", date=words, year=value.year,
+                                year_ordinal=ordinal)
+        # A date is never split between lines: "14 / November 2025" reads badly.
+        return words.replace(" ", NBSP)
 
     def first_person_words(self, text: str) -> list[str]:
         """The words of ``text`` that are first-person pronouns in this language."""

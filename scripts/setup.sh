@@ -31,6 +31,10 @@ python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# An editable install leaves notegen's own modules uncompiled; compile them
+# now, as pip does for any other package, so that no command pays for it
+# (where PYTHONDONTWRITEBYTECODE is set, every command would).
+.venv/bin/python -m compileall -q notegen
 
 if [ -z "${NOTEGEN_SKIP_RENDER:-}" ]; then
   .venv/bin/notegen render seeds/az-kyiv-2025/note.yaml -o note.pdf

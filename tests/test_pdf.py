@@ -10,7 +10,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from notegen import RenderError, RenderOptions, load_case, render_pdf
+from notegen import Case, RenderError, RenderOptions, load_case, render_pdf
 from notegen.models import NoteType
 from notegen.pdf import check_harfbuzz_subset, html_to_pdf
 from notegen.templating import BUILTIN_FOLDER
@@ -41,6 +41,12 @@ def test_worked_case_has_one_to_three_a4_pages(worked_pdf: bytes) -> None:
         for page in pdf.pages:
             width, height = (float(v) for v in page.mediabox[2:])
             assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)
+
+
+def test_no_word_is_hyphenated(worked_pdf: bytes) -> None:
+    # Hyphenation would split names ("Repub-lic of Azerbaijan"); WeasyPrint
+    # ends a hyphenated line with U+2010.
+    assert not [line for line in pdf_text(worked_pdf).splitlines() if line.endswith("\u2010")]
 
 
 def test_text_lists_every_earlier_incident_in_date_order(worked_pdf: bytes) -> None:
@@ -183,11 +189,15 @@ def test_the_setup_installed_harfbuzz_subset() -> None:
     assert check_harfbuzz_subset()
 
 
-def test_separate_processes_give_the_same_bytes(tmp_path: Path, worked_pdf: bytes) -> None:
+def test_separate_processes_give_the_same_bytes(tmp_path: Path, worked_case: Case,
+                                                worked_pdf: bytes) -> None:
     for name in ("a.pdf", "b.pdf"):
         subprocess.run([sys.executable, "-m", "notegen", "render", str(SEED / "note.yaml"),
                         "-o", str(tmp_path / name)], check=True, capture_output=True)
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes() == worked_pdf
+    # A process keeps its fonts loaded from one render to the next; that
+    # changes nothing in the output either.
+    assert render_pdf(worked_case) == worked_pdf
 
 
 DATES = {"en": "Baku, 14 November 2025", "ru": "Баку, 14 ноября 2025 года",
