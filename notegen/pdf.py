@@ -115,6 +115,17 @@ def check_harfbuzz_subset() -> bool:
     return True
 
 
+def load_weasyprint() -> Any:
+    """WeasyPrint, imported with the fonts isolated (:func:`isolate_fonts`)
+    and checked for HarfBuzz's subsetter. Rendering calls it; a program may
+    call it earlier to have the import done before its first note."""
+    isolate_fonts()
+    import weasyprint
+
+    check_harfbuzz_subset()
+    return weasyprint
+
+
 def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
                 asset_folders: Sequence[Path], pdf_variant: str | None = None,
                 attachments: Sequence[Embedded] = ()) -> bytes:
@@ -130,12 +141,9 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
     :raises RenderError: if a resource is refused or missing, or a character
         has no glyph in the fonts.
     """
-    isolate_fonts()
-    import weasyprint
-
+    weasyprint = load_weasyprint()
     from .fetcher import TemplateAssetFetcher
 
-    check_harfbuzz_subset()
     fetcher = TemplateAssetFetcher(asset_folders)
     fonts = _font_configuration(tuple(asset_folders))
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
