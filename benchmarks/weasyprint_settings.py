@@ -47,7 +47,8 @@ def main() -> None:
     shared = FontConfiguration()
 
     def render(text: str = html, **options: object) -> bytes:
-        return weasyprint.HTML(string=text, base_url=base).write_pdf(**options)
+        pdf: bytes = weasyprint.HTML(string=text, base_url=base).write_pdf(**options)
+        return pdf
 
     variants: list[tuple[str, Callable[[], object]]] = [
         ("PDF/A-3b (notegen's default, without the records)",
