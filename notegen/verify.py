@@ -83,13 +83,24 @@ def extract_record(pdf: bytes) -> bytes:
 
     :raises RecordError: if the PDF has none or cannot be read.
     """
+    record = _read_record(pdf)
+    if record is None:
+        raise RecordError([Problem(f"the PDF has no embedded {RECORD_NAME}")])
+    return record
+
+
+def _read_record(pdf: bytes) -> bytes | None:
+    """The embedded records, or None if ``pdf`` has none.
+
+    :raises RecordError: if the PDF, or the records in it, cannot be read.
+    """
     import pikepdf
 
     try:
         with pikepdf.open(io.BytesIO(pdf)) as document:
             attached = document.attachments.get(RECORD_NAME)
             if attached is None:
-                raise RecordError([Problem(f"the PDF has no embedded {RECORD_NAME}")])
+                return None
             data: bytes = attached.get_file().read_bytes()
             return data
     except pikepdf.PdfError as exc:
@@ -206,8 +217,11 @@ def _compare_record(pdf: bytes, signed: bool, pdfa: str | None, creator: str,
     """Re-render the embedded records and compare with the file: equal bytes,
     or, once signed, the first bytes (a signature is an incremental update)."""
     try:
-        record = extract_record(pdf)
-    except RecordError:
+        record = _read_record(pdf)
+    except RecordError as exc:  # there, but damaged
+        findings.append(f"the embedded records cannot be read: {exc.problems[0].message}")
+        return "differs", None
+    if record is None:
         findings.append("no embedded records")
         return "absent", None
     made_by = creator.removeprefix("notegen ").strip()

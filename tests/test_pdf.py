@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -43,10 +44,19 @@ def test_worked_case_has_one_to_three_a4_pages(worked_pdf: bytes) -> None:
             assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)
 
 
-def test_no_word_is_hyphenated(worked_pdf: bytes) -> None:
-    # Hyphenation would split names ("Repub-lic of Azerbaijan"); WeasyPrint
-    # ends a hyphenated line with U+2010.
-    assert not [line for line in pdf_text(worked_pdf).splitlines() if line.endswith("\u2010")]
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_no_name_is_hyphenated(worked_case: Case, worked_pdf: bytes, lang: str) -> None:
+    # Only the articles' wording is hyphenated, never a name ("Repub-lic of
+    # Azerbaijan"): every word split at a line's end (WeasyPrint ends the
+    # line with U+2010) starts with a small letter.
+    pdf = worked_pdf if lang == "en" else render_pdf(worked_case, options=RenderOptions(
+        lang=lang))
+    lines = pdf_text(pdf).splitlines()
+    split = [line.split()[-1] + following.split()[0]
+             for line, following in itertools.pairwise(lines)
+             if line.endswith("\u2010")]
+    assert split, "the legal bases' narrow lines are hyphenated"
+    assert [word for word in split if not word[0].islower()] == []
 
 
 def test_text_lists_every_earlier_incident_in_date_order(worked_pdf: bytes) -> None:

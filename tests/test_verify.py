@@ -181,6 +181,16 @@ def test_a_changed_byte_anywhere_is_tampering(signed_pdf: bytes, worked_pdf: byt
             assert result.status is Status.tampered, (len(pdf), index, result.findings)
 
 
+def test_damaged_records_are_tampering_not_absence(worked_pdf: bytes) -> None:
+    with pikepdf.open(io.BytesIO(worked_pdf)) as pdf:
+        raw = pdf.attachments[RECORD_NAME].get_file().obj.read_raw_bytes()
+    start = worked_pdf.index(raw)
+    result = verify_pdf(_flip(worked_pdf, start))  # its zlib header
+    assert result.status is Status.tampered
+    assert result.record == "differs"
+    assert any("the embedded records cannot be read" in finding for finding in result.findings)
+
+
 def test_a_byte_added_after_signing_is_tampering(signed_pdf: bytes) -> None:
     result = verify_pdf(signed_pdf + b"%changed\n")
     assert result.status is Status.tampered
