@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 #: Notes a worker renders before a fresh one replaces it: WeasyPrint keeps
-#: about 10 KiB of every render (inside Pango), so a worker grows by 5 MiB at
+#: 10-20 KiB of every render (inside Pango), so a worker grows by 10 MiB at
 #: most; a replacement costs a new process its first, slower render.
 TASKS_PER_WORKER = 500
 

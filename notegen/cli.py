@@ -473,7 +473,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from .service import Settings
 
     Settings.from_environment()  # fail here, clearly, rather than in every worker
-    # WeasyPrint keeps about 10 KiB of every render: a worker is replaced
+    # WeasyPrint keeps 10-20 KiB of every render: a worker is replaced
     # after 500 requests (with --workers 1, the server then stops: run it
     # under a supervisor, or with two workers or more).
     uvicorn.run("notegen.service:create_app", factory=True, host=host, port=port,
