@@ -46,6 +46,7 @@ from .loading import Case, load_case
 from .models import NoteType
 from .register import Entry, Register, RegisterError, open_register
 from .templating import RenderOptions, prepare, render_html
+from .verify import Verification, verify_pdf
 from .version import __version__
 
 logger = logging.getLogger(__name__)
@@ -288,9 +289,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def verify(data: Annotated[bytes, Depends(body)],
                      user: Annotated[str, Depends(role("drafter", "issuer", "reader"))],
                      ) -> VerificationOut:
-        from .verify import verify_pdf
-
-        result = verify_pdf(data, options=RenderOptions(template_dirs=settings.template_dirs))
+        result = await run_in_threadpool(
+            _verify_pdf, data, RenderOptions(template_dirs=settings.template_dirs))
         return VerificationOut(status=result.status.name, exit_code=result.status.value,
                                pdfa=result.pdfa, record=result.record,
                                rendered_sha256=result.rendered_sha256,
@@ -300,7 +300,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 #: One PDF render at a time per worker: WeasyPrint's thread safety is not
-#: documented, and renders are CPU-bound anyway (run one worker per core).
+#: documented, its font configuration is shared between renders, and renders
+#: are CPU-bound anyway (run one worker per core).
 _RENDERING = threading.Lock()
 
 
@@ -323,6 +324,13 @@ def _render_pdf(case: Case, options: RenderOptions) -> bytes:
 
     with _RENDERING:
         return render_pdf(case, options=options)
+
+
+def _verify_pdf(data: bytes, options: RenderOptions) -> Verification:
+    """Verify in a worker thread: it re-renders the embedded records, so it
+    takes its turn with the renders."""
+    with _RENDERING:
+        return verify_pdf(data, options=options)
 
 
 def _case(data: bytes) -> Case:

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,8 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 
-from notegen import extract_record  # noqa: E402
-from notegen.service import new_token  # noqa: E402
+from notegen import RenderOptions, extract_record  # noqa: E402
+from notegen.service import _RENDERING, _verify_pdf, new_token  # noqa: E402
 
 from .conftest import ROOT, free_port  # noqa: E402
 
@@ -151,6 +152,21 @@ def test_issue_find_cancel_and_verify(service, draft_json: bytes) -> None:
 @pytest.mark.skipif(shutil.which("schemathesis") is None and
                     not (Path(sys.executable).parent / "schemathesis").exists(),
                     reason="schemathesis is not installed")
+def test_verifying_waits_for_the_render_in_progress(worked_pdf: bytes) -> None:
+    # Verifying re-renders the records with the same fonts as the renders:
+    # it may not run beside one.
+    results = []
+    with _RENDERING:
+        worker = threading.Thread(
+            target=lambda: results.append(_verify_pdf(worked_pdf, RenderOptions())))
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()
+        assert not results
+    worker.join(60)
+    assert [result.record for result in results] == ["matches"]
+
+
 def test_the_openapi_document_holds_under_schemathesis(service, tmp_path: Path) -> None:
     command = str(Path(sys.executable).parent / "schemathesis")
     result = subprocess.run(
