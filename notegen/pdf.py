@@ -183,7 +183,8 @@ def _font_configuration(asset_folders: tuple[Path, ...]) -> Any:
     so a fresh one per render grows a service or batch worker by that much a
     note; one per folder list stays flat. The ``@font-face`` fonts it loads
     are kept with it, keyed by their URL: like the templates, they are read
-    once per process.
+    once per process. Renders that share it must take turns, not run in
+    threads side by side.
     """
     from weasyprint.text.fonts import FontConfiguration
 
