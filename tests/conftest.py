@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import re
 import shutil
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -135,3 +137,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of ``pdf`` by pdftotext (-raw keeps the order it was written
+    in, whatever the word spacing)."""
+    result = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
+                            check=True)
+    return result.stdout.decode("utf-8")
+
+
+def flat(text: str) -> str:
+    """Text with hyphenation at line ends undone and every run of spaces (no-break
+    ones too) made one space; a hyphen of the text itself ("2025-ci") stays."""
+    text = re.sub(r"(\w)[\u2010-]\n(\D)", r"\1\2", text)
+    return " ".join(text.replace("-\n", "-").split())

@@ -20,7 +20,7 @@ from notegen import (
 from notegen.cli import cli
 from notegen.customise import builtin_templates, check_folder, eject
 
-from .conftest import ROOT, SEED
+from .conftest import ROOT, SEED, flat, pdf_text
 
 EXAMPLE = ROOT / "examples" / "sre-templates"
 SECOND = ROOT / "seeds" / "mx-quito-2024" / "note.yaml"
@@ -106,10 +106,7 @@ def test_a_new_language_from_a_folder_alone() -> None:
     case = load_case(SECOND)
     options = RenderOptions(template_dirs=(EXAMPLE,), lang="es")
     pdf = render_pdf(case, options=options)
-    import subprocess
-
-    text = " ".join(subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf,
-                                   capture_output=True, check=True).stdout.decode().split())
+    text = flat(pdf_text(pdf))
     assert ("La Secretaría de Relaciones Exteriores de los Estados Unidos Mexicanos saluda "
             "atentamente a la Embajada de la República del Ecuador") in text
     assert "Ciudad de México, 6 de abril de 2024" in text

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,14 @@ from notegen.companions import Document
 from notegen.demarche import render_demarche
 from notegen.templating import prepare
 
-from .conftest import SEED
+from .conftest import SEED, flat, pdf_text
 
 NOTE = str(SEED / "note.yaml")
 TRANSLATION = {"en": "ru", "ru": "en", "az": "en"}
 
 
 def text_of(path: Path) -> str:
-    raw = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
-                         check=True).stdout.decode()
-    raw = re.sub(r"(\w)[\u2010-]\n(\D)", r"\1\2", raw)
-    return collapsed(raw.replace("-\n", "-"))
-
-
-def collapsed(text: str) -> str:
-    """``text`` with every run of spaces (no-break ones too) made one space."""
-    return " ".join(text.split())
+    return flat(pdf_text(path.read_bytes()))
 
 
 @pytest.fixture(scope="module", params=["en", "ru", "az"])
@@ -73,7 +64,7 @@ def test_every_document_tells_the_same_facts(demarche, worked_case) -> None:
     for key in ("note", "talking_points", "press_release"):
         text = texts[key]
         for incident in (context.subject, *context.chronology):
-            assert collapsed(incident.dates_words) in text, (key, incident.dates_words)
+            assert flat(incident.dates_words) in text, (key, incident.dates_words)
             # (a page break may fall inside a long account: its opening words)
             assert " ".join(incident.account.split()[:4]) in text, (key, incident.id)
         for demand in context.demands:
@@ -81,7 +72,7 @@ def test_every_document_tells_the_same_facts(demarche, worked_case) -> None:
     # The translation tells them in its own language.
     translated = prepare(worked_case, RenderOptions(lang=TRANSLATION[lang])).context
     for incident in translated.chronology:
-        assert collapsed(incident.dates_words) in texts["translation"]
+        assert flat(incident.dates_words) in texts["translation"]
 
 
 def test_each_document_speaks_in_its_own_voice(demarche) -> None:

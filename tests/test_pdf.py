@@ -16,24 +16,10 @@ from notegen.models import NoteType
 from notegen.pdf import check_harfbuzz_subset, html_to_pdf
 from notegen.templating import BUILTIN_FOLDER
 
-from .conftest import FIXTURES, ROOT, SEED, Edit
+from .conftest import FIXTURES, ROOT, SEED, Edit, flat, pdf_text
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="pdftotext (poppler-utils) is not installed")
-
-
-def pdf_text(pdf: bytes) -> str:
-    # -raw keeps the order the text was written in, whatever the word spacing.
-    result = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
-                            check=True)
-    return result.stdout.decode("utf-8")
-
-
-def flat(text: str) -> str:
-    """Text with hyphenation at line ends undone and whitespace collapsed; a
-    hyphen of the text itself ("2025-ci") stays."""
-    text = re.sub(r"(\w)[\u2010-]\n(\D)", r"\1\2", text)
-    return " ".join(text.replace("-\n", "-").split())
 
 
 def test_worked_case_has_one_to_three_a4_pages(worked_pdf: bytes) -> None:
