@@ -34,7 +34,7 @@ def main() -> None:
     import notegen
     from notegen.service import new_token
 
-    case = notegen.loading.dump_case(notegen.load_case(ROOT / "seeds" / "az-kyiv-2025" /
+    case = notegen.records.dump.dump_case(notegen.load_case(ROOT / "seeds" / "az-kyiv-2025" /
                                                        "note.yaml"))
     token, entry = new_token("bench", ["drafter"])
     with tempfile.TemporaryDirectory() as folder:

@@ -39,7 +39,7 @@ def main() -> None:
     from weasyprint.text.fonts import FontConfiguration
 
     import notegen
-    from notegen.templating import BUILTIN_FOLDER
+    from notegen.template_folders import BUILTIN_FOLDER, builtin
 
     case = notegen.load_case(ROOT / "seeds" / "az-kyiv-2025" / "note.yaml")
     html = notegen.render_html(case)

@@ -10,47 +10,85 @@ The public API is what this package exports; submodules are internal::
     signed = notegen.sign_pdf(pdf, notegen.SigningKey(path, passphrase), reason="…")
     notegen.verify_pdf(signed).status                   # Status.valid
 
+The package is built in stages, one subpackage each, in pipeline order:
+``records`` (read and validate), ``wording`` (put the note into words),
+``render`` (templates to HTML to PDF) and ``archive`` (sign, verify, number
+and record); ``options``, ``template_folders``, ``config`` and ``errors`` serve
+them all, and the faces (``cli``, ``service``, ``batch``) sit on top.
+
 Every error a user can cause is a :class:`NotegenError`; record problems come
 as one :class:`RecordError` listing each, located by file, line and field.
+
+Logging: notegen logs to the ``notegen`` logger (a :class:`logging.NullHandler`
+is attached, so nothing is printed unless the application configures
+logging). ``DEBUG`` traces decisions (a refused URL, a file read); ``INFO``
+reports what was done (a file written, a note issued, a register migrated);
+``WARNING`` is something the user should act on although the work went on
+(a legal basis that may misapply, a slower or less faithful setup); errors
+are raised, not logged.
 """
 
-from .context import NoteContext, build_context
+import logging
+
+from .archive.register import Entry, IssueCheck, Register, open_register
+from .archive.signing import SigningKey, sign_pdf
+from .archive.verify import Status, Verification, extract_record, verify_pdf
+from .config import Settings, load_settings
 from .errors import (
+    ConfigError,
     Location,
     NotegenError,
     Problem,
     RecordError,
+    RegisterError,
     RenderError,
     TemplateError,
 )
-from .loading import Case, load_case
-from .pdf import render_pdf
-from .register import Entry, Register, RegisterError, open_register
-from .signing import SigningKey, sign_pdf
-from .templating import RenderOptions, prepare, render_html
-from .verify import Status, Verification, extract_record, verify_pdf
+from .options import Document, RenderOptions
+from .records.case import Case, load_case
+from .records.models import NoteType
+from .render.html import render_html
+from .render.pdf import render_pdf
+from .template_folders import TemplateFolders
 from .version import __version__
+from .wording.catalogue import Catalogue, load_catalogue
+from .wording.context import NoteContext, build_context
+from .wording.legal import Applied
+from .wording.prepare import Prepared, prepare
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "Applied",
     "Case",
+    "Catalogue",
+    "ConfigError",
+    "Document",
     "Entry",
+    "IssueCheck",
     "Location",
     "NoteContext",
+    "NoteType",
     "NotegenError",
+    "Prepared",
     "Problem",
     "RecordError",
     "Register",
     "RegisterError",
     "RenderError",
     "RenderOptions",
+    "Settings",
     "SigningKey",
     "Status",
     "TemplateError",
+    "TemplateFolders",
     "Verification",
     "__version__",
     "build_context",
     "extract_record",
     "load_case",
+    "load_catalogue",
+    "load_settings",
     "open_register",
     "prepare",
     "render_html",

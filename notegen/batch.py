@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NotegenError, RecordError
-from .loading import load_case, read_file
-from .output import write_atomic
-from .templating import RenderOptions, render_html
+from .options import RenderOptions
+from .records.case import load_case
+from .records.reading import read_file
+from .render.atomic import write_atomic
+from .render.html import render_html
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ def _render_one(case_file: Path, target: Path, options: RenderOptions, fmt: str)
         if fmt == "html":
             write_atomic(target, render_html(case, options).encode("utf-8"))
         else:
-            from .pdf import render_pdf
+            from .render.pdf import render_pdf
 
             render_pdf(case, target, options)
     except NotegenError as exc:
@@ -110,7 +112,7 @@ def run_batch(cases: Sequence[Path], base: Path, out_folder: Path,
             if progress:
                 progress(outcomes[case])
         return [outcomes[case] for case in cases]
-    from .pdf import isolate_fonts
+    from .render.pdf import isolate_fonts
 
     isolate_fonts()  # before the server starts: the workers inherit its environment
     context = multiprocessing.get_context("forkserver")

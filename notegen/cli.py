@@ -7,6 +7,7 @@ else is a bug and shows its traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import json
@@ -22,20 +23,23 @@ from typing import Any
 
 import click
 
+from .archive.register import Entry, open_register
+from .archive.signing import SigningKey, sign_pdf
+from .archive.verify import extract_record, read_metadata, verify_pdf
 from .batch import find_cases, run_batch, summary
-from .config import find_config
-from .customise import builtin_templates, check_folder, eject
-from .demarche import SETS, render_demarche
-from .errors import NotegenError, RenderError
-from .loading import load_case
-from .models import NoteType
-from .output import write_atomic
-from .pdf import PDF_VARIANTS, load_weasyprint, render_pdf
-from .register import entry_json, entry_lines, open_register
-from .signing import SigningKey, sign_pdf
-from .templating import BUILTIN_FOLDER, RenderOptions, prepare, render_html
-from .verify import extract_record, verify_pdf
+from .config import Settings, load_settings
+from .errors import NotegenError
+from .options import RenderOptions, settle
+from .records.case import load_case
+from .records.models import NoteType
+from .render.atomic import write_atomic
+from .render.authoring import builtin_templates, check_folder, eject
+from .render.demarche import SETS, render_demarche
+from .render.html import render_html
+from .render.pdf import PDF_VARIANTS, load_weasyprint, render_pdf
+from .template_folders import BUILTIN_FOLDER, builtin
 from .version import __version__
+from .wording.prepare import prepare
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +119,18 @@ _signing_options = _options_of(
 )
 
 
+def _settings() -> Settings:
+    """The settings (notegen.toml, NOTEGEN_*), read once per command."""
+    root = click.get_current_context().find_root()
+    if "notegen.settings" not in root.meta:
+        root.meta["notegen.settings"] = load_settings()
+    settings: Settings = root.meta["notegen.settings"]
+    return settings
+
+
 def _folders(template_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
-    """The template folders given, or those of notegen.toml."""
-    return template_dirs or find_config().template_dirs
+    """The template folders given, or those of the settings."""
+    return template_dirs or _settings().template_dirs
 
 
 def _key(path: Path, passphrase: str | None) -> SigningKey:
@@ -126,9 +139,11 @@ def _key(path: Path, passphrase: str | None) -> SigningKey:
 
 def _options(lang: str | None, note_type: str | None, strict: bool,
              template_dirs: tuple[Path, ...], translation: str | None = None) -> RenderOptions:
-    return RenderOptions(lang=lang, note_type=NoteType(note_type) if note_type else None,
-                         strict=strict, translation=translation,
-                         template_dirs=_folders(template_dirs))
+    options = RenderOptions(lang=lang, note_type=NoteType(note_type) if note_type else None,
+                            strict=strict, translation=translation,
+                            template_dirs=_folders(template_dirs))
+    limit = _settings().time_limit
+    return options if limit is None else replace(options, time_limit=limit)
 
 
 @cli.command()
@@ -167,17 +182,19 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
     if fmt == "html" and translation and not document_set:
         raise click.UsageError("--translation and --sign apply to PDF output only")
     case = load_case(case_file)
-    options = replace(_options(lang, note_type, strict, template_dirs, translation),
-                      pdf_variant=None if pdf_variant == "plain" else pdf_variant)
+    options = settle(case, replace(_options(lang, note_type, strict, template_dirs, translation),
+                                   pdf_variant=None if pdf_variant == "plain" else pdf_variant))
     if fmt == "pdf":
         _ready_to_render()
+    # Worded once: the note's render and its signature (title, place) use it.
+    prepared = prepare(case, options) if document_set is None or key_file else None
 
     def finish(pdf: bytes) -> bytes:
-        if key_file is None:
+        if key_file is None or prepared is None:
             return pdf
-        meta = prepare(case, options).context
-        return sign_pdf(pdf, _key(key_file, passphrase), reason=reason or meta.meta.title,
-                        location=meta.place)
+        context = prepared.context
+        return sign_pdf(pdf, _key(key_file, passphrase), reason=reason or context.meta.title,
+                        location=context.place)
 
     if document_set is not None:
         folder = output or Path(f"{case_file.stem}-{document_set}")
@@ -187,9 +204,9 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
         return
     target = output or Path(f"{case_file.stem}.{fmt}")
     if fmt == "html":
-        write_atomic(target, render_html(case, options).encode("utf-8"))
+        write_atomic(target, render_html(case, options, prepared=prepared).encode("utf-8"))
     else:
-        write_atomic(target, finish(render_pdf(case, options=options)))
+        write_atomic(target, finish(render_pdf(case, options=options, prepared=prepared)))
     click.echo(f"wrote {target}", err=True)
 
 
@@ -205,24 +222,11 @@ def sign(pdf_file: Path, key_file: Path, output: Path | None, location: str | No
          passphrase: str | None, reason: str | None) -> None:
     """Sign a rendered note with a PAdES signature, keeping its PDF/A."""
     pdf = pdf_file.read_bytes()
-    title = _title(pdf)
+    title = read_metadata(pdf).title
     target = output or pdf_file.with_name(f"{pdf_file.stem}-signed.pdf")
     write_atomic(target, sign_pdf(pdf, _key(key_file, passphrase),
                                   reason=reason or title or "Note", location=location))
     click.echo(f"wrote {target}", err=True)
-
-
-def _title(pdf: bytes) -> str | None:
-    import io
-
-    import pikepdf
-
-    try:
-        with pikepdf.open(io.BytesIO(pdf)) as document:
-            title = document.docinfo.get("/Title")
-    except pikepdf.PdfError as exc:
-        raise RenderError(f"not a readable PDF: {exc}") from None
-    return str(title) if title is not None else None
 
 
 @cli.command()
@@ -322,7 +326,7 @@ def batch(source: str, output: Path, jobs: int | None, fmt: str, lang: str | Non
 
 
 def _register_url(given: str | None) -> str:
-    url = given or os.environ.get("NOTEGEN_REGISTER") or find_config().register
+    url = given or _settings().register
     if not url:
         raise click.UsageError("no register: give --register URL, set NOTEGEN_REGISTER, or "
                                "register = … in notegen.toml")
@@ -397,9 +401,16 @@ def register_find(register_url: str | None, incident: str | None, addressee: str
 def _print_entries(register_url: str | None, as_json: bool, **criteria: Any) -> None:
     with open_register(_register_url(register_url)) as register:
         entries = register.find(**criteria)
-    for line in ([json.dumps(e.__dict__, ensure_ascii=False) for e in entries] if as_json
-                 else entry_lines(entries)):
-        click.echo(line)
+    for entry in entries:
+        click.echo(json.dumps(dataclasses.asdict(entry), ensure_ascii=False) if as_json
+                   else _entry_line(entry))
+
+
+def _entry_line(entry: Entry) -> str:
+    """One entry as a line of a listing."""
+    state = f"  CANCELLED: {entry.cancelled}" if entry.cancelled else ""
+    return (f"{entry.reference:16} {entry.note_date}  {entry.addressee:22} "
+            f"{entry.subject:22} {entry.language} {entry.issued_by}{state}")
 
 
 @register.command("show")
@@ -410,7 +421,8 @@ def _print_entries(register_url: str | None, as_json: bool, **criteria: Any) -> 
 def register_show(reference: str, register_url: str | None, records: Path | None) -> None:
     """One issued note, by its number."""
     with open_register(_register_url(register_url)) as register:
-        click.echo(entry_json(register.show(reference)))
+        click.echo(json.dumps(dataclasses.asdict(register.show(reference)),
+                              ensure_ascii=False, indent=2))
         if records is not None:
             write_atomic(records, register.records(reference))
 
@@ -434,24 +446,11 @@ def register_cancel(reference: str, register_url: str | None, reason: str,
 @_register_option
 def register_verify(pdf_file: Path, register_url: str | None) -> None:
     """Is PDF a note we issued, unaltered? Exit code 0 if so, 4 if not."""
-    pdf = pdf_file.read_bytes()
     with open_register(_register_url(register_url)) as register:
-        found = register.identify(pdf)
-    if found is None:
-        click.echo(f"{pdf_file}: not an issued note, or altered since")
+        check = register.check(pdf_file.read_bytes())
+    click.echo(f"{pdf_file}: {check.finding}")
+    if not check.issued:
         sys.exit(4)
-    entry, exact = found
-    if not exact:  # bytes after the issued note: only intact signatures may add them
-        signatures = verify_pdf(pdf).signatures
-        if not signatures or not all(s.intact and s.valid and s.whole_file
-                                     for s in signatures):
-            click.echo(f"{pdf_file}: begins with issued note {entry.reference}, but bytes "
-                       "were added after it that are not an intact signature")
-            sys.exit(4)
-    state = f" (cancelled: {entry.cancelled})" if entry.cancelled else ""
-    signed = "" if exact else ", signed after issue"
-    click.echo(f"{pdf_file}: issued note {entry.reference} of {entry.note_date}, issued by "
-               f"{entry.issued_by} at {entry.issued_at}, unaltered{signed}{state}")
 
 
 @cli.command()
@@ -470,9 +469,9 @@ def serve(host: str, port: int, workers: int) -> None:
     except ImportError:
         raise click.UsageError("the service needs its extra: pip install 'notegen[service]'"
                                ) from None
-    from .service import Settings
+    from .service import load_tokens
 
-    Settings.from_environment()  # fail here, clearly, rather than in every worker
+    load_tokens(_settings())  # fail here, clearly, rather than in every worker
     # WeasyPrint keeps 10-20 KiB of every render: a worker is replaced
     # after 500 requests (with --workers 1, the server then stops: run it
     # under a supervisor, or with two workers or more).
@@ -505,7 +504,7 @@ def list_templates() -> None:
     """Show the built-in templates and what each is for."""
     for template in builtin_templates():
         click.echo(f"{template.name:20} {template.purpose}")
-    languages = ", ".join(sorted(p.stem for p in (BUILTIN_FOLDER / "catalogues").glob("*.yaml")))
+    languages = ", ".join(builtin().languages())
     click.echo(f"\nPhrase catalogues (catalogues/<lang>.yaml): {languages}")
     click.echo("Legal bases: legal/bases.yaml; style: static/note.css; fonts: static/fonts/")
     click.echo(f"Built-in folder: {BUILTIN_FOLDER}")

@@ -1,5 +1,5 @@
-"""Project settings from ``notegen.toml``, so a ministry's desk need not repeat
-its template folders on every command.
+"""Settings, resolved once for every face: ``notegen.toml`` and the
+``NOTEGEN_*`` environment variables.
 
 notegen looks for ``notegen.toml`` in the current folder and its parents; the
 first found applies. Paths in it are relative to the file::
@@ -7,76 +7,146 @@ first found applies. Paths in it are relative to the file::
     [notegen]
     template_dirs = ["ministry-templates"]
     register = "register.db"      # or "postgresql://notegen@db.mfa/notes"
+    tokens = "tokens.json"        # the service's tokens
+    time_limit = 30               # seconds a user template may take
+    max_body = 2000000            # bytes a service request may carry
+
+An environment variable overrides the file's setting of the same name:
+``NOTEGEN_REGISTER``, ``NOTEGEN_TOKENS``, ``NOTEGEN_TIME_LIMIT``,
+``NOTEGEN_MAX_BODY``. The command line and the service both read their
+settings through :func:`load_settings`, so they cannot disagree.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+from pydantic_core import ErrorDetails
 
-from .errors import Location, Problem, RecordError
+from .errors import ConfigError, Location, Problem
 
 logger = logging.getLogger(__name__)
 
 #: The name of the project settings file.
 CONFIG_NAME = "notegen.toml"
 
+#: The environment variables that override a setting, by setting.
+ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
+               "time_limit": "NOTEGEN_TIME_LIMIT", "max_body": "NOTEGEN_MAX_BODY"}
 
-class _Settings(BaseModel):
+
+class _File(BaseModel):
+    """The ``[notegen]`` table of ``notegen.toml``, or the environment's values."""
+
     model_config = ConfigDict(extra="forbid")
 
     template_dirs: list[str] = Field(default_factory=list)
     # ("register" is a method of BaseModel: read it under another name.)
     register_url: str | None = Field(None, alias="register")
+    tokens: str | None = None
+    time_limit: PositiveFloat | None = None
+    max_body: PositiveInt | None = None
 
 
 @dataclass(frozen=True)
-class Config:
-    """Settings found for a folder; empty if there is no ``notegen.toml``."""
+class Settings:
+    """The settings in force; defaults where neither file nor environment
+    gives one."""
 
-    #: The file they came from, if any.
+    #: The ``notegen.toml`` they came from, if any.
     path: Path | None = None
     #: Template folders, made absolute, searched before the built-in one.
     template_dirs: tuple[Path, ...] = ()
     #: The register of issued notes: a database URL, or an SQLite file
-    #: (relative to the settings file).
+    #: (made absolute).
     register: str | None = None
+    #: The service's tokens file.
+    tokens: Path | None = None
+    #: Seconds a render's user templates may take (the service's default is
+    #: longer than a desk's: it renders for others).
+    time_limit: float | None = None
+    #: Bytes a service request may carry.
+    max_body: int = 2_000_000
 
 
-def find_config(start: Path | None = None) -> Config:
-    """The settings of the first ``notegen.toml`` in ``start`` (default: the
-    current folder) or its parents.
+def load_settings(start: Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings for a command run in ``start`` (default: the current
+    folder): the first ``notegen.toml`` there or in a parent, with the
+    ``NOTEGEN_*`` variables of ``environ`` (default: the process's) over it.
 
-    :raises RecordError: if the file is not valid TOML or has unknown settings.
+    :raises ConfigError: if the file is not valid TOML, has unknown or
+        invalid settings or names a template folder that does not exist, or
+        a variable has an invalid value.
     """
+    environ = os.environ if environ is None else environ
     folder = (start or Path.cwd()).resolve()
-    for candidate in (folder, *folder.parents):
-        path = candidate / CONFIG_NAME
-        if path.is_file():
-            return _read(path)
-    return Config()
+    path = next((candidate / CONFIG_NAME for candidate in (folder, *folder.parents)
+                 if (candidate / CONFIG_NAME).is_file()), None)
+    given = _read(path) if path is not None else _File()
+    base = path.parent if path is not None else folder
+    overrides = {name: environ[variable] for name, variable in ENVIRONMENT.items()
+                 if environ.get(variable)}
+    try:
+        from_environment = _File.model_validate(overrides)
+    except ValidationError as exc:
+        raise ConfigError("invalid settings in the environment", [
+            Problem(f"{ENVIRONMENT[_field(error)]}: {error['msg']}")
+            for error in exc.errors(include_url=False)]) from None
+    merged = given.model_copy(update=from_environment.model_dump(exclude_unset=True,
+                                                                 by_alias=False))
+    folders = tuple((base / name).resolve() for name in merged.template_dirs)
+    missing = [Problem(f"template folder {folder} does not exist", Location(path))
+               for folder in folders if not folder.is_dir()]
+    if missing:
+        raise ConfigError(f"the settings in {path} name a missing folder", missing)
+    register = merged.register_url
+    if register is not None and "://" not in register:
+        # A file given in the environment is relative to where the command runs.
+        anchor = folder if "register" in overrides else base
+        register = str((anchor / register).resolve())
+    tokens = None
+    if merged.tokens is not None:
+        tokens = ((folder if "tokens" in overrides else base) / merged.tokens).resolve()
+    if path is not None:
+        logger.info("settings from %s", path)
+    return Settings(path=path, template_dirs=folders, register=register, tokens=tokens,
+                    time_limit=merged.time_limit,
+                    max_body=merged.max_body or Settings.max_body)
 
 
-def _read(path: Path) -> Config:
+def _field(error: ErrorDetails) -> str:
+    name = str(error["loc"][0]) if error["loc"] else ""
+    return "register" if name == "register_url" else name
+
+
+def _read(path: Path) -> _File:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        settings = _Settings.model_validate(data.get("notegen", {}))
     except tomllib.TOMLDecodeError as exc:
-        raise RecordError([Problem(f"invalid TOML: {exc}", Location(path))]) from None
+        raise ConfigError(f"{path} is not valid TOML",
+                          [Problem(str(exc), Location(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    unknown = sorted(set(data) - {"notegen"})
+    table = data.get("notegen", {})
+    problems = [Problem(f"unknown table [{name}]: settings go under [notegen]",
+                        Location(path, field=name)) for name in unknown]
+    if not isinstance(table, dict):
+        problems.append(Problem("notegen must be a table: [notegen]", Location(path)))
+        table = {}
+    try:
+        settings = _File.model_validate(table)
     except ValidationError as exc:
-        raise RecordError([Problem(f"notegen.{'.'.join(map(str, e['loc']))}: {e['msg']}",
-                                   Location(path)) for e in exc.errors()]) from None
-    folders = tuple((path.parent / name).resolve() for name in settings.template_dirs)
-    for folder in folders:
-        if not folder.is_dir():
-            raise RecordError([Problem(f"template folder {folder} does not exist",
-                                       Location(path))])
-    register = settings.register_url
-    if register is not None and "://" not in register:
-        register = str((path.parent / register).resolve())
-    logger.info("settings from %s", path)
-    return Config(path, folders, register)
+        problems += [Problem(error["msg"], Location(path, field=f"notegen.{_field(error)}"))
+                     for error in exc.errors(include_url=False)]
+        settings = _File()
+    if problems:
+        raise ConfigError(f"the settings in {path} have problems", problems)
+    return settings

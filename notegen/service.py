@@ -10,7 +10,8 @@ command line. Every request needs a bearer token; tokens carry roles:
 * ``reader``: the register's queries.
 
 Verification is open to every role. Tokens live in a JSON file named by
-``NOTEGEN_TOKENS`` (never in code), each stored as its SHA-256::
+``NOTEGEN_TOKENS`` or ``tokens`` in ``notegen.toml`` (never in code), each
+stored as its SHA-256::
 
     {"tokens": [{"name": "desk-1", "sha256": "<hex>", "roles": ["drafter"]}]}
 
@@ -19,13 +20,13 @@ render in a child process bounded in time (``NOTEGEN_TIME_LIMIT``, seconds)
 and memory, as on the command line.
 """
 
-# No ``from __future__ import annotations`` here: FastAPI reads the endpoints'
-# annotations at run time, and they name dependencies local to create_app.
+from __future__ import annotations
+
+import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
-import os
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -34,53 +35,69 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from .config import find_config
-from .errors import NotegenError, RecordError
-from .loading import Case, load_case
-from .models import NoteType
-from .register import Entry, Register, RegisterError, open_register
-from .templating import RenderOptions, prepare, render_html
-from .verify import Verification, verify_pdf
+from .archive.register import Entry, Register, open_register
+from .archive.verify import Verification, verify_pdf
+from .config import Settings, load_settings
+from .errors import ConfigError, NotegenError, Problem, RegisterError
+from .options import RenderOptions
+from .records.case import Case, load_case
+from .records.models import NoteType
+from .render.html import render_html
 from .version import __version__
+from .wording.prepare import prepare
 
 logger = logging.getLogger(__name__)
 
 Role = Literal["drafter", "issuer", "reader"]
 
+#: A token's SHA-256 (hex) → the name and roles it admits.
+Tokens = dict[str, tuple[str, frozenset[str]]]
+
+#: How long user templates may take in the service unless settings say.
+DEFAULT_TIME_LIMIT = 30.0
+
+
+def load_tokens(settings: Settings) -> Tokens:
+    """The tokens of the file the settings name.
+
+    :raises ConfigError: if no file is named, or it cannot be read.
+    """
+    if settings.tokens is None:
+        raise ConfigError("the service needs its tokens: set NOTEGEN_TOKENS (or tokens in "
+                          "notegen.toml) to their file (see `notegen token`)")
+    try:
+        data = json.loads(settings.tokens.read_text(encoding="utf-8"))
+        return {item["sha256"].lower(): (item["name"], frozenset(item["roles"]))
+                for item in data["tokens"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"cannot read the tokens in {settings.tokens}: {exc}") from None
+
 
 @dataclass(frozen=True)
-class Settings:
-    """What the service reads from its environment at start."""
+class Service:
+    """What a running service holds: its settings and the tokens it admits."""
 
-    tokens: dict[str, tuple[str, frozenset[str]]]
-    register: str | None
-    template_dirs: tuple[Path, ...]
-    max_body: int = 2_000_000
-    time_limit: float = 30.0
+    settings: Settings
+    tokens: Tokens
 
-    @classmethod
-    def from_environment(cls) -> "Settings":
-        path = os.environ.get("NOTEGEN_TOKENS")
-        if not path:
-            raise NotegenError("set NOTEGEN_TOKENS to the file of the service's tokens")
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            tokens = {item["sha256"].lower(): (item["name"], frozenset(item["roles"]))
-                      for item in data["tokens"]}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise NotegenError(f"cannot read the tokens in {path}: {exc}") from None
-        config = find_config()
-        return cls(tokens=tokens,
-                   register=os.environ.get("NOTEGEN_REGISTER") or config.register,
-                   template_dirs=config.template_dirs,
-                   max_body=int(os.environ.get("NOTEGEN_MAX_BODY", 2_000_000)),
-                   time_limit=float(os.environ.get("NOTEGEN_TIME_LIMIT", 30)))
+    def options(self, lang: str | None = None, note_type: NoteType | None = None
+                ) -> RenderOptions:
+        """The render options of a request."""
+        return RenderOptions(template_dirs=self.settings.template_dirs, lang=lang,
+                             note_type=note_type,
+                             time_limit=self.settings.time_limit or DEFAULT_TIME_LIMIT)
+
+    def register(self) -> Register:
+        """The register, opened for one request."""
+        if not self.settings.register:
+            raise HTTPException(503, "the service has no register (NOTEGEN_REGISTER)")
+        return open_register(self.settings.register)
 
 
 class ProblemOut(BaseModel):
@@ -118,6 +135,14 @@ class VerificationOut(BaseModel):
     findings: list[str]
 
 
+class IssueCheckOut(BaseModel):
+    """Whether a PDF is a note of the register, unaltered."""
+
+    issued: bool
+    reference: str | None
+    finding: str
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No token, or an unknown one."},
     403: {"model": ErrorOut, "description": "The token's roles do not allow this."},
@@ -125,177 +150,208 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "The case has problems (located)."},
 }
 
+_CASE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "description": "A case as one record file: states, "
+               "parties, facilities, incidents, profile and note."}}}}}
 
-def _problems(problems: Any) -> list[ProblemOut]:
+_PDF_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": {
+    "schema": {"type": "string", "format": "binary"}}}}}
+
+
+def _problems(problems: tuple[Problem, ...]) -> list[ProblemOut]:
     return [ProblemOut(message=p.message, file=p.location.file.name if p.location.file else None,
                        line=p.location.line, column=p.location.column, field=p.location.field)
             for p in problems]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service's application; settings from the environment by default."""
-    settings = settings or Settings.from_environment()
+# Dependencies: what each endpoint needs, checked before it runs.
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def service(request: Request) -> Service:
+    """The running service's state."""
+    state: Service = request.app.state.notegen
+    return state
+
+
+def require(*allowed: Role) -> Callable[..., str]:
+    """A dependency admitting a token with one of the ``allowed`` roles; it
+    gives the token's name."""
+
+    def check(request: Request, state: Annotated[Service, Depends(service)],
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+              ) -> str:
+        if credentials is None:
+            logger.warning("refused %s %s: no token", request.method, request.url.path)
+            raise HTTPException(401, "a bearer token is required",
+                                headers={"WWW-Authenticate": "Bearer"})
+        digest = hashlib.sha256(credentials.credentials.encode("utf-8")).hexdigest()
+        known = next((value for key, value in state.tokens.items()
+                      if hmac.compare_digest(key, digest)), None)
+        if known is None:
+            logger.warning("refused %s %s: unknown token", request.method, request.url.path)
+            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        name, roles = known
+        if not roles & set(allowed):
+            logger.warning("refused %s %s to %s: needs %s", request.method, request.url.path,
+                           name, " or ".join(allowed))
+            raise HTTPException(403, f"this needs the role {' or '.join(allowed)}")
+        return name
+
+    return check
+
+
+async def body(request: Request, state: Annotated[Service, Depends(service)]) -> bytes:
+    """The request's body, refused beyond the settings' ``max_body``."""
+    limit = state.settings.max_body
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the request is larger than {limit} bytes")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise HTTPException(413, f"the request is larger than {limit} bytes")
+    return bytes(data)
+
+
+def options(state: Annotated[Service, Depends(service)], lang: str | None = None,
+            note_type: Annotated[NoteType | None, Query(alias="type")] = None
+            ) -> RenderOptions:
+    """The render options a request asks for."""
+    return state.options(lang, note_type)
+
+
+Drafter = Annotated[str, Depends(require("drafter", "issuer"))]
+Issuer = Annotated[str, Depends(require("issuer"))]
+Reader = Annotated[str, Depends(require("reader", "issuer"))]
+Anyone = Annotated[str, Depends(require("drafter", "issuer", "reader"))]
+Body = Annotated[bytes, Depends(body)]
+Options = Annotated[RenderOptions, Depends(options)]
+State = Annotated[Service, Depends(service)]
+
+router = APIRouter()
+
+
+@router.post("/validate", response_model=ValidOut, responses=_ERRORS,
+             openapi_extra=_CASE_BODY, summary="Check a case")
+async def validate(data: Body, user: Drafter, chosen: Options) -> ValidOut:
+    prepared = prepare(_case(data), chosen)
+    return ValidOut(valid=True, warnings=_problems(prepared.warnings))
+
+
+@router.post("/render", responses={**_ERRORS, 200: {"content": {
+    "application/pdf": {}, "text/html": {}}, "description": "The note."}},
+             openapi_extra=_CASE_BODY, summary="Render a note (PDF or HTML)",
+             response_class=Response)
+async def render(data: Body, user: Drafter, chosen: Options,
+                 format: Literal["pdf", "html"] = "pdf") -> Response:
+    case = _case(data)
+    if format == "html":
+        return Response(render_html(case, chosen), media_type="text/html")
+    pdf = await run_in_threadpool(_render_pdf, case, chosen)
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.post("/issue", responses={**_ERRORS, 200: {"content": {"application/pdf": {}},
+                                                   "description": "The issued note."}},
+             openapi_extra=_CASE_BODY, summary="Number, render and record a note",
+             response_class=Response)
+async def issue(data: Body, user: Issuer, chosen: Options, state: State) -> Response:
+    case = _case(data)
+
+    def issue_in_register() -> tuple[Entry, bytes]:
+        with state.register() as opened, _RENDERING:
+            return opened.issue(case, chosen, issued_by=user)
+
+    entry, pdf = await run_in_threadpool(issue_in_register)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"X-Notegen-Reference": entry.reference})
+
+
+@router.get("/register", response_model=list[Entry], responses=_ERRORS,
+            summary="Issued notes, by incident, addressee or dates")
+async def find(user: Reader, state: State, incident: str | None = None,
+               addressee: str | None = None,
+               since: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+               until: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+               ) -> list[Entry]:
+    try:
+        start = dt.date.fromisoformat(since) if since else None
+        end = dt.date.fromisoformat(until) if until else None
+    except ValueError as exc:
+        raise HTTPException(422, f"not a date: {exc}") from None
+    with state.register() as opened:
+        return opened.find(subject=incident, addressee=addressee, since=start, until=end)
+
+
+@router.post("/register/verify", response_model=IssueCheckOut, responses=_ERRORS,
+             openapi_extra=_PDF_BODY, summary="Is this PDF a note of the register, unaltered?")
+async def register_verify(data: Body, user: Reader, state: State) -> IssueCheckOut:
+    def check() -> IssueCheckOut:
+        with state.register() as opened:
+            result = opened.check(data)
+        return IssueCheckOut(issued=result.issued, finding=result.finding,
+                             reference=result.entry.reference if result.entry else None)
+
+    return await run_in_threadpool(check)
+
+
+@router.get("/register/{reference:path}", response_model=Entry,
+            responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="One issued note")
+async def show(reference: str, user: Reader, state: State) -> Entry:
+    with state.register() as opened:
+        try:
+            return opened.show(reference)
+        except RegisterError as exc:
+            raise HTTPException(404, str(exc)) from None
+
+
+@router.post("/cancel/{reference:path}", response_model=Entry,
+             responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="Cancel an issued note")
+async def cancel(reference: str, reason: CancelIn, user: Issuer, state: State) -> Entry:
+    with state.register() as opened:
+        try:
+            opened.cancel(reference, reason=reason.reason, cancelled_by=user)
+        except RegisterError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return opened.show(reference)
+
+
+@router.post("/verify", response_model=VerificationOut, responses=_ERRORS,
+             openapi_extra=_PDF_BODY, summary="Check a note's signatures, records and PDF/A claim")
+async def verify(data: Body, user: Anyone, state: State) -> VerificationOut:
+    result = await run_in_threadpool(_verify_pdf, data, state.options())
+    return VerificationOut(status=result.status.name, exit_code=result.status.value,
+                           pdfa=result.pdfa, record=result.record,
+                           rendered_sha256=result.rendered_sha256,
+                           findings=list(result.findings))
+
+
+async def _notegen_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotegenError)
+    return JSONResponse(ErrorOut(error=str(exc).splitlines()[0],
+                                 problems=_problems(exc.problems)).model_dump(),
+                        status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(ErrorOut(error=str(exc.detail)).model_dump(),
+                        status_code=exc.status_code, headers=exc.headers)
+
+
+def create_app(settings: Settings | None = None, tokens: Tokens | None = None) -> FastAPI:
+    """The service's application; settings (and the tokens they name) from
+    ``notegen.toml`` and the environment by default."""
+    settings = settings or load_settings()
     app = FastAPI(title="notegen", version=__version__, lifespan=_warm_up,
                   description="Formal diplomatic protest notes from incident records.")
-    bearer = HTTPBearer(auto_error=False)
-
-    @app.exception_handler(NotegenError)
-    async def notegen_error(request: Request, exc: NotegenError) -> JSONResponse:
-        problems = _problems(exc.problems) if isinstance(exc, RecordError) else []
-        return JSONResponse(ErrorOut(error=str(exc).splitlines()[0],
-                                     problems=problems).model_dump(), status_code=422)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(ErrorOut(error=str(exc.detail)).model_dump(),
-                            status_code=exc.status_code, headers=exc.headers)
-
-    def role(*allowed: Role) -> Callable[..., str]:
-        def check(request: Request, credentials: Annotated[
-                HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-            if credentials is None:
-                logger.warning("refused %s %s: no token", request.method, request.url.path)
-                raise HTTPException(401, "a bearer token is required",
-                                    headers={"WWW-Authenticate": "Bearer"})
-            digest = hashlib.sha256(credentials.credentials.encode("utf-8")).hexdigest()
-            known = next((value for key, value in settings.tokens.items()
-                          if hmac.compare_digest(key, digest)), None)
-            if known is None:
-                logger.warning("refused %s %s: unknown token", request.method,
-                               request.url.path)
-                raise HTTPException(401, "unknown token",
-                                    headers={"WWW-Authenticate": "Bearer"})
-            name, roles = known
-            if not roles & set(allowed):
-                logger.warning("refused %s %s to %s: needs %s", request.method,
-                               request.url.path, name, " or ".join(allowed))
-                raise HTTPException(403, f"this needs the role {' or '.join(allowed)}")
-            return name
-        return check
-
-    async def body(request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > settings.max_body:
-            raise HTTPException(413, f"the request is larger than {settings.max_body} bytes")
-        data = b""
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > settings.max_body:
-                raise HTTPException(413, f"the request is larger than {settings.max_body} bytes")
-        return data
-
-    def options(lang: str | None, note_type: NoteType | None) -> RenderOptions:
-        return RenderOptions(template_dirs=settings.template_dirs, lang=lang,
-                             note_type=note_type, time_limit=settings.time_limit)
-
-    case_body = {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"type": "object", "description": "A case as one record file: states, "
-                   "parties, facilities, incidents, profile and note."}}}}}
-
-    @app.post("/validate", response_model=ValidOut, responses=_ERRORS,
-              openapi_extra=case_body, summary="Check a case")
-    async def validate(data: Annotated[bytes, Depends(body)],
-                       user: Annotated[str, Depends(role("drafter", "issuer"))],
-                       lang: str | None = None,
-                       note_type: Annotated[NoteType | None, Query(alias="type")] = None,
-                       ) -> ValidOut:
-        prepared = prepare(_case(data), options(lang, note_type))
-        return ValidOut(valid=True, warnings=_problems(prepared.warnings))
-
-    @app.post("/render", responses={**_ERRORS, 200: {"content": {
-        "application/pdf": {}, "text/html": {}}, "description": "The note."}},
-              openapi_extra=case_body, summary="Render a note (PDF or HTML)",
-              response_class=Response)
-    async def render(data: Annotated[bytes, Depends(body)],
-                     user: Annotated[str, Depends(role("drafter", "issuer"))],
-                     format: Literal["pdf", "html"] = "pdf", lang: str | None = None,
-                     note_type: Annotated[NoteType | None, Query(alias="type")] = None,
-                     ) -> Response:
-        case, chosen = _case(data), options(lang, note_type)
-        if format == "html":
-            return Response(render_html(case, chosen), media_type="text/html")
-        pdf = await run_in_threadpool(_render_pdf, case, chosen)
-        return Response(pdf, media_type="application/pdf")
-
-    def register() -> Register:
-        if not settings.register:
-            raise HTTPException(503, "the service has no register (NOTEGEN_REGISTER)")
-        return open_register(settings.register)
-
-    @app.post("/issue", responses={**_ERRORS, 200: {"content": {"application/pdf": {}},
-                                                    "description": "The issued note."}},
-              openapi_extra=case_body, summary="Number, render and record a note",
-              response_class=Response)
-    async def issue(data: Annotated[bytes, Depends(body)],
-                    user: Annotated[str, Depends(role("issuer"))],
-                    lang: str | None = None,
-                    note_type: Annotated[NoteType | None, Query(alias="type")] = None,
-                    ) -> Response:
-        case = _case(data)
-
-        def issue_in_register() -> tuple[Any, bytes]:
-            with register() as opened, _RENDERING:
-                result: tuple[Any, bytes] = opened.issue(case, options(lang, note_type),
-                                                         issued_by=user)
-                return result
-
-        entry, pdf = await run_in_threadpool(issue_in_register)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"X-Notegen-Reference": entry.reference})
-
-    @app.get("/register", response_model=list[Entry], responses=_ERRORS,
-             summary="Issued notes, by incident, addressee or dates")
-    async def find(user: Annotated[str, Depends(role("reader", "issuer"))],
-                   incident: str | None = None, addressee: str | None = None,
-                   since: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
-                   until: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
-                   ) -> list[Entry]:
-        import datetime as dt
-
-        try:
-            start = dt.date.fromisoformat(since) if since else None
-            end = dt.date.fromisoformat(until) if until else None
-        except ValueError as exc:
-            raise HTTPException(422, f"not a date: {exc}") from None
-        with register() as opened:
-            return opened.find(subject=incident, addressee=addressee, since=start, until=end)
-
-    @app.get("/register/{reference:path}", response_model=Entry,
-             responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="One issued note")
-    async def show(reference: str,
-                   user: Annotated[str, Depends(role("reader", "issuer"))]) -> Entry:
-        with register() as opened:
-            try:
-                return opened.show(reference)
-            except RegisterError as exc:
-                raise HTTPException(404, str(exc)) from None
-
-    @app.post("/cancel/{reference:path}", response_model=Entry,
-              responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="Cancel an issued note")
-    async def cancel(reference: str, reason: CancelIn,
-                     user: Annotated[str, Depends(role("issuer"))]) -> Entry:
-        with register() as opened:
-            try:
-                opened.cancel(reference, reason=reason.reason, cancelled_by=user)
-            except RegisterError as exc:
-                raise HTTPException(404, str(exc)) from None
-            return opened.show(reference)
-
-    @app.post("/verify", response_model=VerificationOut, responses=_ERRORS,
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/octet-stream": {"schema": {"type": "string",
-                                                          "format": "binary"}}}}},
-              summary="Check a note's signatures, records and PDF/A claim")
-    async def verify(data: Annotated[bytes, Depends(body)],
-                     user: Annotated[str, Depends(role("drafter", "issuer", "reader"))],
-                     ) -> VerificationOut:
-        result = await run_in_threadpool(
-            _verify_pdf, data, RenderOptions(template_dirs=settings.template_dirs))
-        return VerificationOut(status=result.status.name, exit_code=result.status.value,
-                               pdfa=result.pdfa, record=result.record,
-                               rendered_sha256=result.rendered_sha256,
-                               findings=list(result.findings))
-
+    app.state.notegen = Service(settings, tokens if tokens is not None else load_tokens(settings))
+    app.add_exception_handler(NotegenError, _notegen_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.include_router(router)
     return app
 
 
@@ -308,19 +364,17 @@ _RENDERING = threading.Lock()
 @asynccontextmanager
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     """Load WeasyPrint and the fonts once per worker, before the first request."""
-    from .pdf import html_to_pdf
-    from .templating import BUILTIN_FOLDER
+    from .render.pdf import html_to_pdf
 
-    html_to_pdf("<!DOCTYPE html><html><body><p>.</p></body></html>",
-                base_folder=BUILTIN_FOLDER, asset_folders=[BUILTIN_FOLDER])
+    html_to_pdf("<!DOCTYPE html><html><body><p>.</p></body></html>")
     yield
 
 
 def _render_pdf(case: Case, options: RenderOptions) -> bytes:
     """Render in a worker thread. User templates are rendered to HTML in a
-    child process bounded in time and memory (see :mod:`notegen.guard`); the
+    child process bounded in time and memory (see :mod:`notegen.render.limits`); the
     size of the request bounds the layout."""
-    from .pdf import render_pdf
+    from .render.pdf import render_pdf
 
     with _RENDERING:
         return render_pdf(case, options=options)

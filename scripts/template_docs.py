@@ -1,4 +1,4 @@
-"""Write the context reference of docs/templates.md from notegen/context.py.
+"""Write the context reference of docs/templates.md from notegen/wording/context.py.
 
     .venv/bin/python scripts/template_docs.py
 
@@ -13,7 +13,7 @@ import ast
 import inspect
 from pathlib import Path
 
-import notegen.context
+import notegen.wording.context
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "templates.md"
 MARKER = "sentence complete: a template places and styles, it decides no wording.\n\n"
@@ -23,7 +23,7 @@ ORDER = ["NoteContext", "PartyView", "PersonView", "Courtesy", "IncidentView", "
 
 def reference() -> str:
     """The tables of every context class, from the source's comments."""
-    source = inspect.getsource(notegen.context)
+    source = inspect.getsource(notegen.wording.context)
     lines = source.splitlines()
     classes = {node.name: node for node in ast.parse(source).body
                if isinstance(node, ast.ClassDef)}

@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from notegen import RecordError
+from notegen import ConfigError, load_settings
 from notegen.cli import cli
-from notegen.config import find_config
 
 from .conftest import ROOT, SEED
 
@@ -15,7 +14,7 @@ EXAMPLE = ROOT / "examples" / "sre-templates"
 
 
 def test_no_file_no_settings(tmp_path: Path) -> None:
-    assert find_config(tmp_path).template_dirs == ()
+    assert load_settings(tmp_path, {}).template_dirs == ()
 
 
 def test_template_folders_relative_to_the_file_found_in_a_parent(tmp_path: Path) -> None:
@@ -23,21 +22,23 @@ def test_template_folders_relative_to_the_file_found_in_a_parent(tmp_path: Path)
     (tmp_path / "notegen.toml").write_text('[notegen]\ntemplate_dirs = ["mfa-templates"]\n')
     inner = tmp_path / "notes" / "2025"
     inner.mkdir(parents=True)
-    config = find_config(inner)
+    config = load_settings(inner, {})
     assert config.path == tmp_path / "notegen.toml"
     assert config.template_dirs == ((tmp_path / "mfa-templates").resolve(),)
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("[notegen\n", "invalid TOML"),
+    ("[notegen\n", "is not valid TOML"),
     ('[notegen]\ntemplate_dir = ["x"]\n', "notegen.template_dir: Extra inputs"),
     ('[notegen]\ntemplate_dirs = ["missing"]\n', "does not exist"),
+    ('[notegen]\ntime_limit = -1\n', "notegen.time_limit: Input should be greater than 0"),
+    ('[notegn]\nregister = "x.db"\n', "unknown table \\[notegn\\]"),
 ])
 def test_a_bad_settings_file_is_a_located_error(tmp_path: Path, text: str,
                                                 message: str) -> None:
     (tmp_path / "notegen.toml").write_text(text)
-    with pytest.raises(RecordError, match=message) as info:
-        find_config(tmp_path)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(tmp_path, {})
     assert info.value.problems[0].location.file == tmp_path / "notegen.toml"
 
 
@@ -61,4 +62,44 @@ def test_the_command_line_uses_the_settings(tmp_path: Path, runner: CliRunner,
     (tmp_path / "notegen.toml").write_text("[notegen\n")
     broken = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "--format", "html"])
     assert broken.exit_code == 1
-    assert "notegen.toml: invalid TOML" in broken.stderr
+    # A broken settings file is reported as such, not as a problem of the records.
+    assert "notegen.toml is not valid TOML" in broken.stderr
+    assert "the records have" not in broken.stderr
+
+
+def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    (tmp_path / "notegen.toml").write_text(
+        '[notegen]\nregister = "file.db"\ntime_limit = 5\ntokens = "tokens.json"\n')
+    inner = tmp_path / "desk"
+    inner.mkdir()
+    from_file = load_settings(inner, {})
+    assert from_file.register == str(tmp_path / "file.db")  # relative to the file
+    assert from_file.tokens == tmp_path / "tokens.json"
+    assert from_file.time_limit == 5
+    given = load_settings(inner, {"NOTEGEN_REGISTER": "env.db", "NOTEGEN_TIME_LIMIT": "40",
+                                  "NOTEGEN_MAX_BODY": "1000"})
+    assert given.register == str(inner / "env.db")  # relative to where the command runs
+    assert (given.time_limit, given.max_body) == (40, 1000)
+    assert given.tokens == tmp_path / "tokens.json"
+
+
+def test_a_bad_variable_names_itself(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="NOTEGEN_MAX_BODY: Input should be a valid integer"):
+        load_settings(tmp_path, {"NOTEGEN_MAX_BODY": "lots"})
+
+
+def test_service_and_command_line_read_the_same_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("fastapi")
+    from notegen.service import create_app
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / "notegen.toml").write_text(
+        '[notegen]\ntemplate_dirs = ["t"]\nregister = "r.db"\ntokens = "tokens.json"\n')
+    (tmp_path / "tokens.json").write_text('{"tokens": []}')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NOTEGEN_REGISTER", raising=False)
+    monkeypatch.delenv("NOTEGEN_TOKENS", raising=False)
+    state = create_app().state.notegen
+    assert state.settings == load_settings()
+    assert state.options().template_dirs == ((tmp_path / "t").resolve(),)

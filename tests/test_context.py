@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 
 from notegen import RecordError, RenderOptions, load_case
-from notegen.models import NoteType
-from notegen.phrases import NBSP, load_catalogue
-from notegen.templating import BUILTIN_FOLDER, prepare
+from notegen.records.models import NoteType
+from notegen.wording.catalogue import NBSP, load_catalogue
+from notegen import prepare
+from notegen.template_folders import BUILTIN_FOLDER, builtin
 
 from .conftest import ROOT, Edit, line_of
 
@@ -47,7 +48,7 @@ def test_dates_are_written_as_each_language_writes_them(worked_case, lang: str, 
     (2026, "2026-cı"), (2029, "2029-cu"), (2030, "2030-cu"), (2040, "2040-cı"),
     (2100, "2100-cü"), (1961, "1961-ci")])
 def test_azerbaijani_year_suffix_follows_vowel_harmony(year: int, suffix: str) -> None:
-    catalogue = load_catalogue("az", [BUILTIN_FOLDER])
+    catalogue = load_catalogue("az", builtin())
     assert catalogue is not None
     assert catalogue.date(dt.date(year, 1, 2)) == f"2{NBSP}yanvar{NBSP}{suffix}{NBSP}il"
 
@@ -277,7 +278,7 @@ def test_the_second_case_renders_in_every_language_without_code() -> None:
 
 def test_the_template_authors_page_documents_the_whole_context() -> None:
     """docs/templates.md lists every field of the context with its comment;
-    after changing notegen/context.py, run scripts/template_docs.py."""
+    after changing notegen/wording/context.py, run scripts/template_docs.py."""
     import runpy
 
     docs = runpy.run_path(str(ROOT / "scripts" / "template_docs.py"))
@@ -286,7 +287,7 @@ def test_the_template_authors_page_documents_the_whole_context() -> None:
     text = docs["DOC"].read_text(encoding="utf-8")
     import dataclasses
 
-    import notegen.context as module
+    import notegen.wording.context as module
 
     for name in docs["ORDER"]:
         for field in dataclasses.fields(getattr(module, name)):

@@ -18,7 +18,7 @@ from notegen import (
     render_pdf,
 )
 from notegen.cli import cli
-from notegen.customise import builtin_templates, check_folder, eject
+from notegen.render.authoring import builtin_templates, check_folder, eject
 
 from .conftest import ROOT, SEED, flat, pdf_text
 
@@ -74,7 +74,7 @@ def test_user_folders_come_first_in_the_order_given(tmp_path: Path, worked_case)
     assert render_html(worked_case, options) == "FIRST"
     from dataclasses import replace
 
-    from notegen.models import NoteType
+    from notegen.records.models import NoteType
 
     assert render_html(worked_case, replace(options, note_type=NoteType.aide_memoire)) == \
         "SECOND AM"

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 
 from notegen import RecordError, RenderOptions, render_html
 from notegen.cli import cli
-from notegen.companions import Document
-from notegen.demarche import render_demarche
-from notegen.templating import prepare
+from notegen import Document
+from notegen.render.demarche import render_demarche
+from notegen import prepare
 
 from .conftest import SEED, flat, pdf_text
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 import pytest
 
 from notegen import RecordError, RenderOptions, load_case
-from notegen.legal import check, cited, derive, load_legal
-from notegen.models import Framing
-from notegen.templating import BUILTIN_FOLDER, prepare
+from notegen.wording.legal import check, cited, derive, load_legal
+from notegen.records.models import Framing
+from notegen import prepare
+from notegen.template_folders import BUILTIN_FOLDER, builtin
 
 from .conftest import ROOT, Edit, line_of
 
-LEGAL = load_legal([BUILTIN_FOLDER])
+LEGAL = load_legal(builtin())
 SECOND = ROOT / "seeds" / "mx-quito-2024" / "note.yaml"
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from notegen import RecordError, RenderOptions, load_case
-from notegen.models import NoteType
-from notegen.templating import prepare
+from notegen.records.models import NoteType
+from notegen import prepare
 
 from .conftest import Edit, line_of
 

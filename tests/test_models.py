@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from notegen.models import PATTERN_HINTS, Demand, Incident, Note, State
+from notegen.records.models import PATTERN_HINTS, Demand, Incident, Note, State
 
 INCIDENT = {
     "id": "x", "date": "2025-11-14", "place": "Kyiv", "country": "ua",

@@ -12,9 +12,9 @@ import pikepdf
 import pytest
 
 from notegen import Case, RenderError, RenderOptions, load_case, render_pdf
-from notegen.models import NoteType
-from notegen.pdf import check_harfbuzz_subset, html_to_pdf
-from notegen.templating import BUILTIN_FOLDER
+from notegen.records.models import NoteType
+from notegen.render.pdf import check_harfbuzz_subset, html_to_pdf
+from notegen.template_folders import BUILTIN_FOLDER, builtin
 
 from .conftest import FIXTURES, ROOT, SEED, Edit, flat, pdf_text
 
@@ -144,7 +144,7 @@ def test_local_files_outside_the_template_folders_are_refused(tmp_path: Path) ->
                  f"<link rel='stylesheet' href='{secret.as_uri()}'>",
                  "<img src='static/../../../../../../../etc/passwd'>"]:
         with pytest.raises(RenderError, match="outside the template folders"):
-            html_to_pdf(_html(body), base_folder=BUILTIN_FOLDER, asset_folders=[BUILTIN_FOLDER])
+            html_to_pdf(_html(body))
 
 
 def test_attachments_cannot_carry_files_out(tmp_path: Path) -> None:
@@ -153,8 +153,7 @@ def test_attachments_cannot_carry_files_out(tmp_path: Path) -> None:
     body = (f"<link rel='attachment' href='{secret.as_uri()}'>"
             f"<a rel='attachment' href='{secret.as_uri()}'>x</a>")
     try:
-        pdf = html_to_pdf(_html(body), base_folder=BUILTIN_FOLDER,
-                          asset_folders=[BUILTIN_FOLDER])
+        pdf = html_to_pdf(_html(body))
     except RenderError:
         return
     assert b"TOP-SECRET-CONTENT" not in pdf
@@ -167,7 +166,7 @@ def test_the_network_is_never_reached(loopback: tuple[str, list[str]]) -> None:
     body = (f"<img src='{url}/image.png'><link rel='stylesheet' href='{url}/a.css'>"
             f"<style>@import url('{url}/b.css');</style>")
     with pytest.raises(RenderError, match="not a template file"):
-        html_to_pdf(_html(body), base_folder=BUILTIN_FOLDER, asset_folders=[BUILTIN_FOLDER])
+        html_to_pdf(_html(body))
     assert requests == []
 
 
@@ -175,8 +174,7 @@ def test_data_urls_and_template_assets_are_allowed() -> None:
     pixel = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42"
              "mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
     pdf = html_to_pdf(_html(f"<img src='{pixel}'><link rel='stylesheet' "
-                            "href='static/single-page.css'>"),
-                      base_folder=BUILTIN_FOLDER, asset_folders=[BUILTIN_FOLDER])
+                            "href='static/single-page.css'>"))
     assert pdf.startswith(b"%PDF-")
 
 

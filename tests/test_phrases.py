@@ -8,8 +8,8 @@ import yaml
 from fontTools.ttLib import TTFont
 
 from notegen import RecordError
-from notegen.phrases import Name, available_languages, load_catalogue
-from notegen.templating import BUILTIN_FOLDER
+from notegen.wording.catalogue import Name, load_catalogue
+from notegen.template_folders import BUILTIN_FOLDER, builtin
 
 from .conftest import ROOT
 
@@ -18,13 +18,13 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.[a-z]+)?\}")
 
 
 def catalogue(lang: str):
-    found = load_catalogue(lang, [BUILTIN_FOLDER])
+    found = load_catalogue(lang, builtin())
     assert found is not None
     return found
 
 
 def test_the_four_languages_are_built_in() -> None:
-    assert available_languages([BUILTIN_FOLDER]) == LANGUAGES
+    assert builtin().languages() == LANGUAGES
 
 
 @pytest.mark.parametrize("lang", ["az", "fr", "ru"])

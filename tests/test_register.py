@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import notegen
 from notegen import RecordError, RenderOptions, load_case
 from notegen.cli import cli
-from notegen.register import RegisterError, open_register
+from notegen import RegisterError, open_register
 
 from .conftest import ROOT, free_port
 
@@ -144,7 +144,7 @@ def test_a_note_with_a_number_or_without_a_pattern_is_refused(draft: Path,
 
 ISSUER = """
 import sys, notegen
-from notegen.register import open_register
+from notegen import open_register
 case = notegen.load_case(sys.argv[2])
 options = notegen.RenderOptions(pdf_variant=None, embed_record=False)
 with open_register(sys.argv[1]) as register:

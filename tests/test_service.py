@@ -71,7 +71,7 @@ def draft_json(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     import notegen
 
     case = notegen.load_case(ROOT / "seeds" / "mx-quito-2024" / "note.yaml")
-    return notegen.loading.dump_case(case)
+    return notegen.records.dump.dump_case(case)
 
 
 def test_tokens_and_roles(service, case_json: bytes) -> None:

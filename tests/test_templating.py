@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from notegen import RenderOptions, TemplateError, load_case, render_html
-from notegen.models import NoteType
-from notegen.templating import BUILTIN_FOLDER
+from notegen.records.models import NoteType
+from notegen.template_folders import BUILTIN_FOLDER, builtin
 
 from .conftest import ROOT, Edit
 
@@ -137,9 +137,9 @@ def test_an_edited_catalogue_is_read_again(worked_case, tmp_path: Path) -> None:
 def test_every_block_is_documented_for_template_authors() -> None:
     from jinja2 import nodes
 
-    from notegen.templating import make_environment
+    from notegen.render.html import make_environment
 
-    environment = make_environment((BUILTIN_FOLDER,))
+    environment = make_environment(builtin())
     source = (BUILTIN_FOLDER / "base.html.j2").read_text(encoding="utf-8")
     blocks = [block.name for block in environment.parse(source).find_all(nodes.Block)]
     page = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ from notegen import (
     sign_pdf,
     verify_pdf,
 )
-from notegen.pdf import RECORD_NAME
+from notegen.render.pdf import RECORD_NAME
 
 from .conftest import FIXTURES, ThrowawayKey
 

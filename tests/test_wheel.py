@@ -45,9 +45,9 @@ def test_installed_wheel_renders_the_worked_case(wheel: Path, tmp_path: Path) ->
     script = (
         "import sys, notegen\n"
         "assert notegen.__file__.startswith(sys.argv[1]), notegen.__file__\n"
-        "from notegen.templating import BUILTIN_FOLDER\n"
+        "from notegen.template_folders import BUILTIN_FOLDER, builtin\n"
         "assert str(BUILTIN_FOLDER).startswith(sys.argv[1]), BUILTIN_FOLDER\n"
-        "from notegen.customise import SEEDS_FOLDER\n"
+        "from notegen.render.authoring import SEEDS_FOLDER\n"
         "assert str(SEEDS_FOLDER).startswith(sys.argv[1]), SEEDS_FOLDER\n"
         "case = notegen.load_case(sys.argv[2])\n"
         "notegen.render_pdf(case, 'out.pdf')\n"

@@ -2,10 +2,12 @@
 and ``data:`` URLs. Everything else (other files, the network, paths that
 escape through ``..`` or symlinks) is refused.
 
-Relative URLs resolve against the first template folder; a file missing
-there is looked up under the same relative path in the next folders, the
-built-in one last, just as templates are. A ministry's style sheet can so
-use the built-in fonts, and the built-in style sheet a ministry's images.
+Relative URLs resolve against the first template folder; which file a URL
+inside any folder names is the template folders' answer
+(:meth:`~notegen.TemplateFolders.same_file`): the same relative path in the
+first folder that has it, the built-in one last, just as templates are. A
+ministry's style sheet can so use the built-in fonts, and the built-in style
+sheet a ministry's images.
 
 Imported lazily: it needs WeasyPrint.
 """
@@ -13,12 +15,13 @@ Imported lazily: it needs WeasyPrint.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher
+
+from ..template_folders import TemplateFolders
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +33,9 @@ class BlockedResource(ValueError):
 class TemplateAssetFetcher(URLFetcher):  # type: ignore[misc]
     """A URL fetcher that serves only files inside ``folders`` and ``data:`` URLs."""
 
-    def __init__(self, folders: Sequence[Path]) -> None:
+    def __init__(self, folders: TemplateFolders) -> None:
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, timeout=5)
-        self.folders = tuple(folder.resolve() for folder in folders)
+        self.folders = folders
 
     def fetch(self, url: str, headers: Any = None) -> Any:
         scheme = url.split(":", 1)[0].lower()
@@ -45,13 +48,8 @@ class TemplateAssetFetcher(URLFetcher):  # type: ignore[misc]
 
     def _layered(self, url: str) -> Path:
         """The file ``url`` names, found in the first folder that has it."""
-        path = Path(unquote(urlsplit(url).path)).resolve()
-        inside = next((folder for folder in self.folders if path.is_relative_to(folder)), None)
-        if inside is not None:
-            relative = path.relative_to(inside)
-            for folder in self.folders:
-                candidate = (folder / relative).resolve()
-                if candidate.is_file() and candidate.is_relative_to(folder):
-                    return candidate
-        logger.debug("refused %s", url)
-        raise BlockedResource(f"{url} is outside the template folders")
+        found = self.folders.same_file(Path(unquote(urlsplit(url).path)))
+        if found is None:
+            logger.debug("refused %s", url)
+            raise BlockedResource(f"{url} is outside the template folders")
+        return found

@@ -19,10 +19,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import RenderError
-from .loading import Case, dump_case
-from .output import write_atomic
-from .templating import BUILTIN_FOLDER, RenderOptions, render_html, settle
+from ..errors import RenderError
+from ..options import RenderOptions, settle
+from ..records.case import Case
+from ..records.dump import dump_case
+from ..template_folders import TemplateFolders, builtin
+from ..wording.prepare import Prepared
+from .atomic import write_atomic
+from .html import render_html
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ def isolate_fonts() -> None:
     if "weasyprint" in sys.modules:
         logger.warning("WeasyPrint was imported before notegen: system fonts may be used")
         return
-    os.environ["FONTCONFIG_FILE"] = str(BUILTIN_FOLDER / "static" / "fonts" / "fonts.conf")
+    os.environ["FONTCONFIG_FILE"] = str(builtin().font("fonts.conf"))
 
 
 @functools.cache
@@ -126,17 +130,17 @@ def load_weasyprint() -> Any:
     return weasyprint
 
 
-def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
-                asset_folders: Sequence[Path], pdf_variant: str | None = None,
-                attachments: Sequence[Embedded] = ()) -> bytes:
+def html_to_pdf(html: str | Sequence[str], *, folders: TemplateFolders | None = None,
+                pdf_variant: str | None = None, attachments: Sequence[Embedded] = ()) -> bytes:
     """Lay out ``html`` and return the PDF bytes.
 
     ``html`` may be several documents (a note and its courtesy translation):
     each is laid out on its own, and their pages follow each other in one
-    PDF with the first one's metadata. Relative URLs resolve against
-    ``base_folder``; only files inside ``asset_folders`` (and ``data:`` URLs)
-    can be read. A document that fits on one page gets no page number (the
-    template's ``static/single-page.css``).
+    PDF with the first one's metadata. Relative URLs resolve against the
+    first of the template ``folders`` (default: the built-in one); only
+    files the folders have (and ``data:`` URLs) can be read. A document that
+    fits on one page gets no page number (the template's
+    ``static/single-page.css``).
 
     :raises RenderError: if a resource is refused or missing, or a character
         has no glyph in the fonts.
@@ -144,18 +148,19 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
     weasyprint = load_weasyprint()
     from .fetcher import TemplateAssetFetcher
 
-    fetcher = TemplateAssetFetcher(asset_folders)
-    fonts = _font_configuration(tuple(asset_folders))
+    folders = folders or builtin()
+    fetcher = TemplateAssetFetcher(folders)
+    fonts = _font_configuration(folders)
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
     files = [weasyprint.Attachment(string=item.data, name=item.name,
                                    description=item.description,
                                    relationship=item.relationship, created=item.date,
                                    modified=item.date) for item in attachments]
-    single = _find_asset("static/single-page.css", asset_folders)
+    single = folders.find("static/single-page.css")
     documents = []
     with _strict_weasyprint() as collector:
         for text in [html] if isinstance(html, str) else html:
-            source = weasyprint.HTML(string=text, base_url=f"{base_folder.as_uri()}/",
+            source = weasyprint.HTML(string=text, base_url=f"{folders.first.as_uri()}/",
                                      url_fetcher=fetcher)
             document = source.render(font_config=fonts, **options)
             if len(document.pages) == 1 and single is not None:
@@ -175,8 +180,8 @@ def html_to_pdf(html: str | Sequence[str], *, base_folder: Path,
 
 
 @functools.lru_cache(maxsize=8)
-def _font_configuration(asset_folders: tuple[Path, ...]) -> Any:
-    """WeasyPrint's font configuration for templates in ``asset_folders``,
+def _font_configuration(folders: TemplateFolders) -> Any:
+    """WeasyPrint's font configuration for templates in ``folders``,
     made once per process like their Jinja environment.
 
     WeasyPrint keeps about 0.2 MiB of every configuration it makes for good,
@@ -191,13 +196,6 @@ def _font_configuration(asset_folders: tuple[Path, ...]) -> Any:
     return FontConfiguration()
 
 
-def _find_asset(name: str, folders: Sequence[Path]) -> Path | None:
-    for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
 def rendered_records(case: Case, options: RenderOptions) -> bytes:
     """The records of ``case`` as rendered with settled ``options``: the note
     carries the type, language and translation it was rendered in, so they
@@ -208,7 +206,8 @@ def rendered_records(case: Case, options: RenderOptions) -> bytes:
 
 
 def render_pdf(case: Case, target: str | Path | None = None,
-               options: RenderOptions | None = None) -> bytes:
+               options: RenderOptions | None = None, *,
+               prepared: Prepared | None = None) -> bytes:
     """Render ``case`` to PDF (PDF/A-3b unless ``options`` say otherwise);
     also write it to ``target`` if given.
 
@@ -216,7 +215,8 @@ def render_pdf(case: Case, target: str | Path | None = None,
     (``notegen-record.json``, AFRelationship Source) with the note's own
     type, language and translation, so :func:`~notegen.verify.extract_record`
     gives back records that render to the same bytes. With a courtesy
-    translation, its pages follow the note's.
+    translation, its pages follow the note's. ``prepared`` is the note
+    already worded with these (settled) options, if the caller has it.
 
     The file is written atomically: on any error no file, or the previous one,
     is left at ``target``.
@@ -224,7 +224,7 @@ def render_pdf(case: Case, target: str | Path | None = None,
     :raises NotegenError: for record, template and render errors.
     """
     options = settle(case, options)
-    documents = [render_html(case, options)]
+    documents = [render_html(case, options, prepared=prepared)]
     if options.translation:
         documents.append(render_html(case, replace(
             options, lang=options.translation, translation=None,
@@ -238,9 +238,8 @@ def render_pdf(case: Case, target: str | Path | None = None,
     elif options.embed_record:
         logger.warning("%s allows no JSON attachment: the records are not embedded",
                        options.pdf_variant)
-    folders = options.folders
-    pdf = html_to_pdf(documents, base_folder=folders[0], asset_folders=folders,
-                      pdf_variant=options.pdf_variant, attachments=attachments)
+    pdf = html_to_pdf(documents, folders=options.folders, pdf_variant=options.pdf_variant,
+                      attachments=attachments)
     if target is not None:
         write_atomic(target, pdf)
         logger.info("wrote %s (%d bytes)", target, len(pdf))

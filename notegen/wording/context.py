@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 from babel import Locale
 
-from .errors import Location, Problem, RecordError
-from .legal import Applied
-from .loading import Case
-from .models import (
+from ..errors import Location, Problem, RecordError
+from ..records.case import Case
+from ..records.models import (
     Demand,
     Facility,
     Incident,
@@ -32,8 +31,9 @@ from .models import (
     SealPolicy,
     State,
 )
-from .phrases import NBSP, Catalogue, Name
-from .version import __version__
+from ..version import __version__
+from .catalogue import NBSP, Catalogue, Name
+from .legal import Applied
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 summons, a press release and a courtesy translation, written to a folder.
 
 All four are told from the same note context (see
-:mod:`notegen.companions`), so they share the chronology, the figures, the
+:mod:`notegen.wording.companions`), so they share the chronology, the figures, the
 dates and the demands word for word.
 """
 
@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from .companions import Document
-from .errors import Problem, RecordError
-from .loading import Case
-from .output import write_atomic
+from ..errors import Problem, RecordError
+from ..options import Document, RenderOptions, settle
+from ..records.case import Case
+from .atomic import write_atomic
+from .html import render_html
 from .pdf import render_pdf
-from .templating import RenderOptions, render_html, settle
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import Location, Problem
+from ..records.case import Case
+from ..records.models import NoteType, Profile
+from .catalogue import Catalogue, Name
 from .context import FORMS, NoteContext
-from .errors import Location, Problem
-from .loading import Case
-from .models import NoteType, Profile
-from .phrases import Catalogue, Name
 
 _NOT_WORD = re.compile(r"[\W_]+")
 

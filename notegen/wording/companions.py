@@ -12,18 +12,10 @@ catalogue (``talking_points.*``, ``press_release.*``); their templates
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from ..options import Document
+from .catalogue import Catalogue
 from .context import NoteContext, phrase_names
-from .phrases import Catalogue
-
-
-class Document(StrEnum):
-    """What a render produces from a case."""
-
-    note = "note"
-    talking_points = "talking_points"
-    press_release = "press_release"
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from pathlib import Path
 
-from .errors import NotegenError, Problem, RecordError
-from .loading import load_case
-from .pdf import RECORD_NAME, render_pdf
-from .templating import RenderOptions
-from .version import __version__
+from ..errors import NotegenError, Problem, RecordError
+from ..options import RenderOptions
+from ..records.case import load_case
+from ..render.pdf import RECORD_NAME, render_pdf
+from ..version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[bytes] = (),
     """
     findings: list[str] = []
     try:
-        pdfa, creator = _metadata(pdf)
+        metadata = read_metadata(pdf)
+        pdfa, creator = metadata.pdfa, metadata.creator
         signatures = _signatures(pdf, trust_roots)
     except Exception as exc:  # whatever breaks reading it is the verdict on this file
         logger.debug("unreadable PDF", exc_info=True)
@@ -148,14 +149,35 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[bytes] = (),
     return Verification(status, pdfa, tuple(signatures), record, digest, tuple(findings))
 
 
-def _metadata(pdf: bytes) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class Metadata:
+    """What a PDF says of itself."""
+
+    #: Its document title, e.g. "Note Verbale No. 12/346/2025".
+    title: str | None
+    #: e.g. "PDF/A-3B", or ``None`` if it claims no PDF/A level.
+    pdfa: str | None
+    #: The program that made it, e.g. "notegen 0.1.0".
+    creator: str
+
+
+def read_metadata(pdf: bytes) -> Metadata:
+    """The title, PDF/A claim and creator ``pdf`` records.
+
+    :raises RecordError: if ``pdf`` cannot be read as a PDF.
+    """
     import pikepdf
 
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        meta = document.open_metadata()
-        part, conformance = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
-        creator = str(document.docinfo.get("/Creator", ""))
-    return (f"PDF/A-{part}{conformance or ''}" if part else None), creator
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            meta = document.open_metadata()
+            part, conformance = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
+            title = document.docinfo.get("/Title")
+            creator = str(document.docinfo.get("/Creator", ""))
+    except pikepdf.PdfError as exc:
+        raise RecordError([Problem(f"not a readable PDF: {exc}")]) from None
+    return Metadata(str(title) if title is not None else None,
+                    f"PDF/A-{part}{conformance or ''}" if part else None, creator)
 
 
 def _signatures(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureCheck]:

@@ -19,16 +19,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.lists import format_list
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import Location, Problem, RecordError, TemplateError
-from .loading import FastSafeLoader
+from ..errors import Location, Problem, RecordError, TemplateError
+from ..records.reading import read_data_file
+from ..template_folders import LANGUAGE_CODE, TemplateFolders
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z]+))?\}")
 _WORD = re.compile(r"\w+")
@@ -185,13 +185,7 @@ def capitalize_first(text: str, lang: str) -> str:
     return first.upper() + text[1:]
 
 
-def available_languages(folders: Sequence[Path]) -> list[str]:
-    """The languages that some folder of ``folders`` has a catalogue for."""
-    return sorted({path.stem for folder in folders
-                   for path in (folder / "catalogues").glob("*.yaml")})
-
-
-def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue | None:
+def load_catalogue(lang: str, folders: TemplateFolders) -> Catalogue | None:
     """The catalogue of ``lang``: every folder's ``catalogues/<lang>.yaml``, the
     earlier folders' phrases over the later ones'; ``None`` if no folder has one.
 
@@ -199,32 +193,11 @@ def load_catalogue(lang: str, folders: Sequence[Path]) -> Catalogue | None:
         do not name the language and its Babel locale.
     """
     # The language becomes part of a file name: accept language codes only.
-    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z][a-z]{3})?", lang):
+    if not LANGUAGE_CODE.fullmatch(lang):
         return None
-    paths = [folder / "catalogues" / f"{lang}.yaml" for folder in folders]
-    found = tuple((path, path.stat().st_mtime_ns) for path in paths if path.is_file())
+    found = tuple((path, path.stat().st_mtime_ns)
+                  for path in folders.each(f"catalogues/{lang}.yaml"))
     return _merge_catalogue(lang, found) if found else None
-
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def read_data_file(path: Path, model: type[Model]) -> Model:
-    """Read the YAML data file of a template folder (a catalogue) as ``model``.
-
-    :raises TemplateError: naming the file, and the line or field at fault.
-    """
-    try:
-        return model.model_validate(yaml.load(path.read_text(encoding="utf-8"),
-                                              Loader=FastSafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise TemplateError(f"invalid YAML: {getattr(exc, 'problem', exc)}", template=str(path),
-                            line=mark.line + 1 if mark else None) from None
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(map(str, first["loc"]))
-        raise TemplateError(f"{field}: {first['msg']}".lstrip(": "), template=str(path)) from None
 
 
 @functools.lru_cache(maxsize=32)

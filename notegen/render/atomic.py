@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import RenderError
+from ..errors import RenderError
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:

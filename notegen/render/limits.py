@@ -17,7 +17,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from .errors import NotegenError, TemplateError
+from ..errors import NotegenError, TemplateError
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     ``memory_mb`` MiB more memory than it starts with.
 
     A :class:`~notegen.errors.NotegenError` the function raises is raised
-    here again, with its message.
+    here again, of the same kind and with the same problems.
 
     :raises TemplateError: if the child takes longer or needs more memory.
     """
@@ -59,10 +59,7 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     if kind == "memory":
         raise TemplateError(f"the template was stopped: it needed more than {memory_mb} MiB "
                             "of memory")
-    error_type, message, template, line = value
-    if error_type == "TemplateError":
-        raise TemplateError(message, template=template, line=line)
-    raise NotegenError(message)
+    raise value  # the child's NotegenError, with its kind and problems
 
 
 def _child(send: Connection, function: Callable[..., Any], arguments: tuple[Any, ...],
@@ -75,10 +72,8 @@ def _child(send: Connection, function: Callable[..., Any], arguments: tuple[Any,
         send.send(("done", function(*arguments)))
     except MemoryError:
         send.send(("memory", None))
-    except TemplateError as exc:
-        send.send(("error", ("TemplateError", exc.message, exc.template, exc.line)))
-    except NotegenError as exc:
-        send.send(("error", (type(exc).__name__, str(exc), None, None)))
+    except NotegenError as exc:  # pickled whole: kind, message, problems
+        send.send(("error", exc))
     finally:
         send.close()
         os._exit(0)  # leave no cleanup of the parent's state to a copy of it

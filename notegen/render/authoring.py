@@ -10,33 +10,25 @@ import re
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import jinja2
 from jinja2 import nodes
 
-from .companions import Document
-from .errors import Location, NotegenError, Problem, RecordError, TemplateError
-from .legal import CATALOGUE, LegalLanguage, load_legal
-from .loading import Case, load_case, read_file
-from .models import NoteType
-from .phrases import available_languages, load_catalogue, read_data_file
-from .templating import BUILTIN_FOLDER, RenderOptions, make_environment, render_html
+from ..errors import Location, NotegenError, Problem, RecordError, TemplateError
+from ..options import Document, RenderOptions
+from ..records.case import Case, load_case
+from ..records.models import NoteType
+from ..records.reading import read_data_file, read_file
+from ..template_folders import BUILTIN_FOLDER, SEEDS_FOLDER, TemplateFolders, builtin
+from ..wording.catalogue import load_catalogue
+from ..wording.legal import CATALOGUE, LEGAL_FOLDER, LegalLanguage, load_legal
+from .html import make_environment, render_html
 
 logger = logging.getLogger(__name__)
 
 #: Built-in files an ejected template needs beside it to be restyled.
 STYLE_FILES = ("static/note.css", "static/single-page.css")
-
-
-def _seeds_folder() -> Path:
-    packaged = Path(str(resources.files("notegen"))) / "seeds"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "seeds"
-
-
-#: The worked cases, against which ``templates check`` renders.
-SEEDS_FOLDER = _seeds_folder()
 
 
 @dataclass(frozen=True)
@@ -109,8 +101,8 @@ def check_folder(folder: Path, cases: Sequence[Path] = ()) -> CheckReport:
     catalogues = sorted((folder / "catalogues").glob("*.yaml"))
     for path in catalogues:
         problems.extend(_check_catalogue(path))
-    for path in sorted((folder / CATALOGUE.parent).glob("*.yaml")):
-        if path.name != CATALOGUE.name:
+    for path in sorted((folder / LEGAL_FOLDER).glob("*.yaml")):
+        if path != folder / CATALOGUE:
             problems.extend(_check_legal_language(path))
     renders = 0
     if not problems:  # a broken file would fail every render the same way
@@ -169,7 +161,7 @@ def _check_catalogue(path: Path) -> Iterator[Problem]:
     except RecordError as exc:
         yield from exc.problems
         return
-    reference = load_catalogue("en", [BUILTIN_FOLDER])
+    reference = load_catalogue("en", builtin())
     assert reference is not None  # the built-in folder has it
     known = set(reference.phrases) | {"date.words"}
     phrases = source.data.get("phrases", {}) if isinstance(source.data, dict) else {}
@@ -177,30 +169,32 @@ def _check_catalogue(path: Path) -> Iterator[Problem]:
         if key not in known and key.partition(".")[2] not in known:
             yield Problem(f"{key!r} is not a phrase notegen uses (check its spelling)",
                           source.locate(("phrases", key)))
-    builtin = (BUILTIN_FOLDER / "catalogues" / path.name).is_file()
-    if not builtin:  # a new language must say everything
+    new_language = builtin().find(f"catalogues/{path.name}") is None
+    if new_language:  # a new language must say everything
         missing = sorted(known - set(phrases) - {"date.words"})
         if missing:
             yield Problem(f"a new language needs every phrase; missing: {', '.join(missing)}",
                           source.locate(("phrases",)))
     try:
-        load_catalogue(path.stem, [path.parent.parent, BUILTIN_FOLDER])
+        load_catalogue(path.stem, TemplateFolders.of([path.parent.parent]))
     except TemplateError as exc:
-        yield Problem(exc.message, Location(path, exc.line))
+        yield from _problems(exc, path)
 
 
 def _check_legal_language(path: Path) -> Iterator[Problem]:
     try:
         words = read_data_file(path, LegalLanguage)
     except TemplateError as exc:
-        yield Problem(exc.message, Location(path, exc.line))
+        yield from _problems(exc, path)
         return
-    legal = load_legal([BUILTIN_FOLDER])
+    legal = load_legal(builtin())
+    # The languages the built-in catalogue words every article in.
+    worded = set.intersection(*(set(article.label) for article in legal.articles.values()))
     for table, given in (("instruments", words.instruments), ("articles", words.articles)):
         unknown = sorted(set(given) - set(getattr(legal, table)))
         if unknown:
             yield Problem(f"unknown {table}: {', '.join(unknown)}", Location(path))
-        if path.stem not in {"en", "ru", "az", "fr"}:
+        if path.stem not in worded:
             missing = sorted(set(getattr(legal, table)) - set(given))
             if missing:
                 yield Problem(f"a new language needs the wording of all {table}; missing: "
@@ -210,7 +204,7 @@ def _check_legal_language(path: Path) -> Iterator[Problem]:
 def _languages(case: Case, folder: Path) -> list[str]:
     """The languages of ``folder``'s catalogues (or the built-in ones) that the
     records of ``case`` are written in."""
-    candidates = available_languages([folder, BUILTIN_FOLDER])
+    candidates = TemplateFolders.of([folder]).languages()
     protest = case.note.protest
     return [lang for lang in candidates if isinstance(protest, str) or lang in protest]
 
@@ -233,3 +227,11 @@ def _check_render(case: Case, options: RenderOptions, lang: str,
                 yield problem
             else:
                 logger.info("%s: %s", lang, problem)
+
+
+def _problems(error: TemplateError, path: Path) -> Iterator[Problem]:
+    """The located problems of ``error``, raised reading ``path``."""
+    if error.problems:
+        yield from error.problems
+    else:
+        yield Problem(error.message, Location(path, error.line))

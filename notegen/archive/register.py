@@ -17,26 +17,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import NotegenError, Problem, RecordError
-from .loading import Case
-from .models import Profile
-from .templating import RenderOptions, settle
+from ..errors import Problem, RecordError, RegisterError
+from ..options import RenderOptions, settle
+from ..records.case import Case
+from ..records.models import Profile
+from ..render.pdf import render_pdf, rendered_records
 
 logger = logging.getLogger(__name__)
-
-
-class RegisterError(NotegenError):
-    """Raised when the register cannot be opened or refuses an operation."""
 
 
 #: Schema migrations, in order; the register records the last one applied.
@@ -93,6 +89,18 @@ class Entry:
     issued_at: str
     #: Why it was cancelled, if it was.
     cancelled: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueCheck:
+    """What :meth:`Register.check` found for a PDF."""
+
+    #: The issued note the PDF begins with, if any.
+    entry: Entry | None
+    #: Whether the PDF is that note unaltered (or only signed since).
+    issued: bool
+    #: The verdict in a sentence.
+    finding: str
 
 
 _COLUMNS = ("reference", "series", "number", "note_date", "sender", "addressee", "subject",
@@ -187,8 +195,6 @@ class Register:
             note already has a reference.
         :raises NotegenError: for any render error (nothing is recorded).
         """
-        from .pdf import render_pdf, rendered_records
-
         note = case.note
         sender = case.parties[note.sender]
         if not isinstance(sender, Profile) or sender.reference_pattern is None:
@@ -313,6 +319,30 @@ class Register:
             entry = self._get(cursor, row[0]) if row else None
         return (entry, row[1] == whole) if entry is not None and row else None
 
+    def check(self, pdf: bytes) -> IssueCheck:
+        """Whether ``pdf`` is a note of this register, unaltered: the very
+        bytes issued, or those bytes followed only by intact, valid
+        signatures that each cover the whole file (a note signed after
+        issue). The rule the command line and the service both apply."""
+        from .verify import verify_pdf
+
+        found = self.identify(pdf)
+        if found is None:
+            return IssueCheck(None, False, "not an issued note, or altered since")
+        entry, exact = found
+        if not exact:  # bytes after the issued note: only intact signatures may add them
+            signatures = verify_pdf(pdf).signatures
+            if not signatures or not all(s.intact and s.valid and s.whole_file
+                                         for s in signatures):
+                return IssueCheck(entry, False, (
+                    f"begins with issued note {entry.reference}, but bytes were added after "
+                    "it that are not an intact signature"))
+        state = f" (cancelled: {entry.cancelled})" if entry.cancelled else ""
+        signed = "" if exact else ", signed after issue"
+        return IssueCheck(entry, True, (
+            f"issued note {entry.reference} of {entry.note_date}, issued by {entry.issued_by} "
+            f"at {entry.issued_at}, unaltered{signed}{state}"))
+
 
 def open_register(url: str | Path) -> Register:
     """Open (creating or migrating) the register at ``url``.
@@ -339,16 +369,3 @@ def open_register(url: str | Path) -> Register:
     except sqlite3.Error as exc:
         raise RegisterError(f"cannot open the register {path}: {exc}") from None
     return Register(str(path), connection, postgres=False)
-
-
-def entry_lines(entries: Sequence[Entry]) -> Iterator[str]:
-    """One line per entry, for a listing."""
-    for entry in entries:
-        state = f"  CANCELLED: {entry.cancelled}" if entry.cancelled else ""
-        yield (f"{entry.reference:16} {entry.note_date}  {entry.addressee:22} "
-               f"{entry.subject:22} {entry.language} {entry.issued_by}{state}")
-
-
-def entry_json(entry: Entry) -> str:
-    """``entry`` as JSON."""
-    return json.dumps(entry.__dict__, ensure_ascii=False, indent=2)

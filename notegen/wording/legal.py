@@ -12,7 +12,6 @@ where Art. 59 applies), a head-of-mission residence without VCDR Art. 30.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,13 +20,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .errors import Location, Problem, RecordError, TemplateError
-from .loading import Case
-from .models import Effect, Facility, FacilityKind, Framing, Incident, MeansKind
-from .phrases import read_data_file
+from ..errors import Location, Problem, RecordError, TemplateError
+from ..records.case import Case
+from ..records.models import Effect, Facility, FacilityKind, Framing, Incident, MeansKind
+from ..records.reading import read_data_file
+from ..template_folders import LANGUAGE_CODE, TemplateFolders
 
+#: The folder of the legal wording inside a template folder.
+LEGAL_FOLDER = "legal"
 #: The catalogue's place inside a template folder.
-CATALOGUE = Path("legal") / "bases.yaml"
+CATALOGUE = f"{LEGAL_FOLDER}/bases.yaml"
 
 #: What the article of :data:`RESIDENCE_ARTICLE` protects.
 RESIDENCE_ARTICLE = "vcdr.30.1"
@@ -133,21 +135,20 @@ class LegalLanguage(BaseModel):
     articles: dict[str, _ArticleWords] = Field(default_factory=dict)
 
 
-def load_legal(folders: Sequence[Path]) -> LegalCatalogue:
+def load_legal(folders: TemplateFolders) -> LegalCatalogue:
     """The legal-basis catalogue: ``legal/bases.yaml`` of the first folder of
     ``folders`` that has one, worded further by every folder's
     ``legal/<lang>.yaml`` (earlier folders win).
 
     :raises TemplateError: if no folder has one, or a file is invalid.
     """
-    base = next((folder / CATALOGUE for folder in folders if (folder / CATALOGUE).is_file()),
-                None)
+    base = folders.find(CATALOGUE)
     if base is None:
         raise TemplateError(f"no {CATALOGUE} in any template folder")
     languages = tuple(
-        (path, path.stat().st_mtime_ns) for folder in reversed(folders)
-        for path in sorted((folder / CATALOGUE.parent).glob("*.yaml"))
-        if re.fullmatch(r"[a-z]{2,3}(_[A-Z][a-z]{3})?", path.stem))
+        (path, path.stat().st_mtime_ns)
+        for lang in folders.names(LEGAL_FOLDER, ".yaml") if LANGUAGE_CODE.fullmatch(lang)
+        for path in reversed(list(folders.each(f"{LEGAL_FOLDER}/{lang}.yaml"))))
     return _read(base, base.stat().st_mtime_ns, languages)
 
 

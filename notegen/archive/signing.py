@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import RenderError
-from .templating import BUILTIN_FOLDER
+from ..errors import RenderError
+from ..template_folders import builtin
 
 logger = logging.getLogger(__name__)
 
 #: The signature field notegen creates.
 FIELD_NAME = "NotegenSignature"
-_FONT = BUILTIN_FOLDER / "static" / "fonts" / "NotoSerif-Regular.ttf"
+#: The stamp's font, a bundled one (embedded, as PDF/A requires).
+_FONT = "NotoSerif-Regular.ttf"
 #: Where the stamp stands: inside the top margin of the last page, in points
 #: from the page's left edge and top edge.
 _STAMP = (85, 6, 400, 58)
@@ -99,4 +100,4 @@ def _font_factory() -> Any:
                                     font_handle=io.BytesIO(Path(self.font_file).read_bytes()),
                                     obj_stream=obj_stream)
 
-    return InMemory(str(_FONT))
+    return InMemory(str(builtin().font(_FONT)))

@@ -1,0 +1,273 @@
+"""A case: one note and the records it refers to, read and checked as a whole.
+
+:func:`load_case` reads the note file and every file it includes, validates
+each against :class:`~notegen.records.models.RecordFile`, then applies the
+rules that need the whole case, in three steps: the records are indexed by
+id (:class:`_Index`), every reference between them must resolve to a record
+of the right kind, and the dates must tell a chronology. Every problem found
+is collected, located (file, line, column, field path) and raised at once as
+a :class:`~notegen.errors.RecordError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import Location, Problem, RecordError
+from .models import Facility, Incident, Note, Party, Profile, RecordFile, State
+from .reading import FieldPath, SourceFile, read_file, schema_problems
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case: one note and the records it refers to.
+
+    Records are keyed by id. :meth:`locate` tells where a record, or a field of
+    it, was written, so later stages can report located errors too.
+    """
+
+    note: Note
+    states: dict[str, State]
+    parties: dict[str, Party]
+    facilities: dict[str, Facility]
+    incidents: dict[str, Incident]
+    files: tuple[SourceFile, ...]
+    origins: dict[str, tuple[SourceFile, FieldPath]]
+
+    def locate(self, record_id: str | None, *path: str | int) -> Location:
+        """Where ``path`` inside the record ``record_id`` (``None``: the note) was written."""
+        return _locate(self.origins, record_id, path)
+
+    @property
+    def source_paths(self) -> tuple[Path, ...]:
+        return tuple(source.path for source in self.files)
+
+
+def _locate(origins: dict[str, tuple[SourceFile, FieldPath]], record_id: str | None,
+            path: FieldPath) -> Location:
+    source, base = origins[record_id or ""]
+    return source.locate(base + path)
+
+
+def _read_all(path: Path, problems: list[Problem]) -> list[tuple[SourceFile, RecordFile]]:
+    """Read ``path`` and, depth first, every file it includes."""
+    records: list[tuple[SourceFile, RecordFile]] = []
+    seen: set[Path] = set()
+
+    def visit(file: Path, included_from: Location | None) -> None:
+        resolved = file.resolve()
+        if resolved in seen:
+            return
+        seen.add(resolved)
+        try:
+            source = read_file(file)
+        except RecordError as exc:
+            if included_from is not None and not file.exists():
+                problems.append(Problem(f"included file {file} not found", included_from))
+            else:
+                problems.extend(exc.problems)
+            return
+        if not isinstance(source.data, dict):
+            problems.append(Problem("expected a mapping of sections (note, incidents, …) at "
+                                    "the top of the file", source.locate(())))
+            return
+        try:
+            record = RecordFile.model_validate(source.data)
+        except ValidationError as exc:
+            problems.extend(schema_problems(source, exc))
+            includes = source.data.get("include")
+            if isinstance(includes, list):  # still check what it includes
+                for index, name in enumerate(includes):
+                    if isinstance(name, str):
+                        visit(file.parent / name, source.locate(("include", index)))
+            return
+        records.append((source, record))
+        for index, name in enumerate(record.include):
+            visit(file.parent / name, source.locate(("include", index)))
+
+    visit(path, None)
+    return records
+
+
+def load_case(path: str | Path) -> Case:
+    """Load and validate the case whose note is in ``path``.
+
+    ``path`` holds the note and may ``include`` catalogue files (relative to
+    itself) holding states, parties, facilities and incidents.
+
+    :raises RecordError: listing every problem found, each located.
+    """
+    problems: list[Problem] = []
+    records = _read_all(Path(path), problems)
+    if problems:
+        raise RecordError(problems)
+    return _assemble(records)
+
+
+
+@dataclass
+class _Index:
+    """The records of a case by id, where each was written, and what kind of
+    record (``states``, ``parties``, …) each id names."""
+
+    problems: list[Problem]
+    origins: dict[str, tuple[SourceFile, FieldPath]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = field(default_factory=lambda: {
+        "states": {}, "parties": {}, "facilities": {}, "incidents": {}})
+
+    def add(self, item: State | Party | Facility | Incident, kind: str, source: SourceFile,
+            path: FieldPath) -> None:
+        """Index ``item``, unless its id is taken: that is a problem."""
+        if item.id in self.origins:
+            first = self.origins[item.id][0].locate(self.origins[item.id][1])
+            self.problems.append(Problem(
+                f"duplicate id {item.id!r}; it is already used at {first.file}:{first.line}",
+                source.locate((*path, "id"))))
+            return
+        self.origins[item.id] = (source, path)
+        self.kinds[item.id] = kind
+        self.tables[kind][item.id] = item
+
+    def locate(self, record_id: str | None, *path: str | int) -> Location:
+        return _locate(self.origins, record_id, path)
+
+    def check_ref(self, value: str | None, expected: str, owner: str | None,
+                  *path: str | int) -> bool:
+        """Whether ``value`` is the id of one of the ``expected`` records; a
+        located problem if it is not (``None`` is no reference at all)."""
+        if value is None:
+            return False
+        if value not in self.kinds:
+            self.problems.append(Problem(f"unknown id {value!r}: none of the {expected} has "
+                                         "it", self.locate(owner, *path)))
+            return False
+        if self.kinds[value] != expected:
+            self.problems.append(Problem(
+                f"{value!r} is one of the {self.kinds[value]}, but this field refers to one "
+                f"of the {expected}", self.locate(owner, *path)))
+            return False
+        return True
+
+
+def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
+    index = _Index([])
+    note = _index_records(records, index)
+    _check_references(note, index)
+    _check_chronology(note, index)
+    if index.problems:
+        raise RecordError(index.problems)
+    tables = index.tables
+    return Case(note=note, states=tables["states"], parties=tables["parties"],
+                facilities=tables["facilities"], incidents=tables["incidents"],
+                files=tuple(source for source, _ in records), origins=index.origins)
+
+
+def _index_records(records: Sequence[tuple[SourceFile, RecordFile]], index: _Index) -> Note:
+    """Index every record of ``records`` by id; return the case's one note.
+
+    :raises RecordError: if there is no note (nothing else can be checked).
+    """
+    notes: list[tuple[SourceFile, Note]] = []
+    for source, record in records:
+        for kind in index.tables:
+            for position, item in enumerate(getattr(record, kind)):
+                index.add(item, kind, source, (kind, position))
+        if record.profile is not None:  # a profile is the party it describes
+            index.add(record.profile, "parties", source, ("profile",))
+        if record.note is not None:
+            notes.append((source, record.note))
+    if not notes:
+        index.problems.append(Problem("the case has no note: add a 'note' section",
+                                      records[0][0].locate(())))
+        raise RecordError(index.problems)
+    for source, _ in notes[1:]:
+        index.problems.append(Problem("a case has exactly one note; this is a second one",
+                                      source.locate(("note",))))
+    note_source, note = notes[0]
+    index.origins[""] = (note_source, ("note",))
+    return note
+
+
+def _check_references(note: Note, index: _Index) -> None:
+    """Every id a record names must be a record of the kind the field wants."""
+    check_ref, tables = index.check_ref, index.tables
+    for party in tables["parties"].values():
+        check_ref(party.state, "states", party.id, "state")
+    for facility in tables["facilities"].values():
+        check_ref(facility.owner, "states", facility.id, "owner")
+        check_ref(facility.host, "states", facility.id, "host")
+        check_ref(facility.part_of, "facilities", facility.id, "part_of")
+    for incident in tables["incidents"].values():
+        check_ref(incident.country, "states", incident.id, "country")
+        check_ref(incident.attributed_to, "states", incident.id, "attributed_to")
+        for position, impact in enumerate(incident.impacts):
+            check_ref(impact.facility, "facilities", incident.id, "impacts", position,
+                      "facility")
+    check_ref(note.addressee, "parties", None, "addressee")
+    if check_ref(note.sender, "parties", None, "sender"):
+        _check_reference(note, tables["parties"][note.sender], index)
+    for position, citation in enumerate(note.legal_bases or ()):
+        for place, facility_id in enumerate(citation.facilities):
+            check_ref(facility_id, "facilities", None, "legal_bases", position, "facilities",
+                      place)
+
+
+def _check_chronology(note: Note, index: _Index) -> None:
+    """The subject and earlier incidents must come before the note, the
+    earlier ones before the subject; a reply answers an earlier note."""
+    problems, locate, incidents = index.problems, index.locate, index.tables["incidents"]
+    if note.in_reply_to is not None and note.in_reply_to.date > note.date:
+        problems.append(Problem("the note replied to is dated after this note",
+                                locate(None, "in_reply_to", "date")))
+    subject = incidents.get(note.subject) if index.check_ref(
+        note.subject, "incidents", None, "subject") else None
+    if subject is not None and subject.last_date > note.date:
+        problems.append(Problem(
+            f"the subject incident is dated {subject.last_date.isoformat()}, after the note's "
+            f"date {note.date.isoformat()}", locate(subject.id, "date")))
+    if not note.earlier and note.chronology_required:
+        problems.append(Problem(
+            "the note recalls no earlier incidents; list them under 'earlier', or set "
+            "'chronology_required: false' if this is the first", locate(None, "subject")))
+    for position, earlier_id in enumerate(note.earlier):
+        if not index.check_ref(earlier_id, "incidents", None, "earlier", position):
+            continue
+        earlier = incidents[earlier_id]
+        where = locate(None, "earlier", position)
+        if earlier_id == note.subject:
+            problems.append(Problem("the subject incident cannot also be an earlier one", where))
+        elif subject is not None and earlier.last_date >= subject.date:
+            problems.append(Problem(
+                f"{earlier_id!r} ({earlier.last_date.isoformat()}) is not earlier than the "
+                f"subject incident ({subject.date.isoformat()})", where))
+        elif earlier.last_date > note.date:
+            problems.append(Problem(
+                f"{earlier_id!r} is dated after the note ({note.date.isoformat()})", where))
+
+
+def _check_reference(note: Note, sender: Party, index: _Index) -> None:
+    """A reference number must follow the sender's pattern and carry the note's year."""
+    pattern = sender.reference_pattern if isinstance(sender, Profile) else None
+    if pattern is None or note.reference is None:
+        return
+    regex = "".join(
+        {"{number}": r"(?P<number>\d+)", "{year}": r"(?P<year>\d{4})"}.get(part, re.escape(part))
+        for part in re.split(r"(\{number\}|\{year\})", pattern))
+    match = re.fullmatch(regex, note.reference)
+    where = index.locate(None, "reference")
+    if match is None:
+        index.problems.append(Problem(f"the reference {note.reference!r} does not follow "
+                                      f"the sender's pattern {pattern!r}", where))
+    elif "year" in match.groupdict() and int(match["year"]) != note.date.year:
+        index.problems.append(Problem(f"the reference carries the year {match['year']}, but "
+                                      f"the note is dated {note.date.isoformat()}", where))

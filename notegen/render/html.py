@@ -1,0 +1,146 @@
+"""From a note context to HTML, through sandboxed Jinja templates.
+
+Templates are found by the template folders (:class:`~notegen.TemplateFolders`:
+user folders first, the built-in folder last; ``builtin/<name>`` always names
+the built-in file, so a user template can extend the very template it
+overrides). Every template runs in Jinja's sandbox with ``StrictUndefined``
+and autoescaping on; user templates run in a child process bounded in time
+and memory (:mod:`.limits`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..errors import TemplateError
+from ..options import Document, RenderOptions
+from ..records.case import Case
+from ..template_folders import TemplateFolders
+from ..wording.catalogue import Catalogue, capitalize_first
+from ..wording.companions import Companion
+from ..wording.context import NoteContext
+from ..wording.prepare import Prepared, prepare
+from .limits import run_bounded
+
+logger = logging.getLogger(__name__)
+
+
+@jinja2.pass_context
+def _sentence(context: jinja2.runtime.Context, text: str) -> str:
+    """Filter: capitalise the first letter the way the note's language does."""
+    return capitalize_first(text, context["note"].lang)
+
+
+class _FolderLoader(jinja2.BaseLoader):
+    """Jinja's loader over the template folders: it asks them for each file."""
+
+    def __init__(self, folders: TemplateFolders) -> None:
+        self.folders = folders
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folders.find(template)
+        if path is None:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"cannot read the template: {exc}", template=str(path)
+                                ) from None
+        return source, str(path), lambda: True  # read once per process
+
+
+@functools.lru_cache(maxsize=8)
+def make_environment(folders: TemplateFolders) -> jinja2.Environment:
+    """The sandboxed Jinja environment for ``folders`` (cached per stack)."""
+    environment = ImmutableSandboxedEnvironment(
+        loader=_FolderLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    environment.filters["sentence"] = _sentence
+    return environment
+
+
+def template_name(case: Case, options: RenderOptions | None = None) -> str:
+    """The template that renders ``case``: one per note type, one per companion."""
+    if options is not None and options.document is not Document.note:
+        return f"{options.document.value}.html.j2"
+    note_type = (options and options.note_type) or case.note.type
+    return f"{note_type.value}.html.j2"
+
+
+def render_html(case: Case, options: RenderOptions | None = None, *,
+                prepared: Prepared | None = None) -> str:
+    """Render ``case`` to the HTML of its note (or the document ``options`` name).
+
+    ``prepared`` is the note already worded with these options (by
+    :func:`~notegen.prepare`), so that a caller who needed it first does not
+    word the note twice.
+
+    Templates from user folders run in a child process bounded in time and
+    memory (``options.time_limit``, ``options.memory_limit_mb``): a template
+    that loops forever or builds huge strings is stopped with an error.
+
+    :raises TemplateError: if a template is missing, invalid, fails or
+        exceeds its bounds.
+    :raises RecordError: if the records lack text in the note's language.
+    """
+    options = options or RenderOptions()
+    prepared = prepared or prepare(case, options)
+    arguments = (options.folders, template_name(case, options), prepared.context,
+                 prepared.catalogue, prepared.companion)
+    if not options.template_dirs:
+        return _render_template(*arguments)
+    return run_bounded(_render_template, arguments, seconds=options.time_limit,
+                       memory_mb=options.memory_limit_mb)
+
+
+def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
+                     catalogue: Catalogue, companion: Companion | None) -> str:
+    environment = make_environment(folders)
+    try:
+        return environment.get_template(name).render(note=context, doc=companion,
+                                                      phrase=catalogue.phrase)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or str(exc), template=exc.filename or exc.name,
+                            line=exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name!r} not found in "
+                            f"{', '.join(map(str, folders.all))}") from None
+    except TemplateError as exc:
+        # A phrase the template asked for: point at the template's line.
+        template_file, line = _template_frame(sys.exc_info()[2])
+        if template_file is None:
+            raise
+        raise TemplateError(exc.message, template=template_file, line=line) from None
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
+            RecursionError) as exc:
+        # Undefined names, sandbox refusals, and what an expression in a
+        # template can raise: the template's fault, reported at its line.
+        template_file, line = _template_frame(sys.exc_info()[2])
+        if template_file is None:
+            raise  # not raised by template code: a bug in notegen
+        raise TemplateError(str(exc) or type(exc).__name__, template=template_file,
+                            line=line) from None
+
+
+def _template_frame(tb: object) -> tuple[str | None, int | None]:
+    """The innermost template file and line in a traceback Jinja rewrote."""
+    found: tuple[str | None, int | None] = (None, None)
+    for frame in traceback.extract_tb(tb):  # type: ignore[arg-type]
+        if frame.filename.endswith((".j2", ".html", ".css")):
+            found = (frame.filename, frame.lineno)
+    return found
+
