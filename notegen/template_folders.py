@@ -27,12 +27,12 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import TemplateError
+from .records.models import LANGUAGE_PATTERN
 
 logger = logging.getLogger(__name__)
 
-#: What names a language, in file names as in records: ``en``, ``ru``,
-#: ``az``, ``fr``, or a script variant such as ``az_Cyrl``.
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z][a-z]{3})?")
+#: A language code (as records write it) in a file name: ``catalogues/ru.yaml``.
+LANGUAGE_CODE = re.compile(LANGUAGE_PATTERN)
 
 #: Where fonts lie in a template folder; the built-in one also holds the
 #: fontconfig file that makes the fonts there the only ones a render sees.

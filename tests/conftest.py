@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import logging
 import re
 import shutil
 import socket
@@ -19,6 +20,26 @@ import notegen
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "az-kyiv-2025"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "logs: the test expects warnings to be logged (it "
+                            "checks them with caplog)")
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_logs(request: pytest.FixtureRequest,
+                       caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test during which notegen logged a warning it did not expect:
+    a warning is something a user must act on, so none may pass unnoticed.
+    A test that expects some is marked ``logs`` and checks them itself."""
+    yield
+    if request.node.get_closest_marker("logs") is not None:
+        return
+    unexpected = [f"{record.name}: {record.getMessage()}"
+                  for record in caplog.get_records("call")
+                  if record.levelno >= logging.WARNING and record.name.startswith("notegen")]
+    assert not unexpected, f"unexpected warnings: {unexpected}"
 
 
 @pytest.fixture(scope="session")

@@ -98,10 +98,15 @@ def test_a_residence_without_article_30_is_flagged(edit_seed: Edit) -> None:
     assert warning.location.field == "note.legal_bases"
 
 
-def test_warnings_fail_only_when_strict(edit_seed: Edit) -> None:
+@pytest.mark.logs
+def test_warnings_fail_only_when_strict(edit_seed: Edit, caplog: pytest.LogCaptureFixture
+                                        ) -> None:
     _, case = _cite(edit_seed, "    - {article: vcdr.22.1, framing: general_principle}\n")
     prepared = prepare(case)
     assert len(prepared.warnings) == 1
+    # Logged once, located, as the command line shows it.
+    [logged] = [r.getMessage() for r in caplog.records if r.name.startswith("notegen")]
+    assert logged == str(prepared.warnings[0])
     assert [c.id for group in prepared.context.legal_bases for c in group.citations] == [
         "vcdr.22.1"]
     with pytest.raises(RecordError, match=r"does not cite vcdr\.30\.1"):

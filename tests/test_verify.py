@@ -87,6 +87,7 @@ def test_the_records_carry_the_type_language_and_translation_rendered(worked_cas
     assert verify_pdf(pdf).record == "matches"
 
 
+@pytest.mark.logs
 def test_variants_without_attachments_say_so(worked_case, caplog) -> None:
     pdf = render_pdf(worked_case, options=RenderOptions(pdf_variant="pdf/a-2b"))
     assert "pdf/a-2b allows no JSON attachment" in caplog.text

@@ -30,7 +30,10 @@ from pydantic import (
 )
 
 _ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
-_LANGUAGE_PATTERN = r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$"
+#: What names a language, in records as in file names: ``en``, ``ru``,
+#: ``az``, ``fr``, or a script variant such as ``az_Cyrl``.
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$"
+_LANGUAGE_PATTERN = LANGUAGE_PATTERN
 _URL_PATTERN = r"^https?://"
 _UNIT_PATTERN = r"^(m|km|steps)$"
 _FORM_PATTERN = r"^(name|short_name|side)\.[a-z]+$"
