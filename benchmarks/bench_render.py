@@ -99,7 +99,7 @@ def main() -> None:
     # install does not, and PYTHONDONTWRITEBYTECODE keeps Python from doing it).
     compileall.compile_dir(ROOT / "notegen", quiet=1)
     import notegen
-    from notegen.template_folders import BUILTIN_FOLDER, builtin
+    from notegen.template_folders import BUILTIN_FOLDER
 
     case = notegen.load_case(CASE)
     html = notegen.render_html(case)

@@ -39,7 +39,7 @@ def main() -> None:
     from weasyprint.text.fonts import FontConfiguration
 
     import notegen
-    from notegen.template_folders import BUILTIN_FOLDER, builtin
+    from notegen.template_folders import BUILTIN_FOLDER
 
     case = notegen.load_case(ROOT / "seeds" / "az-kyiv-2025" / "note.yaml")
     html = notegen.render_html(case)

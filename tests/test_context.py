@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from notegen import RecordError, RenderOptions, load_case
+from notegen import RecordError, RenderOptions, load_case, prepare
 from notegen.records.models import NoteType
+from notegen.template_folders import builtin
 from notegen.wording.catalogue import NBSP, load_catalogue
-from notegen import prepare
-from notegen.template_folders import BUILTIN_FOLDER, builtin
 
 from .conftest import ROOT, Edit, line_of
 

@@ -6,11 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from notegen import RecordError, RenderOptions, render_html
+from notegen import Document, RecordError, RenderOptions, prepare, render_html
 from notegen.cli import cli
-from notegen import Document
 from notegen.render.demarche import render_demarche
-from notegen import prepare
 
 from .conftest import SEED, flat, pdf_text
 

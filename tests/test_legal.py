@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from notegen import RecordError, RenderOptions, load_case
-from notegen.wording.legal import check, cited, derive, load_legal
+from notegen import RecordError, RenderOptions, load_case, prepare
 from notegen.records.models import Framing
-from notegen import prepare
-from notegen.template_folders import BUILTIN_FOLDER, builtin
+from notegen.template_folders import builtin
+from notegen.wording.legal import check, cited, derive, load_legal
 
 from .conftest import ROOT, Edit, line_of
 

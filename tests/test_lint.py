@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from notegen import RecordError, RenderOptions, load_case
+from notegen import RecordError, RenderOptions, load_case, prepare
 from notegen.records.models import NoteType
-from notegen import prepare
 
 from .conftest import Edit, line_of
 
@@ -27,20 +26,24 @@ def test_first_person_words_in_a_note_verbale_are_located(edit_seed: Edit) -> No
     assert problem.location.field == "note.protest.en"
     assert problem.location.line == line_of(note, "lodge our strong protest") - 1  # en: >-
     # The same words are right in a first-person note.
-    assert prepare(load_case(note), RenderOptions(note_type=NoteType.first_person_note))
+    prepared = prepare(load_case(note), RenderOptions(note_type=NoteType.first_person_note))
+    assert "lodge our strong protest, as we must, against" in prepared.context.courtesy.opening
+    assert not prepared.warnings
 
 
 def test_first_person_words_in_russian_and_in_an_incident(edit_seed: Edit) -> None:
     note = edit_seed("incidents.yaml", "авиаудар нанёс", "наш авиаудар нанёс")
     [problem] = problems(note, "ru", NoteType.aide_memoire)
-    assert problem.message.startswith("'наш' speaks in the first person, but a aide memoire")
+    assert problem.message.startswith("'наш' speaks in the first person, but an aide-mémoire "
+                                      "is written impersonally")
     assert problem.location.field == "incidents[0].account.ru"
 
 
 def test_protocol_one_and_the_us_are_not_pronouns(edit_seed: Edit) -> None:
     note = edit_seed("note.yaml", "      lodge a strong protest against",
                      "      lodge, under Protocol I and as the US did, a strong protest against")
-    assert prepare(load_case(note)).context.courtesy.opening
+    prepared = prepare(load_case(note))
+    assert "under Protocol I and as the US did" in prepared.context.courtesy.opening
 
 
 def test_an_empty_closing_formula_needs_the_profile_to_disable_it(edit_seed: Edit) -> None:

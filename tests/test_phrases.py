@@ -8,8 +8,8 @@ import yaml
 from fontTools.ttLib import TTFont
 
 from notegen import RecordError
-from notegen.wording.catalogue import Name, load_catalogue
 from notegen.template_folders import BUILTIN_FOLDER, builtin
+from notegen.wording.catalogue import Name, load_catalogue
 
 from .conftest import ROOT
 

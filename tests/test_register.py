@@ -15,9 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import notegen
-from notegen import RecordError, RenderOptions, load_case
+from notegen import RecordError, RegisterError, RenderOptions, load_case, open_register
 from notegen.cli import cli
-from notegen import RegisterError, open_register
 
 from .conftest import ROOT, free_port
 

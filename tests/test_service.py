@@ -148,10 +148,6 @@ def test_issue_find_cancel_and_verify(service, draft_json: bytes) -> None:
     assert missing.status_code == 404
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("schemathesis") is None and
-                    not (Path(sys.executable).parent / "schemathesis").exists(),
-                    reason="schemathesis is not installed")
 def test_verifying_waits_for_the_render_in_progress(worked_pdf: bytes) -> None:
     # Verifying re-renders the records with the same fonts as the renders:
     # it may not run beside one.
@@ -167,6 +163,10 @@ def test_verifying_waits_for_the_render_in_progress(worked_pdf: bytes) -> None:
     assert [result.record for result in results] == ["matches"]
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("schemathesis") is None and
+                    not (Path(sys.executable).parent / "schemathesis").exists(),
+                    reason="schemathesis is not installed")
 def test_the_openapi_document_holds_under_schemathesis(service, tmp_path: Path) -> None:
     command = str(Path(sys.executable).parent / "schemathesis")
     result = subprocess.run(

@@ -48,15 +48,22 @@ class Form:
     signed: bool
     #: Whether it carries an addressee block (at the foot of page 1).
     addressee_block: bool
+    #: How a message names such a note and its voice: "a note verbale is
+    #: written in the third person".
+    described: str = ""
 
 
 #: The form of each note type.
 FORMS = {
-    NoteType.note_verbale: Form("third", courtesy=True, signed=False, addressee_block=True),
+    NoteType.note_verbale: Form("third", courtesy=True, signed=False, addressee_block=True,
+                                described="a note verbale is written in the third person"),
     NoteType.first_person_note: Form("first", courtesy=True, signed=True,
-                                     addressee_block=True),
+                                     addressee_block=True,
+                                     described="a first-person note is written in the first "
+                                     "person"),
     NoteType.aide_memoire: Form("impersonal", courtesy=False, signed=False,
-                                addressee_block=False),
+                                addressee_block=False,
+                                described="an aide-mémoire is written impersonally"),
 }
 
 

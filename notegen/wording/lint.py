@@ -69,14 +69,13 @@ def _texts(case: Case, lang: str, note_type: NoteType) -> Iterator[tuple[str, Lo
 
 
 def _voice(case: Case, catalogue: Catalogue, note_type: NoteType) -> Iterator[Problem]:
-    voice = FORMS[note_type].voice
     for text, where in _texts(case, catalogue.lang, note_type):
         words = catalogue.first_person_words(text)
         if words:
             quoted = ", ".join(f"'{w}'" for w in dict.fromkeys(words))
-            yield Problem(f"{quoted} speaks in the first person, but a "
-                          f"{note_type.value.replace('_', ' ')} is written in the {voice} "
-                          "person: name the sender instead (\"the Ministry\")", where)
+            yield Problem(f"{quoted} speaks in the first person, but "
+                          f"{FORMS[note_type].described}: name the sender instead "
+                          "(\"the Ministry\")", where)
 
 
 def _origin(case: Case, catalogue: Catalogue, key: str) -> Location:
