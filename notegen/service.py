@@ -27,12 +27,10 @@ import hashlib
 import hmac
 import json
 import logging
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
@@ -46,7 +44,7 @@ from .archive.verify import Verification, verify_pdf
 from .config import Settings, load_settings
 from .errors import ConfigError, NotegenError, Problem, RegisterError
 from .options import RenderOptions
-from .records.case import Case, load_case
+from .records.case import Case, load_case_data
 from .records.models import NoteType
 from .render.html import render_html
 from .version import __version__
@@ -388,11 +386,9 @@ def _verify_pdf(data: bytes, options: RenderOptions) -> Verification:
 
 
 def _case(data: bytes) -> Case:
-    """The case in a request body, read (and located) as a file called case.json."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "case.json"
-        path.write_bytes(data)
-        return load_case(path)
+    """The case in a request body: one record file, located as case.json. It
+    is read from memory and may include no file of the server."""
+    return load_case_data(data, "case.json")
 
 
 def new_token(name: str, roles: list[str]) -> tuple[str, dict[str, Any]]:

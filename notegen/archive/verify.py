@@ -18,11 +18,10 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
-from pathlib import Path
 
 from ..errors import NotegenError, Problem, RecordError
 from ..options import RenderOptions
-from ..records.case import load_case
+from ..records.case import load_case_data
 from ..render.pdf import RECORD_NAME, render_pdf
 from ..version import __version__
 
@@ -253,14 +252,13 @@ def _compare_record(pdf: bytes, signed: bool, pdfa: str | None, creator: str,
         return "not compared", None
     options = options or RenderOptions()
     variant = _variant(pdfa)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / RECORD_NAME
-        path.write_bytes(record)
-        try:
-            again = render_pdf(load_case(path), options=replace(options, pdf_variant=variant))
-        except NotegenError as exc:
-            findings.append(f"the embedded records no longer render: {exc}")
-            return "differs", None
+    try:
+        # Read from memory: the records may include no file of this machine.
+        again = render_pdf(load_case_data(record, RECORD_NAME),
+                           options=replace(options, pdf_variant=variant))
+    except NotegenError as exc:
+        findings.append(f"the embedded records no longer render: {exc}")
+        return "differs", None
     digest = hashlib.sha256(again).hexdigest()
     if pdf.startswith(again) if signed else pdf == again:
         findings.append(f"the embedded records render to the {'signed ' if signed else ''}"

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from ..errors import Location, Problem, RecordError
 from .models import Facility, Incident, Note, Party, Profile, RecordFile, State
-from .reading import FieldPath, SourceFile, read_file, schema_problems
+from .reading import FieldPath, SourceFile, parse_source, read_file, schema_problems
 
 logger = logging.getLogger(__name__)
 
@@ -58,60 +58,87 @@ def _locate(origins: dict[str, tuple[SourceFile, FieldPath]], record_id: str | N
     return source.locate(base + path)
 
 
-def _read_all(path: Path, problems: list[Problem]) -> list[tuple[SourceFile, RecordFile]]:
-    """Read ``path`` and, depth first, every file it includes."""
+def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
+              root: Path | None) -> list[tuple[SourceFile, RecordFile]]:
+    """Validate ``first`` and, depth first, every file it includes (none if
+    not ``includes``; only files inside ``root`` if given)."""
     records: list[tuple[SourceFile, RecordFile]] = []
     seen: set[Path] = set()
 
-    def visit(file: Path, included_from: Location | None) -> None:
+    def visit(file: Path, included_from: Location) -> None:
         resolved = file.resolve()
+        if root is not None and not resolved.is_relative_to(root):
+            problems.append(Problem(f"included file {file} lies outside {root}, the folder "
+                                    "cases may read", included_from))
+            return
         if resolved in seen:
             return
         seen.add(resolved)
         try:
             source = read_file(file)
         except RecordError as exc:
-            if included_from is not None and not file.exists():
+            if not file.exists():
                 problems.append(Problem(f"included file {file} not found", included_from))
             else:
                 problems.extend(exc.problems)
             return
+        check(source)
+
+    def check(source: SourceFile) -> None:
         if not isinstance(source.data, dict):
             problems.append(Problem("expected a mapping of sections (note, incidents, …) at "
                                     "the top of the file", source.locate(())))
             return
+        names = source.data.get("include")
+        if names and not includes:
+            problems.append(Problem(
+                "this case cannot include files: give every record in this one file (as "
+                "`notegen extract` writes it)", source.locate(("include",))))
+            return
         try:
-            record = RecordFile.model_validate(source.data)
+            records.append((source, RecordFile.model_validate(source.data)))
         except ValidationError as exc:
             problems.extend(schema_problems(source, exc))
-            includes = source.data.get("include")
-            if isinstance(includes, list):  # still check what it includes
-                for index, name in enumerate(includes):
-                    if isinstance(name, str):
-                        visit(file.parent / name, source.locate(("include", index)))
-            return
-        records.append((source, record))
-        for index, name in enumerate(record.include):
-            visit(file.parent / name, source.locate(("include", index)))
+        if isinstance(names, list):  # a broken file's includes are still checked
+            for index, name in enumerate(names):
+                if isinstance(name, str):
+                    visit(source.path.parent / name, source.locate(("include", index)))
 
-    visit(path, None)
+    seen.add(first.path.resolve())
+    check(first)
     return records
 
 
-def load_case(path: str | Path) -> Case:
+def load_case(path: str | Path, *, includes: bool = True, root: Path | None = None) -> Case:
     """Load and validate the case whose note is in ``path``.
 
     ``path`` holds the note and may ``include`` catalogue files (relative to
-    itself) holding states, parties, facilities and incidents.
+    itself) holding states, parties, facilities and incidents; with
+    ``includes`` false it may not, and with ``root`` only files inside that
+    folder.
 
     :raises RecordError: listing every problem found, each located.
     """
+    return _load(read_file(Path(path)), includes=includes, root=root)
+
+
+def load_case_data(data: bytes, name: str = "case.json") -> Case:
+    """Load and validate a case given as the bytes of one record file (what
+    ``notegen extract`` writes, or a service receives), located as ``name``.
+    It includes no other file.
+
+    :raises RecordError: listing every problem found, each located.
+    """
+    return _load(parse_source(Path(name), data), includes=False, root=None)
+
+
+def _load(first: SourceFile, *, includes: bool, root: Path | None) -> Case:
     problems: list[Problem] = []
-    records = _read_all(Path(path), problems)
+    records = _read_all(first, problems, includes=includes,
+                        root=root.resolve() if root is not None else None)
     if problems:
         raise RecordError(problems)
     return _assemble(records)
-
 
 
 @dataclass

@@ -208,6 +208,9 @@ class Profile(Party):
         "the catalogue by key, e.g. {az: {note_verbale.opening: …}}.")
     courtesy: CourtesyPolicy = Field(default_factory=CourtesyPolicy)
     seal: SealPolicy = SealPolicy.seal_and_initials
+    embed_sources: bool = Field(False, description="Whether the records embedded in its "
+                                "notes keep each incident's sources. Off by default: a note "
+                                "goes to another State, and sources may be internal.")
     reference_pattern: Annotated[str, AfterValidator(_check_reference_pattern)] | None = Field(
         None, description='How its reference numbers are written, e.g. "{number}/{year}" or '
         '"12/{number}/{year}".')

@@ -105,13 +105,29 @@ def read_file(path: Path) -> SourceFile:
     :raises RecordError: if the file cannot be read or is not valid syntax.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise RecordError([Problem("file not found", Location(path))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise RecordError([Problem(f"cannot read the file: {exc.strerror or exc}",
+                                   Location(path))]) from None
+    return parse_source(path, data)
+
+
+def parse_source(path: Path, raw: bytes) -> SourceFile:
+    """Parse ``raw``, the bytes of a YAML or JSON file (by ``path``'s
+    suffix), keeping the position of every value; problems are located in
+    ``path``, which need not exist (a case posted to the service).
+
+    :raises RecordError: if the bytes are not valid UTF-8 or valid syntax.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise RecordError([Problem(f"cannot read the file: {exc}", Location(path))]) from None
 
     node: yaml.Node | None = None
+    data: Any = None
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
