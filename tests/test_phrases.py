@@ -7,9 +7,10 @@ import pytest
 import yaml
 from fontTools.ttLib import TTFont
 
-from notegen import RecordError
+from notegen import RecordError, TemplateError, TemplateFolders
 from notegen.template_folders import BUILTIN_FOLDER, builtin
 from notegen.wording.catalogue import Name, load_catalogue
+from notegen.wording.legal import load_legal
 
 from .conftest import ROOT
 
@@ -87,3 +88,32 @@ def test_the_fonts_draw_every_letter_of_the_wording_and_the_seeds() -> None:
         cmap = TTFont(face).getBestCmap()
         missing = sorted(char for char in used if ord(char) not in cmap)
         assert not missing, (face.name, missing)
+
+
+def test_every_problem_of_a_catalogue_is_located(tmp_path: Path) -> None:
+    """Like record problems: every one, with file, line and field, not only
+    the first pydantic error."""
+    folder = tmp_path / "templates" / "catalogues"
+    folder.mkdir(parents=True)
+    catalogue = folder / "fr.yaml"
+    catalogue.write_text("language: French\nlocale: fr\nphrases:\n  title: 12\n"
+                         "  closing: [a, b]\nfirst_persn: [je]\n", encoding="utf-8")
+    with pytest.raises(TemplateError) as info:
+        load_catalogue("fr", TemplateFolders.of([tmp_path / "templates"]))
+    located = [(p.location.line, p.location.field) for p in info.value.problems]
+    assert located == [(4, "phrases.title"), (5, "phrases.closing"), (6, "first_persn")]
+    assert all(p.location.file == catalogue.resolve() for p in info.value.problems)
+    assert "unknown field" in info.value.problems[2].message
+
+
+def test_every_problem_of_the_legal_wording_is_located(tmp_path: Path) -> None:
+    folder = tmp_path / "templates" / "legal"
+    folder.mkdir(parents=True)
+    (folder / "es.yaml").write_text(
+        "articles:\n  vcdr.22.1:\n    label: Artículo 22(1)\n    txt: x\n"
+        "instruments:\n  vcdr: {title: Convención}\n", encoding="utf-8")
+    with pytest.raises(TemplateError) as info:
+        load_legal(TemplateFolders.of([tmp_path / "templates"]))
+    located = sorted((p.location.line, p.location.field) for p in info.value.problems)
+    assert located == [(2, "articles.vcdr.22.1.text"), (4, "articles.vcdr.22.1.txt"),
+                       (6, "instruments.vcdr.of")]
