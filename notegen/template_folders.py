@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -139,6 +140,27 @@ class TemplateFolders:
                 return self.find(resolved.relative_to(folder).as_posix())
         # A path through a symlinked folder: its real path is what counts.
         return None
+
+
+def unreadable(folder: Path) -> Iterator[tuple[Path, str]]:
+    """The entries of ``folder`` (searched without following links) that a
+    render will never read, with why: links leading outside it, links that
+    lead nowhere or in a loop, and files that are not regular files (a pipe,
+    a device). What ``templates check`` reports."""
+    folder = folder.resolve()
+    for root, directories, files in os.walk(folder, followlinks=False):
+        for name in sorted([*directories, *files]):
+            entry = Path(root) / name
+            try:
+                real = entry.resolve(strict=True)
+                mode = real.stat().st_mode
+            except (OSError, RuntimeError):
+                yield entry, "it is a link that leads nowhere, or in a loop"
+                continue
+            if not real.is_relative_to(folder):
+                yield entry, "it leads outside the template folder"
+            elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                yield entry, "it is not a regular file"
 
 
 @functools.lru_cache(maxsize=16)

@@ -20,7 +20,13 @@ from ..options import Document, RenderOptions
 from ..records.case import Case, load_case
 from ..records.models import NoteType
 from ..records.reading import read_data_file, read_file
-from ..template_folders import BUILTIN_FOLDER, SEEDS_FOLDER, TemplateFolders, builtin
+from ..template_folders import (
+    BUILTIN_FOLDER,
+    SEEDS_FOLDER,
+    TemplateFolders,
+    builtin,
+    unreadable,
+)
 from ..wording.catalogue import load_catalogue
 from ..wording.legal import CATALOGUE, LEGAL_FOLDER, LegalLanguage, load_legal
 from .html import make_environment, render_html
@@ -94,14 +100,24 @@ def check_folder(folder: Path, cases: Sequence[Path] = ()) -> CheckReport:
     """
     folder = folder.resolve()
     options = RenderOptions(template_dirs=(folder,))
-    problems: list[Problem] = []
-    templates = sorted(folder.rglob("*.j2"))
+    # Links out of the folder, and special files, are never read (not even
+    # here): they are reported, and the files checked are the others.
+    refused = dict(unreadable(folder))
+    problems = [Problem(f"notegen will not read this: {why}", Location(path))
+                for path, why in refused.items()]
+
+    def readable(paths: Iterator[Path]) -> list[Path]:
+        return sorted(path for path in paths
+                      if path not in refused and not any(parent in refused
+                                                         for parent in path.parents))
+
+    templates = readable(folder.rglob("*.j2"))
     for path in templates:
         problems.extend(_check_template(path, folder, options))
-    catalogues = sorted((folder / "catalogues").glob("*.yaml"))
+    catalogues = readable((folder / "catalogues").glob("*.yaml"))
     for path in catalogues:
         problems.extend(_check_catalogue(path))
-    for path in sorted((folder / LEGAL_FOLDER).glob("*.yaml")):
+    for path in readable((folder / LEGAL_FOLDER).glob("*.yaml")):
         if path != folder / CATALOGUE:
             problems.extend(_check_legal_language(path))
     renders = 0
