@@ -300,21 +300,29 @@ async def register_verify(data: Body, user: Reader, state: State) -> IssueCheckO
             responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="One issued note")
 async def show(reference: str, user: Reader, state: State) -> Entry:
     with state.register() as opened:
-        try:
-            return opened.show(reference)
-        except RegisterError as exc:
-            raise HTTPException(404, str(exc)) from None
+        return _issued(opened, reference)
 
 
 @router.post("/cancel/{reference:path}", response_model=Entry,
-             responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="Cancel an issued note")
+             responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+             summary="Cancel an issued note")
 async def cancel(reference: str, reason: CancelIn, user: Issuer, state: State) -> Entry:
     with state.register() as opened:
+        _issued(opened, reference)
         try:
             opened.cancel(reference, reason=reason.reason, cancelled_by=user)
-        except RegisterError as exc:
-            raise HTTPException(404, str(exc)) from None
+        except RegisterError as exc:  # cancelled already
+            raise HTTPException(409, str(exc)) from None
         return opened.show(reference)
+
+
+def _issued(register: Register, reference: str) -> Entry:
+    """The entry of ``reference``; 404 if there is none (said without the
+    register's location, which is the server's business)."""
+    try:
+        return register.show(reference)
+    except RegisterError:
+        raise HTTPException(404, f"no issued note {reference!r}") from None
 
 
 @router.post("/verify", response_model=VerificationOut, responses=_ERRORS,
@@ -344,12 +352,20 @@ def create_app(settings: Settings | None = None, tokens: Tokens | None = None) -
     """The service's application; settings (and the tokens they name) from
     ``notegen.toml`` and the environment by default."""
     settings = settings or load_settings()
+    # The OpenAPI document is served to token holders only (below); no
+    # Swagger or ReDoc page, which would load their scripts from the Internet.
     app = FastAPI(title="notegen", version=__version__, lifespan=_warm_up,
-                  description="Formal diplomatic protest notes from incident records.")
+                  description="Formal diplomatic protest notes from incident records.",
+                  openapi_url=None, docs_url=None, redoc_url=None)
     app.state.notegen = Service(settings, tokens if tokens is not None else load_tokens(settings))
     app.add_exception_handler(NotegenError, _notegen_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(user: Anyone) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     return app
 
 

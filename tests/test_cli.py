@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from notegen.cli import cli
 
-from .conftest import FIXTURES, SEED, Edit, ThrowawayKey
+from .conftest import FIXTURES, SEED, Edit, ThrowawayKey, line_of
 
 NOTE = str(SEED / "note.yaml")
 
@@ -203,3 +203,40 @@ def test_extract_from_a_pdf_without_records(runner: CliRunner, tmp_path: Path) -
     result = runner.invoke(cli, ["extract", str(target)])
     assert result.exit_code == 1
     assert "the PDF has no embedded notegen-record.json" in result.stderr
+
+
+def test_an_unknown_translation_language_is_a_located_error(
+        runner: CliRunner, edit_seed: Edit, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "--translation", "xx",
+                                 "-o", str(tmp_path / "note.pdf")])
+    assert result.exit_code == 1
+    assert "no phrase catalogue for the courtesy translation's language 'xx'; available: " \
+        "az, en, fr, ru" in result.stderr
+    assert "Traceback" not in result.output
+    note = edit_seed("note.yaml", "  language: en\n", "  language: en\n  translation: zz\n")
+    result = runner.invoke(cli, ["validate", str(note)])
+    assert result.exit_code == 1
+    assert f"{note}:{line_of(note, 'translation: zz')}:3: note.translation: no phrase " \
+        "catalogue for the courtesy translation's language 'zz'" in result.stderr
+    assert not (tmp_path / "note.pdf").exists()
+
+
+def test_render_with_sign_words_the_note_once(runner: CliRunner, tmp_path: Path,
+                                              signing_key, monkeypatch) -> None:
+    import notegen.wording.prepare as module
+
+    calls = []
+    original = module.prepare
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "prepare", counting)
+    monkeypatch.setattr("notegen.cli.prepare", counting)
+    monkeypatch.setattr("notegen.render.html.prepare", counting)
+    result = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "-o",
+                                 str(tmp_path / "note.pdf"), "--sign", str(signing_key.p12),
+                                 "--passphrase", signing_key.passphrase.decode()])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1

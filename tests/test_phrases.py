@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +11,7 @@ from fontTools.ttLib import TTFont
 
 from notegen import RecordError, TemplateError, TemplateFolders
 from notegen.template_folders import BUILTIN_FOLDER, builtin
-from notegen.wording.catalogue import Name, load_catalogue
+from notegen.wording.catalogue import NBSP, Name, load_catalogue
 from notegen.wording.legal import load_legal
 
 from .conftest import ROOT
@@ -117,3 +119,32 @@ def test_every_problem_of_the_legal_wording_is_located(tmp_path: Path) -> None:
     located = sorted((p.location.line, p.location.field) for p in info.value.problems)
     assert located == [(2, "articles.vcdr.22.1.text"), (4, "articles.vcdr.22.1.txt"),
                        (6, "instruments.vcdr.of")]
+
+
+@pytest.mark.parametrize("pattern", ["{{{{''", "xx", "'unterminated", "d MMMM", "MMMM y"])
+def test_a_date_pattern_that_cannot_write_a_date_is_a_located_error(
+        tmp_path: Path, pattern: str) -> None:
+    """A ministry's catalogue with a broken pattern would print the same
+    nonsense for every date; it is refused, at its field."""
+    folder = tmp_path / "templates" / "catalogues"
+    folder.mkdir(parents=True)
+    (folder / "fr.yaml").write_text(f"date_pattern: {json.dumps(pattern)}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="cannot write a date") as info:
+        load_catalogue("fr", TemplateFolders.of([tmp_path / "templates"]))
+    [problem] = info.value.problems
+    assert problem.location.field == "date_pattern"
+    assert problem.location.file == (folder / "fr.yaml").resolve()
+
+
+@pytest.mark.parametrize(("pattern", "words"), [
+    ("d 'de' MMMM 'de' y", "14 de novembre de 2025"),  # quoted words are kept
+    ("dd.MM.y", "14.11.2025"),
+    ("long", "14 novembre 2025"),
+])
+def test_date_patterns_that_write_a_date(tmp_path: Path, pattern: str, words: str) -> None:
+    folder = tmp_path / "templates" / "catalogues"
+    folder.mkdir(parents=True)
+    (folder / "fr.yaml").write_text(f"date_pattern: {json.dumps(pattern)}\n", encoding="utf-8")
+    catalogue = load_catalogue("fr", TemplateFolders.of([tmp_path / "templates"]))
+    assert catalogue is not None
+    assert catalogue.date(dt.date(2025, 11, 14)).replace(NBSP, " ") == words

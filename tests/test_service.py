@@ -39,7 +39,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            httpx.get(f"{url}/openapi.json", timeout=1)
+            httpx.get(f"{url}/openapi.json", timeout=1,
+                      headers={"Authorization": f"Bearer {tokens['reader']}"})
             break
         except httpx.TransportError:
             time.sleep(0.2)
@@ -146,6 +147,23 @@ def test_issue_find_cancel_and_verify(service, draft_json: bytes) -> None:
     assert cancelled.json()["cancelled"] == "duplicate"
     missing = httpx.get(f"{url}/register/SRE/9/2024", headers=_auth(service, "reader"))
     assert missing.status_code == 404
+    # Said without where the register lies on the server.
+    assert missing.json()["error"] == "no issued note 'SRE/9/2024'"
+    again = httpx.post(f"{url}/cancel/{reference}", json={"reason": "twice"},
+                       headers=_auth(service, "issuer"))
+    assert again.status_code == 409
+    assert "register.db" not in again.text and "register.db" not in missing.text
+    # The register's own rule: issued and unaltered, or not.
+    checked = httpx.post(f"{url}/register/verify", content=issued.content,
+                         headers=_auth(service, "reader"), timeout=60).json()
+    assert checked == {"issued": True, "reference": reference, "finding": checked["finding"]}
+    assert checked["finding"].startswith(f"issued note {reference} of 2024-04-")
+    middle = len(issued.content) // 2
+    altered = (issued.content[:middle] + bytes([issued.content[middle] ^ 1])
+               + issued.content[middle + 1:])
+    refused = httpx.post(f"{url}/register/verify", content=altered,
+                         headers=_auth(service, "reader"), timeout=60).json()
+    assert (refused["issued"], refused["reference"]) == (False, None)
 
 
 def test_verifying_waits_for_the_render_in_progress(worked_pdf: bytes) -> None:
@@ -176,3 +194,55 @@ def test_the_openapi_document_holds_under_schemathesis(service, tmp_path: Path) 
         capture_output=True, text=True, check=False, timeout=900,
         cwd=tmp_path)  # its cache goes here, not into the checkout
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_the_openapi_document_is_for_token_holders_only(service) -> None:
+    url = service["url"]
+    assert httpx.get(f"{url}/openapi.json").status_code == 401
+    document = httpx.get(f"{url}/openapi.json", headers=_auth(service, "reader"))
+    assert document.status_code == 200
+    assert "/render" in document.json()["paths"]
+    # No Swagger or ReDoc page: they load their scripts from the Internet.
+    for page in ("/docs", "/redoc"):
+        assert httpx.get(f"{url}{page}", headers=_auth(service, "reader")).status_code == 404
+
+
+@pytest.mark.parametrize("include", ["/etc/passwd", "../../../../etc/hostname", "case.json",
+                                     "/nonexistent/x.yaml", "/tmp"])
+def test_a_posted_case_reads_no_file_of_the_server(service, case_json: bytes,
+                                                   include: str) -> None:
+    """Whether the path exists, is a folder or is readable: the same answer,
+    which names no folder of the server and carries nothing of the file."""
+    url, auth = service["url"], _auth(service, "drafter")
+    data = json.loads(case_json)
+    data["include"] = [include]
+    body = json.dumps(data).encode()
+    for path in ("/validate", "/render"):
+        response = httpx.post(f"{url}{path}", content=body, headers=auth, timeout=60)
+        assert response.status_code == 422, response.text
+        [problem] = response.json()["problems"]
+        assert problem["message"] == ("this case cannot include files: give every record in "
+                                      "this one file (as `notegen extract` writes it)")
+        assert (problem["file"], problem["field"]) == ("case.json", "include")
+        assert "root:" not in response.text and "/tmp/" not in response.text
+
+
+def test_verify_reads_no_file_named_in_embedded_records(service, worked_pdf: bytes) -> None:
+    """A PDF whose embedded records include a server file: verify does not
+    read it, and says the records do not render."""
+    import io
+
+    import pikepdf
+
+    record = json.loads(extract_record(worked_pdf))
+    record["include"] = ["/etc/passwd"]
+    with pikepdf.open(io.BytesIO(worked_pdf)) as document:
+        document.attachments["notegen-record.json"] = pikepdf.AttachedFileSpec(
+            document, json.dumps(record).encode(), filename="notegen-record.json")
+        out = io.BytesIO()
+        document.save(out)
+    result = httpx.post(f"{service['url']}/verify", content=out.getvalue(),
+                        headers=_auth(service, "reader"), timeout=60).json()
+    assert result["status"] == "tampered"
+    assert "root:" not in json.dumps(result)
+    assert any("cannot include files" in finding for finding in result["findings"])

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, parse_pattern
 from babel.lists import format_list
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -223,6 +223,15 @@ def _merge_catalogue(lang: str, files: tuple[tuple[Path, int], ...]) -> Catalogu
     phrases: dict[str, str] = {}
     for layer in reversed(layers):
         phrases.update(layer.phrases)
+    # A date.words phrase may add the year itself (Azerbaijani "2025-ci il").
+    year_in_phrase = "{year" in phrases.get("date.words", "")
+    for (path, _), layer in zip(files, layers, strict=True):
+        if layer.date_pattern is not None:  # the first that gives one is used
+            problem = _date_pattern_problem(layer.date_pattern, year_in_phrase)
+            if problem is not None:
+                raise TemplateError(problem, template=str(path), problems=[
+                    Problem(problem, Location(path, field="date_pattern"))])
+            break
     return Catalogue(
         lang=lang, language=language, locale=locale,
         date_pattern=pick("date_pattern") or "long", phrases=phrases, path=first,
@@ -230,3 +239,26 @@ def _merge_catalogue(lang: str, files: tuple[tuple[Path, int], ...]) -> Catalogu
         first_person_exceptions=tuple(pick("first_person_exceptions") or ()),
         elisions=tuple((re.compile(rf"(?<!\w){re.escape(word)}(?=[{_VOWELS}])"), elided)
                        for word, elided in (pick("elisions") or {}).items()))
+
+
+#: The date formats CLDR names; any other ``date_pattern`` is a pattern of fields.
+_NAMED_FORMATS = ("short", "medium", "long", "full")
+_FIELD = re.compile(r"%\((\w+)\)s")
+
+
+def _date_pattern_problem(pattern: str, year_in_phrase: bool) -> str | None:
+    """Why ``pattern`` cannot write a note's dates, or ``None`` if it can: a
+    CLDR format name, or an LDML pattern with a day, a month and a year (the
+    year may come from the ``date.words`` phrase instead) and only date
+    fields (``'`` quotes literal text)."""
+    if pattern in _NAMED_FORMATS:
+        return None
+    fields = {name[0] for name in _FIELD.findall(str(parse_pattern(pattern).format))}
+    needed = (("day", "d"), ("month", "ML"), *(() if year_in_phrase else (("year", "yY"),)))
+    missing = [label for label, letters in needed if not fields & set(letters)]
+    unknown = sorted(fields - set("dMLyYEGc"))
+    if missing or unknown or pattern.count("'") % 2:
+        return (f"date_pattern {pattern!r} cannot write a date: use short, medium, long or "
+                "full, or a pattern with day, month and year such as \"d MMMM y\" (quote "
+                "literal words: \"d 'de' MMMM 'de' y\")")
+    return None

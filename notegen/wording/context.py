@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 
 from ..errors import Location, Problem, RecordError
 from ..records.case import Case
@@ -625,9 +625,15 @@ def _demand(demand: Demand, index: int, catalogue: Catalogue, resolve: _Resolver
     return catalogue.phrase(f"demand.{demand.kind.value}")
 
 
-def language_name(lang: str, catalogue: Catalogue) -> str:
-    """The name of language ``lang`` in the catalogue's language ("Russian", "русский")."""
-    return Locale.parse(lang).get_display_name(catalogue.locale) or lang
+def language_name(language: Catalogue, catalogue: Catalogue) -> str:
+    """The name of ``language`` (another catalogue's) in ``catalogue``'s
+    language ("Russian", "русский"), as CLDR has it; a language CLDR does not
+    know (added from a folder) by the name its own catalogue gives it."""
+    try:
+        return Locale.parse(language.lang).get_display_name(catalogue.locale) or \
+            language.language
+    except (UnknownLocaleError, ValueError):
+        return language.language
 
 
 def sort_chronology(incidents: Sequence[Incident]) -> list[Incident]:

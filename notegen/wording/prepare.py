@@ -60,12 +60,15 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
     warnings = check(case, citations)
     enclosures: tuple[str, ...] = ()
     if options.translation:
-        enclosures = (catalogue.phrase("enclosure.translation", language=language_name(
-            options.translation, catalogue)),)
+        where = (case.locate(None, "translation")
+                 if options.translation == case.note.translation else Location())
+        other = _other_language(options.translation, options, where, "courtesy translation")
+        enclosures = (catalogue.phrase("enclosure.translation",
+                                       language=language_name(other, catalogue)),)
     mark = ""
     if options.translation_of:
-        mark = catalogue.phrase("translation.mark", language=language_name(
-            options.translation_of, catalogue))
+        other = _other_language(options.translation_of, options, Location(), "original")
+        mark = catalogue.phrase("translation.mark", language=language_name(other, catalogue))
     context = build_context(case, catalogue, citations, note_type, enclosures, mark)
     problems = lint(case, catalogue, context, note_type)
     if options.strict:
@@ -76,6 +79,21 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
         logger.warning("%s", warning)
     return Prepared(context, catalogue, tuple(warnings),
                     build_companion(options.document, context, catalogue))
+
+
+def _other_language(lang: str, options: RenderOptions, where: Location, role: str
+                    ) -> Catalogue:
+    """The catalogue of the language of the note's ``role`` (its courtesy
+    translation, or the original of a translation): one is needed to name it.
+
+    :raises RecordError: located at ``where``, if no folder has one.
+    """
+    found = load_catalogue(lang, options.folders)
+    if found is None:
+        raise RecordError([Problem(
+            f"no phrase catalogue for the {role}'s language {lang!r}; available: "
+            f"{', '.join(options.folders.languages()) or 'none'}", where)])
+    return found
 
 
 def _catalogue(case: Case, lang: str, options: RenderOptions, note_type: NoteType,
