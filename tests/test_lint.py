@@ -86,3 +86,21 @@ def test_a_letterhead_naming_another_ministry(edit_seed: Edit) -> None:
     assert problem.message.startswith("the letterhead reads 'Ministry of Foreign Affairs / of "
                                       "Georgia', which lacks 'republic', 'azerbaijan'")
     assert problem.location.field == "profile.letterhead"
+
+
+def test_a_character_the_fonts_cannot_draw_is_found_before_rendering(
+        edit_seed: Edit, runner) -> None:
+    """Not at render time, without a place: at validation, at the text."""
+    from notegen.cli import cli
+
+    note = edit_seed("incidents.yaml", "an air strike seriously damaged",
+                     "an air strike (空袭 ☃) seriously damaged")
+    result = runner.invoke(cli, ["validate", str(note)])
+    assert result.exit_code == 1
+    incidents = note.parent / "incidents.yaml"
+    line = line_of(incidents, "空袭") - 1  # en: >-
+    assert (f"{incidents}:{line}:7: incidents[0].account.en: the templates' fonts cannot "
+            "draw '空' (U+7A7A CJK UNIFIED IDEOGRAPH-7A7A), '袭' (U+88AD CJK UNIFIED "
+            "IDEOGRAPH-88AD), '☃' (U+2603 SNOWMAN)") in result.stderr, result.stderr
+    # Only the note's language counts: the Russian note does not print the English text.
+    assert runner.invoke(cli, ["validate", str(note), "--lang", "ru"]).exit_code == 0

@@ -19,6 +19,7 @@ from ..records.models import NoteType, Profile
 from .catalogue import Catalogue, load_catalogue
 from .companions import Companion, build_companion
 from .context import NoteContext, build_context, language_name
+from .glyphs import undrawable
 from .legal import check, cited, load_legal
 from .lint import lint
 
@@ -71,6 +72,7 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
         mark = catalogue.phrase("translation.mark", language=language_name(other, catalogue))
     context = build_context(case, catalogue, citations, note_type, enclosures, mark)
     problems = lint(case, catalogue, context, note_type)
+    problems.extend(undrawable(case, catalogue.lang, options.folders))
     if options.strict:
         problems.extend(warnings)
     if problems:
