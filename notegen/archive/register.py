@@ -1,42 +1,242 @@
 """The register of issued notes: gap-free numbers and an append-only log.
 
-``issue_note`` takes the next number of the sender's series, renders the
-final PDF with it and records the note, all in one transaction: a number is
-taken only together with its issued record, so a crash mid-issue leaves
-neither a gap nor a duplicate. Issuing is serialised per register (a lock
-held while the note renders, a fraction of a second). Nothing is ever
-updated or deleted: cancelling a note appends a cancellation, and the
-number stays taken. The database refuses updates and deletions itself.
+``issue`` takes the next number of the sender's series, renders the final
+PDF with it and records the note, all in one transaction: a number is taken
+only together with its issued record, so a crash mid-issue leaves neither a
+gap nor a duplicate. Issuing is serialised per register (a lock held while
+the note renders, a fraction of a second). Nothing is ever updated or
+deleted: cancelling a note appends a cancellation, and the number stays
+taken.
+
+The database itself keeps the log append-only, against any of its users and
+not only against notegen: triggers refuse every UPDATE and DELETE (and, on
+PostgreSQL, TRUNCATE) of the log, and refuse an INSERT that is not the next
+entry: a note whose number is not exactly the next of its series, whose
+reference its series has already, or a second cancellation of a note (so
+SQLite's ``REPLACE`` and PostgreSQL's ``ON CONFLICT`` cannot rewrite an
+entry either). On PostgreSQL, notegen should run as a role that may only
+SELECT and INSERT and does not own the tables, so it cannot disable the
+triggers (see :meth:`Register.grant`).
+
+Every entry of the log (issued notes and cancellations, in one sequence
+numbered by ``position`` from 1) carries a link of a hash chain::
+
+    chain = sha256(previous entry's chain (64 hex digits; 64 zeros for the first)
+                   + canonical content)
+
+where the canonical content is the entry's fields as JSON with sorted keys,
+no spaces and ASCII escapes, plus ``"log": "issued"`` or ``"cancelled"``
+(an issued note's records are covered by ``records_sha256``).
+:meth:`Register.audit` walks the log, recomputes every link and reports the
+first that is broken; the head of the chain it reports, noted down outside
+the database, also shows later whether the log was rewritten as a whole.
+
+References are unique per series (per sender): two senders with the same
+reference pattern each have their own "SRE/1/2024". A lookup by reference
+that two senders share needs the sender.
 
 A register is an SQLite file (``sqlite:///path`` or a plain path) or a
-PostgreSQL database (``postgresql://…``, with the ``postgres`` extra).
-Its schema is versioned and migrated forward on opening.
+PostgreSQL database (``postgresql://…``, with the ``postgres`` extra). Its
+schema is versioned and migrated forward on opening, one opener at a time
+(an advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite). Every
+database error becomes a :class:`~notegen.errors.RegisterError` saying which
+register refused what.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RecordError, RegisterError
 from ..options import RenderOptions, settle
-from ..records.case import Case
+from ..records.case import Case, load_case_data
 from ..records.models import Profile
 from ..render.pdf import render_pdf, rendered_records
 
 logger = logging.getLogger(__name__)
 
+#: PostgreSQL advisory lock keys ("notegen" and 1 or 2): one writer at a
+#: time, one migration at a time. Taking them needs no privilege.
+_WRITES = 0x6E6F746567656E01
+_MIGRATION = 0x6E6F746567656E02
+
+#: The chain value before the first entry.
+GENESIS = "0" * 64
+
+_APPEND_ONLY = "the register is append-only"
+
+
+def _v1_append_only(register: Register, cursor: Any) -> None:
+    """Schema 1's guard: refuse UPDATE and DELETE (only)."""
+    for table in ("issued", "cancelled"):
+        if register._postgres:
+            cursor.execute(f"""CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$
+                BEGIN RAISE EXCEPTION 'the register is append-only: {table} rows are '
+                'never changed'; END $$ LANGUAGE plpgsql""")
+            cursor.execute(f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE
+                ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""")
+            continue
+        message = f"the register is append-only: {table} rows are never changed"
+        for action in ("update", "delete"):
+            cursor.execute(f"""CREATE TRIGGER {table}_no_{action} BEFORE {action.upper()}
+                ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END""")
+
+
+#: One migration step: a statement (``{serial}`` and ``{integer}`` are
+#: filled in per dialect) or a function of the register and a cursor.
+Step = str | Callable[["Register", Any], None]
+
+
+def _to_v2(register: Register, cursor: Any) -> None:
+    """Schema 2 (see the module's docstring): the log in one sequence with a
+    hash chain, references unique per series, and guards against every kind
+    of write. Rebuilds the tables: the rows of schema 1 are copied, issued
+    notes first (in the order they were issued), then their cancellations,
+    and chained as they go."""
+    postgres = register._postgres
+    for table in ("issued", "cancelled"):
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+    integer = "BIGINT" if postgres else "INTEGER"
+    cursor.execute(f"""CREATE TABLE issued (
+        position {integer} NOT NULL,
+        series TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        reference TEXT NOT NULL,
+        note_date TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        addressee TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        language TEXT NOT NULL,
+        note_type TEXT NOT NULL,
+        pdf_sha256 TEXT NOT NULL,
+        records_sha256 TEXT NOT NULL,
+        records TEXT NOT NULL,
+        issued_by TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        chain TEXT NOT NULL CHECK (length(chain) = 64),
+        CONSTRAINT issued_log_position PRIMARY KEY (position),
+        CONSTRAINT issued_series_number UNIQUE (series, number),
+        CONSTRAINT issued_series_reference UNIQUE (series, reference))""")
+    cursor.execute(f"""CREATE TABLE cancelled (
+        position {integer} NOT NULL,
+        series TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        cancelled_by TEXT NOT NULL,
+        cancelled_at TEXT NOT NULL,
+        chain TEXT NOT NULL CHECK (length(chain) = 64),
+        CONSTRAINT cancelled_log_position PRIMARY KEY (position),
+        CONSTRAINT cancelled_series_reference UNIQUE (series, reference),
+        CONSTRAINT cancelled_of_issued FOREIGN KEY (series, reference)
+            REFERENCES issued (series, reference))""")
+    head = GENESIS
+    position = 0
+    cursor.execute(f"SELECT {', '.join(_COLUMNS)}, records FROM issued_v1 ORDER BY id")
+    for row in cursor.fetchall():
+        position += 1
+        fields = dict(zip(_COLUMNS, row[:-1], strict=True))
+        head = register._append(cursor, "issued", position, head, fields, row[-1])
+    cursor.execute("SELECT i.series, c.reference, c.reason, c.cancelled_by, c.cancelled_at "
+                   "FROM cancelled_v1 c JOIN issued_v1 i ON i.reference = c.reference "
+                   "ORDER BY c.id")
+    for row in cursor.fetchall():
+        position += 1
+        head = register._append(cursor, "cancelled", position, head,
+                                dict(zip(_CANCELLED, row, strict=True)))
+    cursor.execute("DROP TABLE cancelled_v1")
+    cursor.execute("DROP TABLE issued_v1")
+    for column, name in (("subject", "subject"), ("addressee", "addressee"),
+                         ("note_date", "date")):
+        cursor.execute(f"CREATE INDEX issued_{name} ON issued ({column})")
+    cursor.execute("CREATE INDEX issued_pdf ON issued (pdf_sha256)")
+    cursor.execute("CREATE INDEX issued_reference ON issued (reference)")
+    (_pg_guards if postgres else _sqlite_guards)(cursor)
+    if position:
+        logger.info("register %s: %d entries of schema 1 chained", register._shown, position)
+
+
+#: The next position of the log, as SQL.
+_NEXT_POSITION = ("{greatest}(COALESCE((SELECT MAX(position) FROM issued), 0), "
+                  "COALESCE((SELECT MAX(position) FROM cancelled), 0)) + 1")
+_NEXT_NUMBER = "(SELECT COALESCE(MAX(number), 0) + 1 FROM issued WHERE series = NEW.series)"
+
+#: The insert guards: (table, condition that refuses, why), in both dialects.
+_GUARDS = (
+    ("issued", f"NEW.position IS DISTINCT FROM {_NEXT_POSITION}",
+     "an entry takes the next position of the log"),
+    ("issued", f"NEW.number IS DISTINCT FROM {_NEXT_NUMBER}",
+     "a note takes the next number of its series, no gap and no reuse"),
+    ("issued", "EXISTS (SELECT 1 FROM issued WHERE series = NEW.series "
+               "AND reference = NEW.reference)",
+     "its series has this reference already"),
+    ("cancelled", f"NEW.position IS DISTINCT FROM {_NEXT_POSITION}",
+     "an entry takes the next position of the log"),
+    ("cancelled", "NOT EXISTS (SELECT 1 FROM issued WHERE series = NEW.series "
+                  "AND reference = NEW.reference)",
+     "only an issued note can be cancelled"),
+    ("cancelled", "EXISTS (SELECT 1 FROM cancelled WHERE series = NEW.series "
+                  "AND reference = NEW.reference)",
+     "a note is cancelled once, and its cancellation stays"),
+    ("notegen_schema", "NEW.version IS DISTINCT FROM "
+                       "(SELECT COALESCE(MAX(version), 0) + 1 FROM notegen_schema)",
+     "schema versions follow one another"),
+)
+_TABLES = ("issued", "cancelled", "notegen_schema")
+
+
+def _sqlite_guards(cursor: Any) -> None:
+    """SQLite: BEFORE triggers. REPLACE deletes a conflicting row without
+    firing DELETE triggers (unless recursive_triggers is on), so the insert
+    guards refuse any insert that could conflict in the first place."""
+    for table in _TABLES:
+        for action in ("update", "delete"):
+            cursor.execute(f"""CREATE TRIGGER {table}_refuse_{action} BEFORE {action.upper()}
+                ON {table} BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}: {table} rows are never
+                {action}d'); END""".replace("\n                ", " "))
+        checks = "\n".join(
+            f"SELECT RAISE(ABORT, '{_APPEND_ONLY}: {why}') WHERE "
+            f"{condition.format(greatest='MAX').replace('IS DISTINCT FROM', 'IS NOT')};"
+            for guarded, condition, why in _GUARDS if guarded == table)
+        cursor.execute(f"CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table} "
+                       f"BEGIN {checks} END")
+
+
+def _pg_guards(cursor: Any) -> None:
+    """PostgreSQL: statement triggers refusing UPDATE, DELETE and TRUNCATE
+    (they fire even when no row is touched, and for ``ON CONFLICT DO
+    UPDATE``), and row triggers guarding inserts, which first take the
+    writers' lock so that an insert outside notegen is serialised too."""
+    cursor.execute(f"""CREATE FUNCTION notegen_refuse() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION '{_APPEND_ONLY}: % rows are never changed (% refused)',
+            TG_TABLE_NAME, TG_OP; END $$ LANGUAGE plpgsql""")
+    for table in _TABLES:
+        cursor.execute(f"""CREATE TRIGGER {table}_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
+            ON {table} FOR EACH STATEMENT EXECUTE FUNCTION notegen_refuse()""")
+        checks = "\n".join(
+            f"IF {condition.format(greatest='GREATEST')} THEN RAISE EXCEPTION "
+            f"'{_APPEND_ONLY}: {why}'; END IF;"
+            for guarded, condition, why in _GUARDS if guarded == table)
+        cursor.execute(f"""CREATE FUNCTION {table}_insert_guard() RETURNS trigger AS $$
+            BEGIN PERFORM pg_advisory_xact_lock({_WRITES}); {checks} RETURN NEW; END
+            $$ LANGUAGE plpgsql""")
+        cursor.execute(f"""CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_insert_guard()""")
+    cursor.execute("DROP FUNCTION IF EXISTS issued_append_only() CASCADE")
+    cursor.execute("DROP FUNCTION IF EXISTS cancelled_append_only() CASCADE")
+
 
 #: Schema migrations, in order; the register records the last one applied.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+_MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE issued (
             id {serial},
@@ -64,9 +264,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX issued_subject ON issued (subject)",
         "CREATE INDEX issued_addressee ON issued (addressee)",
         "CREATE INDEX issued_date ON issued (note_date)",
-        "{append_only:issued}",
-        "{append_only:cancelled}",
+        _v1_append_only,
     ),
+    (_to_v2,),
 )
 
 
@@ -103,8 +303,51 @@ class IssueCheck:
     finding: str
 
 
+@dataclass(frozen=True)
+class Audit:
+    """What :meth:`Register.audit` found walking the log."""
+
+    #: Whether every link of the chain holds and the log has no gap.
+    intact: bool
+    #: The entries (issued notes and cancellations) checked.
+    entries: int
+    #: The chain value of the last entry checked that holds (``GENESIS`` for none).
+    head: str
+    #: The verdict in a sentence: the first broken link, located, if any.
+    finding: str
+    #: The position of the first broken entry, if any.
+    position: int | None = None
+
+
 _COLUMNS = ("reference", "series", "number", "note_date", "sender", "addressee", "subject",
             "language", "note_type", "pdf_sha256", "records_sha256", "issued_by", "issued_at")
+_CANCELLED = ("series", "reference", "reason", "cancelled_by", "cancelled_at")
+_ENTRY = (f"SELECT {', '.join('i.' + c for c in _COLUMNS)}, c.reason FROM issued i "
+          "LEFT JOIN cancelled c ON c.series = i.series AND c.reference = i.reference")
+
+
+def link(previous: str, kind: str, fields: dict[str, Any]) -> str:
+    """The chain value of an entry of the log (``kind`` "issued" or
+    "cancelled") whose ``fields`` include its position, after ``previous``."""
+    content = json.dumps({"log": kind, **fields}, sort_keys=True, separators=(",", ":"),
+                         ensure_ascii=True)
+    return hashlib.sha256((previous + content).encode("ascii")).hexdigest()
+
+
+def _entry_of(kind: str, row: Any) -> tuple[str, dict[str, Any], bytes | None, str]:
+    """An entry of the log as the audit reads it (position, the columns,
+    for an issued note its records, then the chain value): its kind, its
+    chained fields, its records, its chain value."""
+    names = ("position", *(_COLUMNS if kind == "issued" else _CANCELLED))
+    fields = dict(zip(names, row[:len(names)], strict=True))
+    fields["position"] = int(fields["position"])
+    records = str(row[len(names)]).encode("utf-8") if kind == "issued" else None
+    return kind, fields, records, str(row[-1])
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password, fit for a message."""
+    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
 class Register:
@@ -112,9 +355,21 @@ class Register:
 
     def __init__(self, url: str, connection: Any, postgres: bool) -> None:
         self.url = url
+        self._shown = _shown(url)
         self._connection = connection
         self._postgres = postgres
-        self._migrate()
+        errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+        if postgres:
+            import psycopg
+
+            errors = (psycopg.Error,)
+        self._errors = errors
+        try:
+            self._migrate()
+        except BaseException:
+            with suppress(*errors):
+                connection.close()
+            raise
 
     def __enter__(self) -> Register:
         return self
@@ -123,69 +378,111 @@ class Register:
         self.close()
 
     def close(self) -> None:
-        self._connection.close()
+        try:
+            self._connection.close()
+        except self._errors as exc:
+            raise self._refused("closing", exc) from None
 
-    # The two dialects differ in little: placeholders, the serial key, how a
-    # writer takes the lock, and how a table is made append-only.
+    # The two dialects differ in little: placeholders, how a writer takes
+    # the lock, and the guards' triggers.
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self._postgres else statement
 
+    def _refused(self, what: str, exc: Exception) -> RegisterError:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return RegisterError(f"the register {self._shown} refused {what}: {detail}")
+
     @contextmanager
-    def _transaction(self, lock: bool = False) -> Iterator[Any]:
-        """A transaction; with ``lock``, one no other writer can run beside."""
-        if self._postgres:
-            with self._connection.transaction(), self._connection.cursor() as cursor:
-                if lock:
-                    cursor.execute("LOCK TABLE issued IN SHARE ROW EXCLUSIVE MODE")
-                yield cursor
-            return
-        cursor = self._connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
+    def _transaction(self, what: str, lock: int | None = None) -> Iterator[Any]:
+        """A transaction doing ``what`` (for messages); with ``lock`` (an
+        advisory lock key; on SQLite, any), one no other writer runs beside.
+        A database error becomes a :class:`RegisterError`."""
         try:
-            yield cursor
-        except BaseException:
-            self._connection.rollback()
-            raise
+            if self._postgres:
+                with self._connection.transaction(), self._connection.cursor() as cursor:
+                    if lock is not None:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+                    yield cursor
+                return
+            cursor = self._connection.cursor()
+            try:
+                cursor.execute("BEGIN" if lock is None else "BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                except BaseException:
+                    self._connection.rollback()
+                    raise
+                self._connection.commit()
+            finally:
+                cursor.close()
+        except self._errors as exc:
+            raise self._refused(what, exc) from None
+
+    def _schema_version(self, cursor: Any) -> int:
+        if self._postgres:
+            cursor.execute("SELECT to_regclass('notegen_schema') IS NOT NULL")
         else:
-            self._connection.commit()
-        finally:
-            cursor.close()
+            cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                           "AND name = 'notegen_schema'")
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute("SELECT MAX(version) FROM notegen_schema")
+        return int(cursor.fetchone()[0] or 0)
 
     def _migrate(self) -> None:
-        with self._transaction(lock=False) as cursor:
-            cursor.execute("CREATE TABLE IF NOT EXISTS notegen_schema (version INTEGER NOT NULL)")
-            cursor.execute("SELECT MAX(version) FROM notegen_schema")
-            current = cursor.fetchone()[0] or 0
-            for version, statements in enumerate(_MIGRATIONS[current:], start=current + 1):
-                for statement in statements:
-                    for part in self._dialect(statement):
-                        cursor.execute(part)
+        latest = len(_MIGRATIONS)
+        with self._transaction("reading its schema version") as cursor:
+            current = self._schema_version(cursor)
+        if current > latest:
+            raise RegisterError(f"the register {self._shown} has schema version {current}, "
+                                f"newer than this notegen knows ({latest}): upgrade notegen")
+        if current == latest:
+            return
+        what = (f"migrating its schema from version {current} to {latest} (on PostgreSQL "
+                "only the role owning the register may; run `notegen register migrate` as "
+                "that role)")
+        with self._transaction(what, lock=_MIGRATION) as cursor:
+            current = self._schema_version(cursor)  # another opener may have done it
+            if current == 0:
+                cursor.execute("CREATE TABLE IF NOT EXISTS notegen_schema "
+                               "(version INTEGER NOT NULL)")
+            for version, steps in enumerate(_MIGRATIONS[current:], start=current + 1):
+                for step in steps:
+                    if callable(step):
+                        step(self, cursor)
+                        continue
+                    serial = ("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" if self._postgres
+                              else "INTEGER PRIMARY KEY AUTOINCREMENT")
+                    cursor.execute(step.replace("{serial}", serial))
                 cursor.execute(self._sql("INSERT INTO notegen_schema (version) VALUES (?)"),
                                (version,))
-                logger.info("register %s migrated to schema %d", self.url, version)
+                logger.info("register %s migrated to schema %d", self._shown, version)
 
-    def _dialect(self, statement: str) -> list[str]:
-        match = re.fullmatch(r"\{append_only:(\w+)\}", statement)
-        if match is None:
-            serial = ("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" if self._postgres
-                      else "INTEGER PRIMARY KEY AUTOINCREMENT")
-            return [statement.replace("{serial}", serial)]
-        table = match[1]
-        if self._postgres:
-            return [
-                f"""CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$
-                    BEGIN RAISE EXCEPTION 'the register is append-only: {table} rows are '
-                    'never changed'; END $$ LANGUAGE plpgsql""",
-                f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
-                    FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""",
-            ]
-        message = f"the register is append-only: {table} rows are never changed"
-        return [f"""CREATE TRIGGER {table}_no_{action} BEFORE {action.upper()} ON {table}
-                    BEGIN SELECT RAISE(ABORT, '{message}'); END"""
-                for action in ("update", "delete")]
+    # Writing: every entry is appended at the next position, chained.
 
-    # Issuing.
+    def _head(self, cursor: Any) -> tuple[int, str]:
+        """The last position of the log and its chain value."""
+        last = (0, GENESIS)
+        for table in ("issued", "cancelled"):
+            cursor.execute(f"SELECT position, chain FROM {table} ORDER BY position DESC LIMIT 1")
+            row = cursor.fetchone()
+            if row is not None and row[0] > last[0]:
+                last = (int(row[0]), str(row[1]))
+        return last
+
+    def _append(self, cursor: Any, kind: str, position: int, previous: str,
+                fields: dict[str, Any], records: str | None = None) -> str:
+        """Insert an entry of the log; return its chain value."""
+        chain = link(previous, kind, {"position": position, **fields})
+        columns = ["position", *fields, "chain"]
+        values: list[Any] = [position, *fields.values(), chain]
+        if records is not None:
+            columns.append("records")
+            values.append(records)
+        cursor.execute(self._sql(f"INSERT INTO {kind} ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join('?' * len(columns))})"), values)
+        return chain
 
     def issue(self, case: Case, options: RenderOptions | None = None, *, issued_by: str,
               now: dt.datetime | None = None) -> tuple[Entry, bytes]:
@@ -193,6 +490,8 @@ class Register:
 
         :raises RecordError: if the sender has no reference pattern, or the
             note already has a reference.
+        :raises RegisterError: if the register refuses (the sender issued
+            this reference already in another series of theirs).
         :raises NotegenError: for any render error (nothing is recorded).
         """
         note = case.note
@@ -208,12 +507,20 @@ class Register:
         options = settle(case, options)
         pattern = sender.reference_pattern
         series = f"{sender.id}:{pattern.replace('{year}', str(note.date.year))}"
-        with self._transaction(lock=True) as cursor:
+        with self._transaction(f"issuing a note of series {series}", lock=_WRITES) as cursor:
             cursor.execute(self._sql("SELECT MAX(number) FROM issued WHERE series = ?"),
                            (series,))
             number = (cursor.fetchone()[0] or 0) + 1
             reference = pattern.replace("{number}", str(number)).replace(
                 "{year}", str(note.date.year))
+            cursor.execute(self._sql("SELECT series FROM issued WHERE sender = ? AND "
+                                     "reference = ?"), (note.sender, reference))
+            clash = cursor.fetchone()
+            if clash is not None:
+                raise RegisterError(
+                    f"{note.sender} issued {reference} already, in series {clash[0]}: its "
+                    f"reference_pattern changed so that its references repeat; make the new "
+                    f"pattern give references of its own")
             numbered = replace(case, note=note.model_copy(update={"reference": reference}))
             pdf = render_pdf(numbered, options=options)
             records = rendered_records(numbered, options)
@@ -225,67 +532,107 @@ class Register:
                 pdf_sha256=hashlib.sha256(pdf).hexdigest(),
                 records_sha256=hashlib.sha256(records).hexdigest(), issued_by=issued_by,
                 issued_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"))
-            cursor.execute(self._sql(
-                f"INSERT INTO issued ({', '.join(_COLUMNS)}, records) "
-                f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"),
-                (*(getattr(entry, column) for column in _COLUMNS), records.decode("utf-8")))
+            position, previous = self._head(cursor)
+            self._append(cursor, "issued", position + 1, previous,
+                         {column: getattr(entry, column) for column in _COLUMNS},
+                         records.decode("utf-8"))
         logger.info("issued %s (%s)", reference, series)
         return entry, pdf
 
     def cancel(self, reference: str, *, reason: str, cancelled_by: str,
-               now: dt.datetime | None = None) -> None:
-        """Mark ``reference`` cancelled; its number stays taken.
+               now: dt.datetime | None = None, sender: str | None = None) -> None:
+        """Mark ``reference`` (of ``sender``, if two senders have it) cancelled;
+        its number stays taken.
 
-        :raises RegisterError: if no such note was issued, or it is cancelled already.
+        :raises RegisterError: if no such note was issued, it is cancelled
+            already, or two senders issued ``reference`` and ``sender`` is not given.
         """
-        with self._transaction(lock=True) as cursor:
-            if self._get(cursor, reference) is None:
-                raise RegisterError(f"no issued note {reference!r} in {self.url}")
-            cursor.execute(self._sql("SELECT 1 FROM cancelled WHERE reference = ?"),
-                           (reference,))
-            if cursor.fetchone() is not None:
+        with self._transaction(f"cancelling {reference}", lock=_WRITES) as cursor:
+            entry = self._lookup(cursor, reference, sender)
+            if entry.cancelled is not None:
                 raise RegisterError(f"{reference!r} is cancelled already")
-            cursor.execute(self._sql(
-                "INSERT INTO cancelled (reference, reason, cancelled_by, cancelled_at) "
-                "VALUES (?, ?, ?, ?)"),
-                (reference, reason, cancelled_by,
-                 (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")))
+            position, previous = self._head(cursor)
+            self._append(cursor, "cancelled", position + 1, previous, {
+                "series": entry.series, "reference": entry.reference, "reason": reason,
+                "cancelled_by": cancelled_by,
+                "cancelled_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")})
+        logger.info("cancelled %s (%s)", reference, entry.series)
 
     # Reading.
 
-    def _get(self, cursor: Any, reference: str) -> Entry | None:
-        cursor.execute(self._sql(
-            f"SELECT {', '.join('i.' + c for c in _COLUMNS)}, c.reason FROM issued i "
-            "LEFT JOIN cancelled c ON c.reference = i.reference WHERE i.reference = ?"),
-            (reference,))
-        row = cursor.fetchone()
-        return Entry(*row) if row else None
+    def _lookup(self, cursor: Any, reference: str, sender: str | None) -> Entry:
+        """The one entry of ``reference`` (of ``sender``).
 
-    def show(self, reference: str) -> Entry:
-        """The entry of ``reference``.
-
-        :raises RegisterError: if no such note was issued.
+        :raises RegisterError: if there is none, or several.
         """
-        with self._transaction() as cursor:
-            entry = self._get(cursor, reference)
-        if entry is None:
-            raise RegisterError(f"no issued note {reference!r} in {self.url}")
-        return entry
-
-    def records(self, reference: str) -> bytes:
-        """The records ``reference`` was rendered from (they render to it again)."""
-        self.show(reference)
-        with self._transaction() as cursor:
-            cursor.execute(self._sql("SELECT records FROM issued WHERE reference = ?"),
+        if sender is None:
+            cursor.execute(self._sql(f"{_ENTRY} WHERE i.reference = ? ORDER BY i.position"),
                            (reference,))
+        else:
+            cursor.execute(self._sql(f"{_ENTRY} WHERE i.reference = ? AND i.sender = ? "
+                                     "ORDER BY i.position"), (reference, sender))
+        entries = [Entry(*row) for row in cursor.fetchall()]
+        if not entries:
+            of = f" of sender {sender!r}" if sender is not None else ""
+            raise RegisterError(f"no issued note {reference!r}{of} in {self._shown}")
+        if len(entries) > 1:
+            if sender is None:
+                senders = ", ".join(sorted({entry.sender for entry in entries}))
+                raise RegisterError(
+                    f"{reference!r} was issued by {len(entries)} senders ({senders}): say "
+                    f"which (--sender, or sender=)")
+            series = ", ".join(entry.series for entry in entries)
+            raise RegisterError(f"{sender} issued {reference!r} in {len(entries)} series "
+                                f"({series}); the register cannot tell them apart by reference")
+        return entries[0]
+
+    def show(self, reference: str, *, sender: str | None = None) -> Entry:
+        """The entry of ``reference`` (of ``sender``, if two senders have it).
+
+        :raises RegisterError: if no such note was issued, or two senders
+            issued ``reference`` and ``sender`` is not given.
+        """
+        with self._transaction(f"looking up {reference}") as cursor:
+            return self._lookup(cursor, reference, sender)
+
+    def records(self, reference: str, *, sender: str | None = None) -> bytes:
+        """The records ``reference`` was rendered from (they render to it again)."""
+        with self._transaction(f"reading the records of {reference}") as cursor:
+            entry = self._lookup(cursor, reference, sender)
+            cursor.execute(self._sql("SELECT records FROM issued WHERE series = ? AND "
+                                     "reference = ?"), (entry.series, entry.reference))
             return str(cursor.fetchone()[0]).encode("utf-8")
 
+    def pdf(self, reference: str, options: RenderOptions | None = None, *,
+            sender: str | None = None) -> tuple[Entry, bytes]:
+        """The issued note ``reference`` rendered again from the records the
+        register keeps (with ``options``: template folders, PDF variant — as
+        it was issued), checked to be the very PDF issued.
+
+        :raises RegisterError: if it renders to other bytes than were issued.
+        :raises NotegenError: if the records no longer render.
+        """
+        entry = self.show(reference, sender=sender)
+        records = self.records(reference, sender=entry.sender)
+        pdf = render_pdf(load_case_data(records, f"{entry.reference} (register)"),
+                         options=options)
+        digest = hashlib.sha256(pdf).hexdigest()
+        if digest != entry.pdf_sha256:
+            raise RegisterError(
+                f"{entry.reference} of {entry.sender} renders from its recorded records to "
+                f"other bytes than were issued (sha256 {digest[:16]}…, issued "
+                f"{entry.pdf_sha256[:16]}…): give the template folders and PDF options it was "
+                "issued with, or the notegen, templates or fonts have changed since")
+        return entry, pdf
+
     def find(self, *, subject: str | None = None, addressee: str | None = None,
-             since: dt.date | None = None, until: dt.date | None = None) -> list[Entry]:
-        """Issued notes, oldest first, about ``subject``, to ``addressee``, or
-        dated between ``since`` and ``until`` (inclusive)."""
+             since: dt.date | None = None, until: dt.date | None = None,
+             sender: str | None = None) -> list[Entry]:
+        """Issued notes, oldest first, about ``subject``, to ``addressee``, of
+        ``sender``, or dated between ``since`` and ``until`` (inclusive)."""
         conditions, values = [], []
-        for column, value in (("i.subject", subject), ("i.addressee", addressee)):
+        for column, value in (("i.subject", subject), ("i.addressee", addressee),
+                              ("i.sender", sender)):
             if value is not None:
                 conditions.append(f"{column} = ?")
                 values.append(value)
@@ -296,11 +643,8 @@ class Register:
             conditions.append("i.note_date <= ?")
             values.append(until.isoformat())
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        with self._transaction() as cursor:
-            cursor.execute(self._sql(
-                f"SELECT {', '.join('i.' + c for c in _COLUMNS)}, c.reason FROM issued i "
-                f"LEFT JOIN cancelled c ON c.reference = i.reference {where} "
-                "ORDER BY i.id"), values)
+        with self._transaction("listing issued notes") as cursor:
+            cursor.execute(self._sql(f"{_ENTRY} {where} ORDER BY i.position"), values)
             return [Entry(*row) for row in cursor.fetchall()]
 
     def identify(self, pdf: bytes) -> tuple[Entry, bool] | None:
@@ -312,12 +656,14 @@ class Register:
         for match in re.finditer(rb"%%EOF\r?\n?", pdf):
             digests.add(hashlib.sha256(pdf[:match.end()]).hexdigest())
         marks = ", ".join("?" * len(digests))
-        with self._transaction() as cursor:
-            cursor.execute(self._sql(f"SELECT reference, pdf_sha256 FROM issued WHERE "
-                                     f"pdf_sha256 IN ({marks})"), sorted(digests))
+        with self._transaction("looking up a PDF") as cursor:
+            cursor.execute(self._sql(f"{_ENTRY} WHERE i.pdf_sha256 IN ({marks}) "
+                                     "ORDER BY i.position"), sorted(digests))
             row = cursor.fetchone()
-            entry = self._get(cursor, row[0]) if row else None
-        return (entry, row[1] == whole) if entry is not None and row else None
+        if row is None:
+            return None
+        entry = Entry(*row)
+        return entry, entry.pdf_sha256 == whole
 
     def check(self, pdf: bytes) -> IssueCheck:
         """Whether ``pdf`` is a note of this register, unaltered: the very
@@ -343,6 +689,102 @@ class Register:
             f"issued note {entry.reference} of {entry.note_date}, issued by {entry.issued_by} "
             f"at {entry.issued_at}, unaltered{signed}{state}"))
 
+    # Auditing.
+
+    def audit(self) -> Audit:
+        """Walk the log in order and check every link: positions 1, 2, 3…
+        with none missing or repeated; each entry's chain value is the hash
+        of the previous one and its own content; an issued note's records
+        match their SHA-256; numbers run 1, 2, 3… per series; a cancellation
+        follows the note it cancels, once. Report the first broken link."""
+        with self._transaction("auditing its log") as cursor:
+            cursor.execute(f"SELECT position, {', '.join(_COLUMNS)}, records, chain "
+                           "FROM issued ORDER BY position")
+            issued = [("issued", row) for row in cursor.fetchall()]
+            cursor.execute(f"SELECT position, {', '.join(_CANCELLED)}, chain FROM cancelled "
+                           "ORDER BY position")
+            cancelled = [("cancelled", row) for row in cursor.fetchall()]
+        log = [_entry_of(kind, row) for kind, row in sorted(
+            issued + cancelled, key=lambda item: int(item[1][0]))]
+        head, numbers = GENESIS, dict[str, int]()
+        seen, cancels = set[tuple[str, str]](), set[tuple[str, str]]()
+        for index, (kind, fields, records, chain) in enumerate(log):
+            position = int(fields["position"])
+            what = f"entry {position} ({kind} {fields['reference']} of series {fields['series']})"
+
+            def broken(finding: str, at: int = position, what: str = what,
+                       checked: int = index, good: str = head) -> Audit:
+                return Audit(False, checked, good, f"the register {self._shown} is broken at "
+                             f"{what}: {finding}", at)
+
+            if position != index + 1:
+                if position <= index:
+                    return broken(f"position {position} appears twice in the log")
+                missing = (f"entry {index + 1} is" if position == index + 2
+                           else f"entries {index + 1} to {position - 1} are")
+                return broken(f"{missing} missing from the log before it (removed after "
+                              "being recorded)", index + 1)
+            key = (str(fields["series"]), str(fields["reference"]))
+            if kind == "issued":
+                if hashlib.sha256(records or b"").hexdigest() != fields["records_sha256"]:
+                    return broken("its records differ from those it was issued with (their "
+                                  "SHA-256 is not its records_sha256)")
+                expected = numbers.get(key[0], 0) + 1
+                if fields["number"] != expected:
+                    return broken(f"its number is {fields['number']}, but the next of its "
+                                  f"series is {expected}")
+                if key in seen:
+                    return broken("its series has this reference already")
+            elif key not in seen:
+                return broken("it cancels a note the log does not hold before it")
+            elif key in cancels:
+                return broken("it cancels the note a second time")
+            expected_chain = link(head, kind, fields)
+            if chain != expected_chain:
+                after = log[index + 1] if index + 1 < len(log) else None
+                if after is not None and after[3] == link(chain, after[0], after[1]):
+                    finding = ("its content differs from what was chained when it was "
+                               "recorded: one of its fields was changed since (the next "
+                               "entry still builds on its recorded chain value)")
+                else:
+                    finding = ("its chain value does not follow from the entry before it and "
+                               "its own content: the entry, or its chain value, was changed "
+                               "or put in since")
+                return broken(f"{finding}; chain {chain[:16]}…, expected "
+                              f"{expected_chain[:16]}…")
+            if kind == "issued":
+                numbers[key[0]] = int(fields["number"])
+                seen.add(key)
+            else:
+                cancels.add(key)
+            head = chain
+        notes = len(issued)
+        return Audit(True, len(log), head, (
+            f"the register {self._shown} is intact: {len(log)} entries ({notes} issued, "
+            f"{len(log) - notes} cancelled), every link of the chain holds; head {head}"))
+
+    def grant(self, role: str) -> None:
+        """Let the PostgreSQL ``role`` use the register, and nothing more:
+        SELECT and INSERT on the log, SELECT on the schema version. Run as
+        the role owning the register (which migrated it).
+
+        :raises RegisterError: on SQLite (no roles: guard the file itself),
+            or if the database refuses.
+        """
+        if not self._postgres:
+            raise RegisterError("an SQLite register has no roles: give the application "
+                                "write access to its file and nothing else")
+        from psycopg import sql
+
+        tables = sql.SQL(", ").join(sql.Identifier(table) for table in _TABLES)
+        who = sql.Identifier(role)
+        with self._transaction(f"granting {role} the use of it") as cursor:
+            cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(tables, who))
+            cursor.execute(sql.SQL("GRANT SELECT, INSERT ON issued, cancelled TO {}")
+                           .format(who))
+            cursor.execute(sql.SQL("GRANT SELECT ON notegen_schema TO {}").format(who))
+        logger.info("register %s: %s may select and insert", self._shown, role)
+
 
 def open_register(url: str | Path) -> Register:
     """Open (creating or migrating) the register at ``url``.
@@ -359,13 +801,15 @@ def open_register(url: str | Path) -> Register:
         try:
             shared = psycopg.connect(text, autocommit=True)
         except psycopg.Error as exc:
-            raise RegisterError(f"cannot open the register {text}: {exc}") from None
+            raise RegisterError(f"cannot open the register {_shown(text)}: "
+                                f"{str(exc).strip().splitlines()[0]}") from None
         return Register(text, shared, postgres=True)
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))
     try:
         connection = sqlite3.connect(path, timeout=60, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
         raise RegisterError(f"cannot open the register {path}: {exc}") from None
     return Register(str(path), connection, postgres=False)
