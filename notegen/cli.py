@@ -247,14 +247,20 @@ def extract(pdf_file: Path, output: Path | None) -> None:
 @click.argument("pdf_file", metavar="PDF", type=FILE)
 @click.option("--trust", "roots", multiple=True, type=FILE,
               help="A trusted root certificate (PEM or DER); repeatable. Without one, "
-                   "whether the signer is trusted is not judged.")
+                   "the signer is not checked and a signed note is at best untrusted (5).")
 @_template_dirs
 def verify(pdf_file: Path, roots: tuple[Path, ...], template_dirs: tuple[Path, ...]) -> None:
     """Check a note: its signatures, its embedded records, its PDF/A claim.
 
-    Exit code 0: signed and valid; 3: not signed (but unchanged); 4: changed
-    since it was rendered or signed; 5: signed, unchanged, but the signer
-    is not trusted by --trust.
+    \b
+    Exit code
+    0: signed and valid: intact, and the signer chains to a --trust root;
+    3: not signed, but exactly the bytes its embedded records render to;
+    4: changed since it was rendered or signed, or unreadable (tampered);
+    5: signed and intact, but the signer is not vouched for: not by the
+       --trust roots, or not checked at all because none was given;
+    6: not signed, and no records to compare it with (none embedded, or
+       made by another notegen version): whether it changed cannot be judged.
     """
     result = verify_pdf(pdf_file.read_bytes(), trust_roots=[r.read_bytes() for r in roots],
                         options=RenderOptions(template_dirs=_folders(template_dirs)))

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Any
 
 from ..errors import NotegenError, Problem, RecordError
 from ..options import RenderOptions
@@ -29,17 +30,34 @@ logger = logging.getLogger(__name__)
 
 
 class Status(IntEnum):
-    """The verdict on a PDF; its value is the exit code of ``notegen verify``."""
+    """The verdict on a PDF; its value is the exit code of ``notegen verify``.
 
-    #: Signed; every signature intact, valid and (given trust roots) trusted;
-    #: the records render to the signed bytes.
+    Only ``valid`` and ``unsigned`` say the file is unchanged, and
+    ``unsigned`` only because its embedded records render to exactly its
+    bytes; a file nothing can vouch for is ``unverifiable``, never
+    ``unsigned``.
+    """
+
+    #: Signed; every signature intact, valid, covering the whole file and
+    #: chaining to a trust root given; the file is the rendered note plus that
+    #: signature, and its records (if embedded and made by this version of
+    #: notegen) render to the signed bytes.
     valid = 0
-    #: Not signed; the records, if embedded, render to the same bytes.
+    #: Not signed, but the file is exactly the bytes its embedded records
+    #: render to: unchanged since it was rendered.
     unsigned = 3
-    #: Changed since it was rendered or signed, or unreadable.
+    #: Changed since it was rendered or signed (a byte, an added update,
+    #: records that render to other bytes, a signature container holding
+    #: anything its signer did not write), or unreadable.
     tampered = 4
-    #: Signed and intact, but by a signer the given trust roots do not vouch for.
+    #: Signed, intact and valid, but the signer is not vouched for: no trust
+    #: root was given, so the signer was not checked (any self-signed key
+    #: passes that far), or the given roots do not vouch for it.
     untrusted = 5
+    #: Not signed, and nothing to compare it with (no embedded records, or
+    #: made by another version of notegen, or so its Creator says): whether
+    #: it was changed cannot be judged.
+    unverifiable = 6
 
 
 @dataclass(frozen=True)
@@ -53,12 +71,16 @@ class SignatureCheck:
     signed_at: str | None
     #: The signed bytes are unchanged.
     intact: bool
-    #: The signature is cryptographically valid for them.
+    #: The signature is cryptographically valid for them, and its container
+    #: (the /Contents string) holds nothing the signer did not write: no
+    #: padding other than zeros, strict DER, no unsigned attributes.
     valid: bool
     #: The signer chains to a trust root; ``None`` if none was given.
     trusted: bool | None
     #: Nothing was added to the file after this signature.
     whole_file: bool
+    #: Why it is not intact or valid, in plain sentences.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,27 +132,42 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[bytes] = (),
                options: RenderOptions | None = None) -> Verification:
     """Check ``pdf``: its signatures, its embedded records, its PDF/A claim.
 
-    ``trust_roots`` are PEM or DER certificates; without them, whether the
-    signer is trusted is not judged. ``options`` give the template folders
-    the note was rendered with (the built-in ones by default).
+    ``trust_roots`` are PEM or DER certificates; without them the signer is
+    not checked, and a signed note is at best :attr:`Status.untrusted`.
+    ``options`` give the template folders the note was rendered with (the
+    built-in ones by default).
     """
     findings: list[str] = []
     try:
         metadata = read_metadata(pdf)
         pdfa, creator = metadata.pdfa, metadata.creator
-        signatures = _signatures(pdf, trust_roots)
+        signatures, updates = _signatures(pdf, trust_roots)
     except Exception as exc:  # whatever breaks reading it is the verdict on this file
         logger.debug("unreadable PDF", exc_info=True)
         return Verification(Status.tampered, None, (), "not compared", None,
                             (f"the file cannot be read as a PDF: {exc}",))
     findings.append(f"claims {pdfa}" if pdfa else "claims no PDF/A level")
-    record, digest = _compare_record(pdf, bool(signatures), pdfa, creator, options, findings)
+    if updates:
+        findings.append(
+            f"the file was changed by {updates} incremental update"
+            f"{'s' if updates != 1 else ''} after it was written"
+            + (", before it was signed" if signatures else ""))
+    record, digest = _compare_record(pdf, bool(signatures) and not updates, pdfa, creator,
+                                     options, findings)
+    changed = bool(updates) or record == "differs"
 
     if not signatures:
         findings.append("not signed")
-        status = Status.tampered if record == "differs" else Status.unsigned
+        if changed:
+            status = Status.tampered
+        elif record == "matches":
+            status = Status.unsigned
+        else:
+            status = Status.unverifiable
+            findings.append("nothing vouches for this file: whether it was changed cannot "
+                            "be judged")
         return Verification(status, pdfa, (), record, digest, tuple(findings))
-    status = Status.valid
+    broken = False
     for check in signatures:
         findings.append(
             f"signed by {check.signer}" + (f" ({check.reason})" if check.reason else "")
@@ -138,13 +175,21 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[bytes] = (),
             f"{'valid' if check.valid else 'INVALID'}"
             + ("" if check.whole_file else ", but the file was extended after it")
             + ("" if check.trusted is None else
-               ", trusted" if check.trusted else ", NOT trusted by the given roots"))
-        if not (check.intact and check.valid and check.whole_file):
-            status = Status.tampered
-        elif check.trusted is False and status is Status.valid:
-            status = Status.untrusted
-    if record == "differs":
+               ", trusted" if check.trusted else ", NOT trusted by the given roots")
+            + "".join(f"; {problem}" for problem in check.problems))
+        broken |= not (check.intact and check.valid and check.whole_file)
+    if broken or changed:
         status = Status.tampered
+    elif not trust_roots:
+        status = Status.untrusted
+        findings.append("signer not checked: give --trust ROOT.pem")
+    elif all(check.trusted for check in signatures):
+        status = Status.valid
+    else:
+        status = Status.untrusted
+    if record in ("absent", "not compared") and status is not Status.tampered:
+        findings.append("the records were not compared: only the signature vouches for "
+                        "the content")
     return Verification(status, pdfa, tuple(signatures), record, digest, tuple(findings))
 
 
@@ -179,12 +224,13 @@ def read_metadata(pdf: bytes) -> Metadata:
                     f"PDF/A-{part}{conformance or ''}" if part else None, creator)
 
 
-def _signatures(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureCheck]:
+def _signatures(pdf: bytes, trust_roots: Sequence[bytes]
+                ) -> tuple[list[SignatureCheck], int]:
+    """Each signature, and how many incremental updates the file had before
+    the first signature (or in all, if unsigned): a note as notegen writes it
+    has none."""
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
 
     roots = []
     for root in trust_roots:
@@ -192,44 +238,117 @@ def _signatures(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureCheck
             file.write(root)
             file.flush()
             roots.append(load_cert_from_pemder(file.name))  # type: ignore[no-untyped-call]
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    checks = []
-    for embedded in reader.embedded_signatures:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        with _untrusted_is_expected(not roots):
-            status = validate_pdf_signature(embedded, context)
-        sig = embedded.sig_object
-        checks.append(SignatureCheck(
-            signer=str(sig.get("/Name") or status.signing_cert.subject.human_friendly),
-            reason=str(sig["/Reason"]) if "/Reason" in sig else None,
-            location=str(sig["/Location"]) if "/Location" in sig else None,
-            signed_at=(status.signer_reported_dt.isoformat()
-                       if status.signer_reported_dt else None),
-            intact=status.intact, valid=status.valid,
-            trusted=status.trusted if roots else None,
-            whole_file=status.coverage is SignatureCoverageLevel.ENTIRE_FILE))
-    return checks
+    with _quiet_pyhanko():
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = list(reader.embedded_signatures)
+        checks = [_check(pdf, signature, roots) for signature in embedded]
+        first = min((s.signed_revision for s in embedded), default=None)
+        updates = (first if first is not None else reader.xrefs.total_revisions) - 1
+    return checks, max(updates, 0)
 
 
-class _DropUntrusted(logging.Filter):
+def _check(pdf: bytes, embedded: Any, roots: list[Any]) -> SignatureCheck:
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    sig = embedded.sig_object
+    name = str(sig["/Name"]) if sig.get("/Name") else None
+    reason = str(sig["/Reason"]) if "/Reason" in sig else None
+    location = str(sig["/Location"]) if "/Location" in sig else None
+    try:
+        status = validate_pdf_signature(
+            embedded, ValidationContext(trust_roots=roots, allow_fetching=False))
+    except Exception as exc:  # pyHanko raises many kinds on a damaged signature
+        logger.debug("signature not validated", exc_info=True)
+        return SignatureCheck(name or "an unknown signer", reason, location, None,
+                              intact=False, valid=False, trusted=False if roots else None,
+                              whole_file=False,
+                              problems=(f"the signature cannot be validated: {exc}",))
+    problems = tuple(_container_problems(pdf, embedded))
+    return SignatureCheck(
+        signer=name or status.signing_cert.subject.human_friendly,
+        reason=reason, location=location,
+        signed_at=status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
+        intact=status.intact, valid=status.valid and not problems,
+        trusted=status.trusted if roots else None,
+        whole_file=status.coverage is SignatureCoverageLevel.ENTIRE_FILE, problems=problems)
+
+
+def _container_problems(pdf: bytes, embedded: Any) -> Iterator[str]:
+    """What in the signature's /Contents, which the signature cannot cover,
+    differs from what a signer writes: one hex string in one case, the
+    DER-encoded CMS, then only zeros; strict DER that re-encodes to the same
+    bytes; the digest algorithms of its signers listed and no others; the
+    versions RFC 5652 prescribes; no CRLs and no unsigned attributes (notegen
+    writes none)."""
+    from asn1crypto import cms, parser  # type: ignore[import-untyped]
+
+    byte_range = [int(n) for n in embedded.sig_object["/ByteRange"]]
+    if len(byte_range) != 4 or byte_range[0] != 0:
+        yield "its byte range is not the whole file but the signature"
+        return
+    gap = pdf[byte_range[1]:byte_range[2]]
+    if not re.fullmatch(rb"<(?:[0-9A-F]*|[0-9a-f]*)>", gap):
+        yield "its /Contents is not one hex string of one case"
+        return
+    contents = bytes.fromhex(gap[1:-1].decode("ascii"))
+    if contents != bytes(embedded.pkcs7_content):
+        yield "its /Contents is not the string the byte range leaves out"
+        return
+    try:
+        _, _, _, header, body, trailer = parser.parse(contents)
+        der = contents[:len(header) + len(body) + len(trailer)]
+        info = cms.ContentInfo.load(der, strict=True)
+        info.native  # noqa: B018 - parses every value, raising on a malformed one
+        again = cms.ContentInfo.load(der).dump(force=True)
+    except (ValueError, TypeError, KeyError) as exc:
+        yield f"its CMS cannot be read: {exc}"
+        return
+    if contents[len(der):].strip(b"\0"):
+        yield "its /Contents holds bytes other than zeros after the CMS"
+    if again != der:
+        yield "its CMS is not strict DER"
+    signed_data = info["content"]
+    signers = list(signed_data["signer_infos"])
+    algorithms = {signer["digest_algorithm"].dump() for signer in signers}
+    if sorted(a.dump() for a in signed_data["digest_algorithms"]) != sorted(algorithms):
+        yield "its list of digest algorithms is not that of its signers"
+    if any(signer["digest_algorithm"]["parameters"].native is not None for signer in signers):
+        yield "its digest algorithm carries parameters"
+    if signed_data["version"].native != "v1" or any(
+            signer["version"].native != ("v1" if signer["sid"].name == "issuer_and_serial_number"
+                                         else "v3") for signer in signers):
+        yield "its versions are not those RFC 5652 prescribes"
+    if signed_data["crls"].native:
+        yield "it carries revocation lists notegen does not write"
+    if any(signer["unsigned_attrs"].native for signer in signers):
+        yield "it carries unsigned attributes notegen does not write"
+
+
+class _Quiet(logging.Filter):
+    """Keeps pyHanko's records (tracebacks, for a damaged or untrusted
+    signature) off stderr: the findings say what they found."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Validation error [cert context")
+        logger.debug("pyHanko: %s", record.getMessage())
+        return False
 
 
 @contextlib.contextmanager
-def _untrusted_is_expected(expected: bool) -> Iterator[None]:
-    """Without trust roots no signer can be trusted, and pyHanko logs that with
-    a traceback each time; drop those records while validating."""
-    if not expected:
-        yield
-        return
-    pyhanko_logger = logging.getLogger("pyhanko.sign.validation.generic_cms")
-    quiet = _DropUntrusted()
-    pyhanko_logger.addFilter(quiet)
+def _quiet_pyhanko() -> Iterator[None]:
+    """Drop every pyHanko log record while validating (logged again here at
+    DEBUG, without the traceback)."""
+    names = [name for name in logging.root.manager.loggerDict
+             if name == "pyhanko" or name.startswith(("pyhanko.", "pyhanko_certvalidator"))]
+    quiet = _Quiet()
+    for name in names:
+        logging.getLogger(name).addFilter(quiet)
     try:
         yield
     finally:
-        pyhanko_logger.removeFilter(quiet)
+        for name in names:
+            logging.getLogger(name).removeFilter(quiet)
 
 
 def _compare_record(pdf: bytes, signed: bool, pdfa: str | None, creator: str,
@@ -247,8 +366,10 @@ def _compare_record(pdf: bytes, signed: bool, pdfa: str | None, creator: str,
         return "absent", None
     made_by = creator.removeprefix("notegen ").strip()
     if made_by != __version__:
-        findings.append(f"records embedded; made by {creator or 'another program'}, so not "
-                        f"re-rendered by notegen {__version__} for comparison")
+        findings.append(f"records embedded, but the file says it was made by "
+                        f"{creator or 'another program'}, not notegen {__version__} (a file "
+                        "can say so falsely): only the same version renders them to the same "
+                        "bytes, so they were not compared")
         return "not compared", None
     options = options or RenderOptions()
     variant = _variant(pdfa)
