@@ -7,11 +7,19 @@ id (:class:`_Index`), every reference between them must resolve to a record
 of the right kind, and the dates must tell a chronology. Every problem found
 is collected, located (file, line, column, field path) and raised at once as
 a :class:`~notegen.errors.RecordError`.
+
+Each file is read by :func:`~notegen.records.reading.read_bytes` (regular
+files only, each at most 2 MB); a case as a whole reads at most
+:data:`MAX_CASE_FILES` files and :data:`MAX_CASE_BYTES` bytes, and lists
+at most :data:`MAX_LISTED_PROBLEMS` problems. With ``root``, an include
+whose real path lies outside that folder is refused in words that do not
+tell whether it exists; with ``includes`` false, any include is refused.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,9 +30,26 @@ from pydantic import ValidationError
 
 from ..errors import Location, Problem, RecordError
 from .models import Facility, Incident, Note, Party, Profile, RecordFile, State
-from .reading import FieldPath, SourceFile, parse_source, read_file, schema_problems
+from .reading import (
+    MAX_FILE_BYTES,
+    FieldPath,
+    SourceFile,
+    UnreadableFile,
+    parse_source,
+    read_bytes,
+    read_file,
+    schema_problems,
+)
 
 logger = logging.getLogger(__name__)
+
+#: How many bytes a case may read in all, its note file and every file it
+#: includes together.
+MAX_CASE_BYTES = 8 * 1024 * 1024
+#: How many files a case may read, its note file included.
+MAX_CASE_FILES = 200
+#: How many problems a refused case lists; the rest are counted.
+MAX_LISTED_PROBLEMS = 200
 
 
 @dataclass(frozen=True)
@@ -64,23 +89,40 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
     not ``includes``; only files inside ``root`` if given)."""
     records: list[tuple[SourceFile, RecordFile]] = []
     seen: set[Path] = set()
+    total = len(first.text.encode("utf-8"))
 
-    def visit(file: Path, included_from: Location) -> None:
-        resolved = file.resolve()
+    def visit(file: Path, name: str, included_from: Location) -> None:
+        nonlocal total
+        # realpath, not Path.resolve: a symlink loop is reported by the
+        # reader, not raised here.
+        resolved = Path(os.path.realpath(file))
         if root is not None and not resolved.is_relative_to(root):
-            problems.append(Problem(f"included file {file} lies outside {root}, the folder "
-                                    "cases may read", included_from))
+            # The same words whether or not it exists, and no folder named.
+            problems.append(Problem(f"included file {name} lies outside the folder cases "
+                                    "may read", included_from))
             return
         if resolved in seen:
             return
         seen.add(resolved)
+        if len(seen) > MAX_CASE_FILES:
+            problems.append(Problem(f"a case may read at most {MAX_CASE_FILES} files; this "
+                                    "include is one too many", included_from))
+            return
+        left = MAX_CASE_BYTES - total
         try:
-            source = read_file(file)
+            raw = read_bytes(file, root=root, limit=min(MAX_FILE_BYTES, max(left, 0)))
+        except UnreadableFile as exc:
+            reason = exc.reason
+            if left < MAX_FILE_BYTES and "larger than" in reason:
+                reason = (f"would take the case past the {MAX_CASE_BYTES // (1024 * 1024)} MB "
+                          "a case may read in all")
+            problems.append(Problem(f"included file {name} {reason}", included_from))
+            return
+        total += len(raw)
+        try:
+            source = parse_source(file, raw)
         except RecordError as exc:
-            if not file.exists():
-                problems.append(Problem(f"included file {file} not found", included_from))
-            else:
-                problems.extend(exc.problems)
+            problems.extend(exc.problems)
             return
         check(source)
 
@@ -102,9 +144,9 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
         if isinstance(names, list):  # a broken file's includes are still checked
             for index, name in enumerate(names):
                 if isinstance(name, str):
-                    visit(source.path.parent / name, source.locate(("include", index)))
+                    visit(source.path.parent / name, name, source.locate(("include", index)))
 
-    seen.add(first.path.resolve())
+    seen.add(Path(os.path.realpath(first.path)))
     check(first)
     return records
 
@@ -135,10 +177,20 @@ def load_case_data(data: bytes, name: str = "case.json") -> Case:
 def _load(first: SourceFile, *, includes: bool, root: Path | None) -> Case:
     problems: list[Problem] = []
     records = _read_all(first, problems, includes=includes,
-                        root=root.resolve() if root is not None else None)
+                        root=Path(os.path.realpath(root)) if root is not None else None)
     if problems:
-        raise RecordError(problems)
+        raise RecordError(_listed(problems))
     return _assemble(records)
+
+
+def _listed(problems: Sequence[Problem]) -> list[Problem]:
+    """``problems``, the first :data:`MAX_LISTED_PROBLEMS` of them, and one
+    more that counts the rest."""
+    if len(problems) <= MAX_LISTED_PROBLEMS:
+        return list(problems)
+    rest = len(problems) - MAX_LISTED_PROBLEMS
+    return [*problems[:MAX_LISTED_PROBLEMS],
+            Problem(f"and {rest:,} more problems, not listed", problems[-1].location)]
 
 
 @dataclass
@@ -192,7 +244,7 @@ def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
     _check_references(note, index)
     _check_chronology(note, index)
     if index.problems:
-        raise RecordError(index.problems)
+        raise RecordError(_listed(index.problems))
     tables = index.tables
     return Case(note=note, states=tables["states"], parties=tables["parties"],
                 facilities=tables["facilities"], incidents=tables["incidents"],
@@ -216,7 +268,7 @@ def _index_records(records: Sequence[tuple[SourceFile, RecordFile]], index: _Ind
     if not notes:
         index.problems.append(Problem("the case has no note: add a 'note' section",
                                       records[0][0].locate(())))
-        raise RecordError(index.problems)
+        raise RecordError(_listed(index.problems))
     for source, _ in notes[1:]:
         index.problems.append(Problem("a case has exactly one note; this is a second one",
                                       source.locate(("note",))))

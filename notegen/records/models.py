@@ -7,13 +7,24 @@ a note may be given once (``name: Kyiv``) or per language
 
 These models only check what one record can check about itself. Rules that
 need the whole case (unknown ids, dates out of order) live in
-:mod:`notegen.loading`.
+:mod:`notegen.records.case`.
+
+Every text a record gives is bounded and clean: at most
+:data:`MAX_TEXT_LENGTH` characters, and no character that would make the
+printed note differ from the record or that cannot be printed at all:
+control characters (tab and line breaks aside), bidirectional overrides,
+embeddings and isolates, zero-width and other invisible format characters,
+line and paragraph separators, lone surrogates. Each is refused by its
+Unicode name and code point (:func:`describe_character`). Numbers are
+finite and bounded: counts by :data:`MAX_COUNT`, distances by
+:data:`MAX_DISTANCE`. Change the limits here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -59,22 +70,95 @@ Id = Annotated[
 #: A language code such as ``en``, ``ru``, ``az`` or ``fr``.
 LanguageCode = Annotated[str, StringConstraints(pattern=_LANGUAGE_PATTERN)]
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: The longest text one field of a record may give, in characters (a
+#: note's longest paragraph is a few hundred).
+MAX_TEXT_LENGTH = 10_000
+#: The largest count a record may give (killed, injured, weapons, staff harmed).
+MAX_COUNT = 1_000_000
+#: The largest distance a record may give, in its unit.
+MAX_DISTANCE = 1_000_000.0
+
+#: Bidirectional controls: they reorder what is printed without being seen.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                  "\u2066\u2067\u2068\u2069")
+#: Names Unicode does not give: the control characters.
+_CONTROL_NAMES = {"\x00": "NULL", "\x07": "BELL", "\x08": "BACKSPACE",
+                  "\x0b": "LINE TABULATION", "\x0c": "FORM FEED", "\x1b": "ESCAPE",
+                  "\x7f": "DELETE", "\x85": "NEXT LINE"}
+#: Whitespace a text may hold although it is not printable.
+_ORDINARY = frozenset("\t\n\r")
+
+
+def describe_character(char: str) -> str:
+    """``char`` by code point and Unicode name, e.g. ``U+202E RIGHT-TO-LEFT
+    OVERRIDE``: how an error names a character a reader may not see."""
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "")
+    return f"U+{ord(char):04X} {name}".rstrip()
+
+
+def _unwanted(char: str) -> str | None:
+    """Why ``char`` may not stand in a text, or ``None`` if it may."""
+    if char in _ORDINARY:
+        return None
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return "a control character"
+    if char in _BIDI:
+        return "a bidirectional control, which would make the printed text differ from the " \
+               "record"
+    if category in ("Cf", "Zl", "Zp") and char != "\u00ad":  # a soft hyphen only hyphenates
+        return "an invisible character, which would make the printed text differ from the " \
+               "record"
+    if category == "Cs":
+        return "a lone surrogate (half of a UTF-16 pair), which is no character"
+    return None
+
+
+def check_string(value: str, what: str = "the text") -> str:
+    """``value`` if it is short enough and holds no unwanted character.
+
+    :raises ValueError: naming the first such character, by Unicode name and
+        code point, and where it is in the text.
+    """
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ValueError(f"{what} is {len(value):,} characters long; a text may have at most "
+                         f"{MAX_TEXT_LENGTH:,}")
+    if value.isprintable():  # the common case, checked in C
+        return value
+    for position, char in enumerate(value, start=1):
+        reason = _unwanted(char)
+        if reason is not None:
+            raise ValueError(f"{what} has {describe_character(char)} at character {position}, "
+                             f"{reason}; remove it")
+    return value
+
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1),
+                     AfterValidator(check_string)]
+#: A string that may be empty, bounded and clean like every text.
+PlainText = Annotated[str, AfterValidator(check_string)]
 
 _LANGUAGE = re.compile(_LANGUAGE_PATTERN)
 
 
 def _check_text(value: Any) -> str | dict[str, str]:
     if isinstance(value, str) and value.strip():
-        return value.strip()
+        return check_string(value.strip())
     if isinstance(value, dict) and value:
         for lang, variant in value.items():
             if not isinstance(lang, str) or not _LANGUAGE.match(lang):
-                raise ValueError(f"{lang!r} is not a language code such as en, ru, az or fr")
+                raise ValueError(f"{_short(lang)} is not a language code such as en, ru, az "
+                                 "or fr")
             if not isinstance(variant, str) or not variant.strip():
                 raise ValueError(f"the {lang} text must be a non-empty string")
+            check_string(variant, f"the {lang} text")
         return {lang: variant.strip() for lang, variant in value.items()}
     raise ValueError("give a non-empty text, or a mapping of language codes to texts")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 #: Text given once for every language, or per language.
@@ -195,6 +279,9 @@ def _check_reference_pattern(value: str) -> str:
     return value
 
 
+ReferencePattern = Annotated[PlainText, AfterValidator(_check_reference_pattern)]
+
+
 class Profile(Party):
     """A sending ministry's house style: its names (as a party), its own
     formulae, how it seals and how it numbers its notes.
@@ -203,7 +290,7 @@ class Profile(Party):
     """
 
     kind: PartyKind = PartyKind.ministry
-    formulae: dict[LanguageCode, dict[NonEmpty, str]] = Field(
+    formulae: dict[LanguageCode, dict[NonEmpty, PlainText]] = Field(
         default_factory=dict, description="House wording per language, overriding phrases of "
         "the catalogue by key, e.g. {az: {note_verbale.opening: …}}.")
     courtesy: CourtesyPolicy = Field(default_factory=CourtesyPolicy)
@@ -211,7 +298,7 @@ class Profile(Party):
     embed_sources: bool = Field(False, description="Whether the records embedded in its "
                                 "notes keep each incident's sources. Off by default: a note "
                                 "goes to another State, and sources may be internal.")
-    reference_pattern: Annotated[str, AfterValidator(_check_reference_pattern)] | None = Field(
+    reference_pattern: ReferencePattern | None = Field(
         None, description='How its reference numbers are written, e.g. "{number}/{year}" or '
         '"12/{number}/{year}".')
 
@@ -254,7 +341,7 @@ class Effect(StrEnum):
 class Distance(Record):
     """How far from a facility a weapon fell."""
 
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, le=MAX_DISTANCE, allow_inf_nan=False)
     unit: Annotated[str, Field(pattern=_UNIT_PATTERN)] = "m"
     approximate: bool = True
     reference: Text | None = Field(None, description='What was measured from, if not the '
@@ -285,23 +372,24 @@ class Means(Record):
     """A weapon or method used, e.g. an Iskander-type missile."""
 
     kind: MeansKind
-    name: str | None = Field(None, description='Designation, e.g. "Iskander" or "Kinzhal".')
-    count: int | None = Field(None, ge=1)
+    name: PlainText | None = Field(None, description='Designation, e.g. "Iskander" or '
+                                   '"Kinzhal".')
+    count: int | None = Field(None, ge=1, le=MAX_COUNT)
 
 
 class Casualties(Record):
     """Casualties as reported. Leave the whole block out when unknown."""
 
-    killed: int = Field(0, ge=0)
-    injured: int = Field(0, ge=0)
+    killed: int = Field(0, ge=0, le=MAX_COUNT)
+    injured: int = Field(0, ge=0, le=MAX_COUNT)
 
 
 class Source(Record):
     """A public or internal source for the facts of an incident."""
 
     title: NonEmpty
-    publisher: str | None = None
-    url: Annotated[str, Field(pattern=_URL_PATTERN)] | None = None
+    publisher: PlainText | None = None
+    url: Annotated[PlainText, Field(pattern=_URL_PATTERN)] | None = None
     date: dt.date | None = None
 
 
@@ -324,8 +412,8 @@ class Incident(Record):
     damage: list[Text] = Field(default_factory=list,
                                description="Each item damaged or destroyed, as a phrase.")
     casualties: Casualties | None = None
-    agents_harmed: int = Field(0, ge=0, description="Members of the diplomatic or consular "
-                               "staff assaulted or injured.")
+    agents_harmed: int = Field(0, ge=0, le=MAX_COUNT, description="Members of the "
+                               "diplomatic or consular staff assaulted or injured.")
     sources: list[Source] = Field(default_factory=list)
 
     @model_validator(mode="after")
