@@ -8,13 +8,16 @@ first found applies. Paths in it are relative to the file::
     template_dirs = ["ministry-templates"]
     register = "register.db"      # or "postgresql://notegen@db.mfa/notes"
     tokens = "tokens.json"        # the service's tokens
-    time_limit = 30               # seconds a user template may take
+    time_limit = 30               # seconds a render may take
+    memory_limit_mb = 1024        # MiB more memory a render may take
+    page_limit = 50               # pages a render may make
     max_body = 2000000            # bytes a service request may carry
 
 An environment variable overrides the file's setting of the same name:
 ``NOTEGEN_REGISTER``, ``NOTEGEN_TOKENS``, ``NOTEGEN_TIME_LIMIT``,
-``NOTEGEN_MAX_BODY``. The command line and the service both read their
-settings through :func:`load_settings`, so they cannot disagree.
+``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``. The
+command line and the service both read their settings through
+:func:`load_settings`, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ CONFIG_NAME = "notegen.toml"
 
 #: The environment variables that override a setting, by setting.
 ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
-               "time_limit": "NOTEGEN_TIME_LIMIT", "max_body": "NOTEGEN_MAX_BODY"}
+               "time_limit": "NOTEGEN_TIME_LIMIT",
+               "memory_limit_mb": "NOTEGEN_MEMORY_LIMIT_MB", "page_limit": "NOTEGEN_PAGE_LIMIT",
+               "max_body": "NOTEGEN_MAX_BODY"}
 
 
 class _File(BaseModel):
@@ -51,6 +56,8 @@ class _File(BaseModel):
     register_url: str | None = Field(None, alias="register")
     tokens: str | None = None
     time_limit: PositiveFloat | None = None
+    memory_limit_mb: PositiveInt | None = None
+    page_limit: PositiveInt | None = None
     max_body: PositiveInt | None = None
 
 
@@ -68,9 +75,12 @@ class Settings:
     register: str | None = None
     #: The service's tokens file.
     tokens: Path | None = None
-    #: Seconds a render's user templates may take (the service's default is
-    #: longer than a desk's: it renders for others).
+    #: Seconds a render may take (the service has a default of its own).
     time_limit: float | None = None
+    #: MiB of memory a render may take beyond what its process has.
+    memory_limit_mb: int | None = None
+    #: Pages a render may make.
+    page_limit: int | None = None
     #: Bytes a service request may carry.
     max_body: int = 2_000_000
 
@@ -117,7 +127,8 @@ def load_settings(start: Path | None = None,
     if path is not None:
         logger.info("settings from %s", path)
     return Settings(path=path, template_dirs=folders, register=register, tokens=tokens,
-                    time_limit=merged.time_limit,
+                    time_limit=merged.time_limit, memory_limit_mb=merged.memory_limit_mb,
+                    page_limit=merged.page_limit,
                     max_body=merged.max_body or Settings.max_body)
 
 

@@ -30,7 +30,12 @@ class Document(StrEnum):
 class RenderOptions:
     """How to render a case. The command line, the service and the Python
     API share it. ``note_type`` and ``document`` take the enums or their
-    values as strings (``RenderOptions(note_type="aide_memoire")``)."""
+    values as strings (``RenderOptions(note_type="aide_memoire")``).
+
+    Every render runs in a child process bounded by ``time_limit``,
+    ``memory_limit_mb`` and ``page_limit`` (:mod:`notegen.render.limits`):
+    the defaults are far beyond any real note, and settable in
+    ``notegen.toml`` or ``NOTEGEN_*`` variables."""
 
     #: Template folders searched before the built-in one, first match wins.
     template_dirs: tuple[Path, ...] = ()
@@ -43,10 +48,14 @@ class RenderOptions:
     document: Document = Document.note
     #: Treat warnings (legal bases that misapply) as errors.
     strict: bool = False
-    #: How long user templates may take to render, in seconds.
-    time_limit: float = 10.0
-    #: How much more memory user templates may take to render, in MiB.
-    memory_limit_mb: int = 512
+    #: How long a render (wording, template, layout and PDF) may take, in
+    #: seconds; a note takes about 0.1 s.
+    time_limit: float = 60.0
+    #: How much more memory a render may take, in MiB; a note takes about 30.
+    memory_limit_mb: int = 1024
+    #: How many pages a render may make (a note and its courtesy translation
+    #: together); a note has 1-4.
+    page_limit: int = 50
     #: Also produce a courtesy translation into this language, as an enclosure
     #: of the PDF.
     translation: str | None = None

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import URLFetcher
 
 from ..template_folders import TemplateFolders
+from .limits import shorten
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +43,14 @@ class TemplateAssetFetcher(URLFetcher):  # type: ignore[misc]
         if scheme == "file":
             url = self._layered(url).as_uri()
         elif scheme != "data":
-            raise BlockedResource(f"{url} is not a template file (only template files and "
-                                  "data: URLs may be used)")
+            raise BlockedResource(f"{shorten(url)} is not a template file (only template "
+                                  "files and data: URLs may be used)")
         return super().fetch(url, headers)
 
     def _layered(self, url: str) -> Path:
         """The file ``url`` names, found in the first folder that has it."""
         found = self.folders.same_file(Path(unquote(urlsplit(url).path)))
         if found is None:
-            logger.debug("refused %s", url)
-            raise BlockedResource(f"{url} is outside the template folders")
+            logger.debug("refused %s", shorten(url))
+            raise BlockedResource(f"{shorten(url)} is outside the template folders")
         return found

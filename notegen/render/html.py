@@ -4,8 +4,9 @@ Templates are found by the template folders (:class:`~notegen.TemplateFolders`:
 user folders first, the built-in folder last; ``builtin/<name>`` always names
 the built-in file, so a user template can extend the very template it
 overrides). Every template runs in Jinja's sandbox with ``StrictUndefined``
-and autoescaping on; user templates run in a child process bounded in time
-and memory (:mod:`.limits`).
+and autoescaping on, in a child process bounded in time and memory
+(:mod:`.limits`): a user template can loop for ever, and a built-in one be
+given a record text of megabytes.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ..errors import TemplateError
 from ..options import Document, RenderOptions
 from ..records.case import Case
-from ..template_folders import TemplateFolders
+from ..template_folders import BUILTIN_FOLDER, BUILTIN_PREFIX, TemplateFolders
 from ..wording.catalogue import Catalogue, capitalize_first
 from ..wording.companions import Companion
 from ..wording.context import NoteContext
 from ..wording.prepare import Prepared, prepare
-from .limits import run_bounded
+from .limits import QUOTE_LIMIT, Stage, inside, run_bounded, shorten, stage
 
 logger = logging.getLogger(__name__)
 
@@ -89,22 +90,50 @@ def render_html(case: Case, options: RenderOptions | None = None, *,
     :func:`~notegen.prepare`), so that a caller who needed it first does not
     word the note twice.
 
-    Templates from user folders run in a child process bounded in time and
-    memory (``options.time_limit``, ``options.memory_limit_mb``): a template
-    that loops forever or builds huge strings is stopped with an error.
+    The note is worded and its template run in a child process bounded in
+    time and memory (``options.time_limit``, ``options.memory_limit_mb``): a
+    template that loops forever or builds huge strings, or records too big to
+    render, are stopped with an error.
 
     :raises TemplateError: if a template is missing, invalid, fails or
         exceeds its bounds.
     :raises RecordError: if the records lack text in the note's language.
     """
     options = options or RenderOptions()
+    if not inside():
+        warm_templates(options.folders)
+    html: str = run_bounded(_render, (case, options, prepared), seconds=options.time_limit,
+                            memory_mb=options.memory_limit_mb)
+    return html
+
+
+def _render(case: Case, options: RenderOptions, prepared: Prepared | None) -> str:
+    stage(Stage.template)
     prepared = prepared or prepare(case, options)
-    arguments = (options.folders, template_name(case, options), prepared.context,
-                 prepared.catalogue, prepared.companion)
-    if not options.template_dirs:
-        return _render_template(*arguments)
-    return run_bounded(_render_template, arguments, seconds=options.time_limit,
-                       memory_mb=options.memory_limit_mb)
+    return _render_template(options.folders, template_name(case, options), prepared.context,
+                            prepared.catalogue, prepared.companion)
+
+
+def warm_templates(folders: TemplateFolders) -> None:
+    """Compile, in this process, the built-in templates ``folders`` use (once
+    per process): renders run in forked children, which would compile them
+    anew each time. User templates are compiled in the bounded child: a
+    template of megabytes must not take its time here."""
+    if folders in _warm:
+        return
+    _warm.add(folders)
+    environment = make_environment(folders)
+    for path in sorted(BUILTIN_FOLDER.glob("*.j2")):
+        for name in (f"{BUILTIN_PREFIX}{path.name}", path.name):
+            if folders.find(name) == path:
+                try:
+                    environment.get_template(name)
+                except (jinja2.TemplateError, TemplateError) as exc:  # pragma: no cover
+                    logger.debug("cannot compile %s: %s", name, exc)
+
+
+#: The template folders whose built-in templates this process has compiled.
+_warm: set[TemplateFolders] = set()
 
 
 def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
@@ -114,8 +143,8 @@ def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
         return environment.get_template(name).render(note=context, doc=companion,
                                                       phrase=catalogue.phrase)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(exc.message or str(exc), template=exc.filename or exc.name,
-                            line=exc.lineno) from None
+        raise TemplateError(shorten(exc.message or str(exc), 5 * QUOTE_LIMIT),
+                            template=exc.filename or exc.name, line=exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found in "
                             f"{', '.join(map(str, folders.all))}") from None
@@ -132,8 +161,8 @@ def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
         template_file, line = _template_frame(sys.exc_info()[2])
         if template_file is None:
             raise  # not raised by template code: a bug in notegen
-        raise TemplateError(str(exc) or type(exc).__name__, template=template_file,
-                            line=line) from None
+        raise TemplateError(shorten(str(exc), 5 * QUOTE_LIMIT) or type(exc).__name__,
+                            template=template_file, line=line) from None
 
 
 def _template_frame(tb: object) -> tuple[str | None, int | None]:

@@ -1,82 +1,322 @@
-"""Running untrusted template code within bounds of time and memory.
+"""Running a render within bounds of time and memory.
 
 Jinja's sandbox keeps a template from reaching Python objects, but not from
-looping for ever or building a string of gigabytes. :func:`run_bounded` runs
-a function in a forked child whose address space is capped, waits for it a
-limited time, and turns overrunning either bound into a
-:class:`~notegen.errors.TemplateError`.
+looping for ever or building a string of gigabytes; WeasyPrint has no bound
+at all: 100,000 pages, a table of 400,000 cells or an SVG ``<use>`` bomb lay
+out for minutes in gigabytes. :func:`run_bounded` runs a function in a forked
+child whose address space is capped, waits for it a limited time, and turns
+overrunning either bound into an error that says which bound was hit, in
+which stage, and how to allow more.
+
+The child tells the parent which stage it is in (:func:`stage`): running
+out of time or memory while a template runs is the template's fault (a
+:class:`~notegen.errors.TemplateError`), while laying out or writing the PDF
+a :class:`~notegen.errors.RenderError`. Its log records are handed to the
+parent's loggers, so a warning logged in the child is seen as if the render
+had run in the parent. A bounded function that calls :func:`run_bounded`
+again (a PDF render renders its HTML) runs it in the same child, under the
+same bounds.
+
+The child is forked, so it starts with whatever the parent has loaded and
+warmed (WeasyPrint, the fonts, the templates); what it loads itself is lost
+when it exits. A caller that renders many times should warm the parent
+first (:func:`notegen.render.pdf.warm_up`).
 """
 
 from __future__ import annotations
 
+import enum
+import gc
 import logging
-import multiprocessing
 import os
+import pickle
 import resource
+import signal
+import time
+import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from ..errors import NotegenError, TemplateError
+from ..errors import NotegenError, RenderError, TemplateError
 
 logger = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 
+#: How many characters of a URL or of user text a message quotes.
+QUOTE_LIMIT = 200
+
+#: How many log records a child hands to the parent; the rest are counted.
+LOG_RECORD_LIMIT = 200
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, with "…" where it was cut: for
+    quoting a URL or user text in a message (a ``data:`` URL may be 40 MB)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class Stage(enum.StrEnum):
+    """What a bounded render is doing: the fault of overrunning a bound."""
+
+    #: Wording the note and running its template.
+    template = "running the template"
+    #: WeasyPrint laying out the pages.
+    layout = "laying out the note"
+    #: WeasyPrint writing the PDF.
+    pdf = "writing the PDF"
+
+
+#: Where the settings for each bound are, for the messages.
+SETTINGS = {"time": "time_limit (notegen.toml) or NOTEGEN_TIME_LIMIT",
+            "memory": "memory_limit_mb (notegen.toml) or NOTEGEN_MEMORY_LIMIT_MB",
+            "pages": "page_limit (notegen.toml) or NOTEGEN_PAGE_LIMIT"}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the last bounded child took (for the log and the tests)."""
+
+    seconds: float
+    #: The child's resident memory when it started (the parent's, at fork).
+    start_mib: float
+    #: Its highest resident memory.
+    peak_mib: float
+
+
+#: Set in a bounded child: the pipe to its parent.
+_parent: Connection | None = None
+#: What the last bounded child took, in the parent.
+last_usage: Usage | None = None
+
+
+def inside() -> bool:
+    """Whether this process is a bounded child."""
+    return _parent is not None
+
+
+def stage(current: Stage) -> None:
+    """Tell the parent that the render is now in ``current`` (nothing
+    outside a bounded child)."""
+    if _parent is not None:
+        _parent.send(("stage", current))
+
 
 def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
-                seconds: float, memory_mb: int) -> Result:
+                seconds: float, memory_mb: int, start: Stage = Stage.template) -> Result:
     """``function(*arguments)``, in a child process given ``seconds`` and
-    ``memory_mb`` MiB more memory than it starts with.
+    ``memory_mb`` MiB more memory than it starts with; in this process if it
+    is itself a bounded child (the bounds already apply).
 
     A :class:`~notegen.errors.NotegenError` the function raises is raised
-    here again, of the same kind and with the same problems.
+    here again, of the same kind and with the same problems; any other
+    exception too, with the child's traceback as a note.
 
-    :raises TemplateError: if the child takes longer or needs more memory.
+    :raises TemplateError: if the child takes longer or needs more memory
+        while in :attr:`Stage.template` (``start``, until it says otherwise).
+    :raises RenderError: if it does so in a later stage, or dies.
     """
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, function, arguments, memory_mb),
-                            daemon=True)
-    child.start()
-    send.close()
-    try:
-        if not receive.poll(seconds):
-            raise TemplateError(f"the template was stopped after {seconds:g} s: does a loop "
-                                "never end?")
-        kind, value = receive.recv()
-    except EOFError:
-        raise TemplateError(f"the template was stopped: it needed more than {memory_mb} MiB "
-                            "of memory") from None
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
+    if _parent is not None:
+        return function(*arguments)
+    global last_usage
+    receive, send = Pipe(duplex=False)
+    start_mib = _resident_mib()
+    began = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child; its coverage is not collected)
         receive.close()
+        _child(send, function, arguments, memory_mb)
+    send.close()
+    current = start
+    outcome: tuple[str, Any] = ("died", None)
+    waiting = True
+    forwarded = dropped = 0
+    try:
+        deadline = began + seconds
+        while waiting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not receive.poll(remaining):
+                os.kill(pid, signal.SIGKILL)
+                outcome = ("time", None)
+                waiting = False
+                continue
+            try:
+                kind, value = receive.recv()
+            except EOFError:
+                waiting = False
+                continue
+            if kind == "stage":
+                current = value
+            elif kind == "log":
+                forwarded, dropped = _relay(value, forwarded, dropped)
+            else:
+                outcome = (kind, value)
+                waiting = False
+    finally:
+        receive.close()
+        status, usage = _reap(pid)
+        last_usage = Usage(time.monotonic() - began, start_mib,
+                           max(start_mib, usage.ru_maxrss / 1024))
+        logger.debug("bounded child %d: %.3f s, %.0f MiB at start, %.0f MiB at most",
+                     pid, last_usage.seconds, last_usage.start_mib, last_usage.peak_mib)
+    if dropped:
+        logger.warning("%d more messages of the render were left out", dropped)
+    kind, value = outcome
     if kind == "done":
         result: Result = value
         return result
+    if kind in ("error", "raise"):
+        # The child's NotegenError, with its kind and problems; or a bug's.
+        assert isinstance(value, BaseException)
+        raise value
+    if kind == "time":
+        raise _overrun(current, f"was stopped after {seconds:g} s", "time",
+                       _TIME_HINTS[current])
+    if kind == "recursion":
+        raise _overrun(current, "was stopped: the document nests too deeply "
+                       f"({shorten(str(value))})", None, "")
     if kind == "memory":
-        raise TemplateError(f"the template was stopped: it needed more than {memory_mb} MiB "
-                            "of memory")
-    raise value  # the child's NotegenError, with its kind and problems
+        raise _overrun(current, f"was stopped: it needed more than {memory_mb} MiB of memory",
+                       "memory", _MEMORY_HINTS[current])
+    # The child died without a word: the memory bound makes C code abort.
+    how = (f"signal {signal.Signals(-status).name}" if status < 0 else f"exit status {status}")
+    raise _overrun(current, f"was stopped ({how}): it probably needed more than {memory_mb} "
+                   "MiB of memory", "memory", _MEMORY_HINTS[current])
+
+
+_TIME_HINTS = {
+    Stage.template: "does a loop never end, or is a text of the records very long?",
+    Stage.layout: "is the note very long, or a table, an image or the nesting of its "
+                  "elements very large?",
+    Stage.pdf: "is the note very long?",
+}
+_MEMORY_HINTS = {
+    Stage.template: "does the template build huge strings, or is a text of the records "
+                    "very long?",
+    Stage.layout: "is the note very long, or a table, an image or the nesting of its "
+                  "elements very large?",
+    Stage.pdf: "is the note very long?",
+}
+
+
+def _overrun(current: Stage, what: str, bound: str | None, hint: str) -> NotegenError:
+    subject = "the template" if current is Stage.template else current.value
+    message = f"{subject} {what}"
+    if hint:
+        message += f": {hint}"
+    if bound is not None:
+        message += f" (a note needs far less; to allow more, set {SETTINGS[bound]})"
+    kind = TemplateError if current is Stage.template else RenderError
+    return kind(message)
+
+
+def _relay(record: dict[str, Any], forwarded: int, dropped: int) -> tuple[int, int]:
+    """Hand a child's log record to this process's loggers."""
+    if forwarded >= LOG_RECORD_LIMIT:
+        return forwarded, dropped + 1
+    entry = logging.makeLogRecord(record)
+    logging.getLogger(entry.name).handle(entry)
+    return forwarded + 1, dropped
+
+
+def _reap(pid: int) -> tuple[int, resource.struct_rusage]:
+    """Wait for the child; its exit status (negative: the signal that ended
+    it) and resource usage."""
+    while True:
+        try:
+            _, status, usage = os.wait4(pid, 0)
+        except InterruptedError:  # pragma: no cover
+            continue
+        return os.waitstatus_to_exitcode(status), usage
+
+
+class _Forward(logging.Handler):
+    """In the child: send each log record to the parent, made picklable."""
+
+    def __init__(self, send: Connection) -> None:
+        super().__init__(logging.NOTSET)
+        self.send = send
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if isinstance(record.args, tuple):
+                record.args = tuple(shorten(arg) if isinstance(arg, str) else arg
+                                    for arg in record.args)
+            message = shorten(record.getMessage(), 4 * QUOTE_LIMIT)
+            if record.exc_info:
+                message += "\n" + shorten("".join(traceback.format_exception(
+                    *record.exc_info)), 20 * QUOTE_LIMIT)
+            state = dict(record.__dict__, msg=message, args=None, exc_info=None,
+                         exc_text=None)
+            self.send.send(("log", {key: value for key, value in state.items()
+                                    if _picklable(value)}))
+        except Exception:  # pragma: no cover (a log record is never worth a render)
+            self.handleError(record)
+
+
+def _picklable(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, tuple))
 
 
 def _child(send: Connection, function: Callable[..., Any], arguments: tuple[Any, ...],
-           memory_mb: int) -> None:
-    size = _address_space()
-    if size is not None:
-        limit = size + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+           memory_mb: int) -> None:  # pragma: no cover (runs in the child)
+    global _parent
+    _parent = send
     try:
-        send.send(("done", function(*arguments)))
-    except MemoryError:
-        send.send(("memory", None))
-    except NotegenError as exc:  # pickled whole: kind, message, problems
-        send.send(("error", exc))
+        # What the parent had loaded stays shared: the collector does not walk it.
+        gc.freeze()
+        root = logging.getLogger()
+        root.handlers = [_Forward(send)]
+        size = _address_space()
+        if size is not None:
+            limit = size + memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        message: tuple[str, Any]
+        try:
+            message = ("done", function(*arguments))
+        except MemoryError:
+            message = ("memory", None)
+        except NotegenError as exc:  # pickled whole: kind, message, problems
+            message = ("error", exc)
+        except RecursionError as exc:
+            message = ("recursion", str(exc))
+        except BaseException as exc:  # a bug: raised in the parent, with its traceback
+            message = ("raise", _portable(exc))
+        try:
+            send.send(message)
+        except MemoryError:
+            send.send(("memory", None))
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            send.send(("raise", _portable(exc)))
     finally:
-        send.close()
-        os._exit(0)  # leave no cleanup of the parent's state to a copy of it
+        try:
+            send.close()
+        finally:
+            os._exit(0)  # leave no cleanup of the parent's state to a copy of it
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it pickles, else a RuntimeError with its text; with the
+    child's traceback as a note either way."""
+    text = "".join(traceback.format_exception(exc))
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        exc = RuntimeError(f"{type(exc).__name__}: {shorten(str(exc), 4 * QUOTE_LIMIT)}")
+    exc.add_note(f"in the bounded child process:\n{text}")
+    return exc
+
+
+def _resident_mib() -> float:
+    """This process's resident memory in MiB, where Linux tells it."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _address_space() -> int | None:

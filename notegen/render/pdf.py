@@ -13,20 +13,23 @@ import datetime as dt
 import functools
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import RenderError
+from ..errors import NotegenError, RenderError
 from ..options import RenderOptions, settle
-from ..records.case import Case
+from ..records.case import Case, load_case
 from ..records.dump import dump_case
-from ..template_folders import TemplateFolders, builtin
+from ..template_folders import SEEDS_FOLDER, TemplateFolders, builtin
 from ..wording.prepare import Prepared
 from .atomic import write_atomic
-from .html import render_html
+from .html import render_html, warm_templates
+from .limits import Stage, inside, run_bounded, shorten, stage
 
 logger = logging.getLogger(__name__)
 
@@ -62,30 +65,96 @@ class Embedded:
     date: dt.datetime
 
 
+#: How many of WeasyPrint's complaints an error lists; the rest are counted.
+_MESSAGE_LIMIT = 20
+
+
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
+        if record.levelno < logging.ERROR and not str(record.msg).startswith(_NOTDEF):
+            return
+        message = _quoted(record)
         if message.startswith(_NOTDEF):
             text = message.split(": ", 1)[-1]
-            self.messages.append(f"no font of the template can draw {text}; remove the "
-                                 "character or give the template a font that has it")
-        elif record.levelno >= logging.ERROR:
+            message = (f"no font of the template can draw {text}; remove the character or "
+                       "give the template a font that has it")
+        if message not in self.messages:
             self.messages.append(message)
+
+    def error(self) -> RenderError | None:
+        """The error the messages make, if any."""
+        if not self.messages:
+            return None
+        shown = self.messages[:_MESSAGE_LIMIT]
+        if len(self.messages) > len(shown):
+            shown.append(f"and {len(self.messages) - len(shown)} more")
+        return RenderError("the PDF would not match the note:\n" + "\n".join(
+            f"  {message}" for message in shown))
+
+
+def _quoted(record: logging.LogRecord) -> str:
+    """The message of ``record``, each URL or text it quotes shortened (a
+    ``data:`` URL may be megabytes long)."""
+    if isinstance(record.args, tuple) and record.args:
+        args = tuple(shorten(arg) if isinstance(arg, str) else
+                     shorten(str(arg)) if isinstance(arg, BaseException) else arg
+                     for arg in record.args)
+        try:
+            return shorten(str(record.msg) % args, 8 * 200)
+        except (TypeError, ValueError):
+            pass
+    return shorten(record.getMessage(), 8 * 200)
+
+
+class _TooManyPages(Exception):
+    def __init__(self, pages: int) -> None:
+        super().__init__(pages)
+        self.pages = pages
+
+
+class _CountPages(logging.Handler):
+    """Stops a layout the moment it starts a page beyond the limit: WeasyPrint
+    has no page limit, and says (to its progress logger) which page it lays
+    out next."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(logging.INFO)
+        self.limit = limit
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if (str(record.msg).startswith("Step 5 - Creating layout - Page")
+                and isinstance(record.args, tuple) and record.args
+                and isinstance(record.args[0], int) and record.args[0] > self.limit):
+            raise _TooManyPages(record.args[0])
 
 
 @contextlib.contextmanager
-def _strict_weasyprint() -> Iterator[_Collect]:
+def _strict_weasyprint(counter: _CountPages | None = None) -> Iterator[_Collect]:
     collector = _Collect()
     weasy_logger = logging.getLogger("weasyprint")
+    level = weasy_logger.level
+    if not weasy_logger.isEnabledFor(logging.WARNING):  # what the collector needs
+        weasy_logger.setLevel(logging.WARNING)
     weasy_logger.addHandler(collector)
+    progress = logging.getLogger("weasyprint.progress")
+    settings = progress.level, progress.propagate
+    if counter is not None:
+        progress.setLevel(logging.INFO)
+        progress.propagate = False
+        progress.addHandler(counter)
     try:
         yield collector
     finally:
         weasy_logger.removeHandler(collector)
+        weasy_logger.setLevel(level)
+        if counter is not None:
+            progress.removeHandler(counter)
+            progress.setLevel(settings[0])
+            progress.propagate = settings[1]
 
 
 def isolate_fonts() -> None:
@@ -131,7 +200,8 @@ def load_weasyprint() -> Any:
 
 
 def html_to_pdf(html: str | Sequence[str], *, folders: TemplateFolders | None = None,
-                pdf_variant: str | None = None, attachments: Sequence[Embedded] = ()) -> bytes:
+                pdf_variant: str | None = None, attachments: Sequence[Embedded] = (),
+                page_limit: int | None = None) -> bytes:
     """Lay out ``html`` and return the PDF bytes.
 
     ``html`` may be several documents (a note and its courtesy translation):
@@ -140,10 +210,13 @@ def html_to_pdf(html: str | Sequence[str], *, folders: TemplateFolders | None = 
     first of the template ``folders`` (default: the built-in one); only
     files the folders have (and ``data:`` URLs) can be read. A document that
     fits on one page gets no page number (the template's
-    ``static/single-page.css``).
+    ``static/single-page.css``). With a ``page_limit``, a layout that needs
+    more pages (all documents together) is stopped before the PDF is made.
 
-    :raises RenderError: if a resource is refused or missing, or a character
-        has no glyph in the fonts.
+    Runs in this process, unbounded: :func:`render_pdf` bounds it.
+
+    :raises RenderError: if a resource or a font is refused or missing, a
+        character has no glyph in the fonts, or the pages are too many.
     """
     weasyprint = load_weasyprint()
     from .fetcher import TemplateAssetFetcher
@@ -158,25 +231,81 @@ def html_to_pdf(html: str | Sequence[str], *, folders: TemplateFolders | None = 
                                    modified=item.date) for item in attachments]
     single = folders.find("static/single-page.css")
     documents = []
-    with _strict_weasyprint() as collector:
+    pages = 0
+    counter = _CountPages(page_limit) if page_limit is not None else None
+    with _own_font_folder(fonts), _strict_weasyprint(counter) as collector:
+        stage(Stage.layout)
         for text in [html] if isinstance(html, str) else html:
             source = weasyprint.HTML(string=text, base_url=f"{folders.first.as_uri()}/",
                                      url_fetcher=fetcher)
-            document = source.render(font_config=fonts, **options)
+            if counter is not None and page_limit is not None:
+                counter.limit = page_limit - pages
+            document = _lay_out(source, page_limit, pages, font_config=fonts, **options)
             if len(document.pages) == 1 and single is not None:
                 stylesheet = weasyprint.CSS(filename=str(single), url_fetcher=fetcher,
                                             font_config=fonts)
                 document = source.render(stylesheets=[stylesheet], font_config=fonts,
                                          **options)
+            pages += len(document.pages)
+            _check_pages(pages, page_limit)
             documents.append(document)
+        error = collector.error()
+        if error is not None:  # no need to write a PDF that is refused
+            raise error
         first = documents[0]
         if len(documents) > 1:
             first = first.copy([page for document in documents for page in document.pages])
+        stage(Stage.pdf)
         pdf: bytes = first.write_pdf(attachments=files, **options)
-    if collector.messages:
-        raise RenderError("the PDF would not match the note:\n" + "\n".join(
-            f"  {message}" for message in dict.fromkeys(collector.messages)))
+    error = collector.error()
+    if error is not None:
+        raise error
     return pdf
+
+
+def _lay_out(source: Any, page_limit: int | None, before: int, **options: Any) -> Any:
+    """``source`` laid out, stopped past ``page_limit`` pages (``before``
+    pages of other documents count too)."""
+    try:
+        return source.render(**options)
+    except _TooManyPages as exc:
+        _check_pages(before + exc.pages, page_limit)
+        raise  # pragma: no cover (only raised beyond the limit)
+
+
+def _check_pages(pages: int, page_limit: int | None) -> None:
+    if page_limit is not None and pages > page_limit:
+        raise RenderError(
+            f"the note needs more than {page_limit} pages, the page limit (a note has a few: "
+            "are the records or the template producing far too much?); to allow more, set "
+            "page_limit (notegen.toml) or NOTEGEN_PAGE_LIMIT")
+
+
+@contextlib.contextmanager
+def _own_font_folder(fonts: Any) -> Iterator[None]:
+    """In a bounded child, let WeasyPrint store the ``@font-face`` fonts it
+    loads in a folder of the child's own, removed when the render ends.
+
+    WeasyPrint keeps each font in a file named after its rule and takes an
+    existing file for a font already loaded. Were a child to write into the
+    parent's folder, the next child would find the file and skip loading
+    the font, which it never had. The fonts the parent loaded (by
+    :func:`warm_up`) are linked in, so a child does not load them again.
+    """
+    if not inside():
+        yield
+        return
+    shared = fonts._folder
+    private = Path(tempfile.mkdtemp(prefix="notegen-fonts-"))
+    if shared is not None and shared.is_dir():
+        for entry in shared.iterdir():
+            (private / entry.name).symlink_to(entry)
+    fonts._folder = private
+    try:
+        yield
+    finally:
+        fonts._folder = shared
+        shutil.rmtree(private, ignore_errors=True)
 
 
 @functools.lru_cache(maxsize=8)
@@ -190,10 +319,78 @@ def _font_configuration(folders: TemplateFolders) -> Any:
     are kept with it, keyed by their URL: like the templates, they are read
     once per process. Renders that share it must take turns, not run in
     threads side by side.
+
+    A font an ``@font-face`` rule names that cannot be loaded (refused,
+    missing or corrupt) stops the render with a
+    :class:`~notegen.errors.RenderError` naming it: WeasyPrint would only
+    log a warning and let another font stand in.
     """
+    return _strict_fonts()()
+
+
+class _Watch(logging.Handler):
+    """What WeasyPrint says while it loads one ``@font-face`` font."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.reasons: list[str] = []
+        self.failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = str(record.msg)
+        if message.startswith("Font-face") and record.levelno >= logging.WARNING:
+            self.failed = True
+        elif message.startswith("Failed to"):
+            self.reasons.append(_quoted(record))
+
+
+@functools.cache
+def _strict_fonts() -> type:
     from weasyprint.text.fonts import FontConfiguration
 
-    return FontConfiguration()
+    class StrictFonts(FontConfiguration):  # type: ignore[misc]
+        """A font configuration that refuses to go on without a font."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            #: The rules whose font failed, with the error: WeasyPrint
+            #: would take the file it stored of a corrupt font for loaded.
+            self.refused: dict[str, str] = {}
+
+        def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
+            key = str(rule_descriptors)
+            if key not in self.refused:
+                watch = _Watch()
+                weasy_logger = logging.getLogger("weasyprint")
+                settings = weasy_logger.level, weasy_logger.propagate
+                weasy_logger.setLevel(logging.DEBUG)
+                weasy_logger.propagate = False  # reported by the error below instead
+                weasy_logger.addHandler(watch)
+                try:
+                    super().add_font_face(rule_descriptors, url_fetcher)
+                finally:
+                    weasy_logger.removeHandler(watch)
+                    weasy_logger.setLevel(settings[0])
+                    weasy_logger.propagate = settings[1]
+                if not watch.failed:
+                    return None
+                self.refused[key] = _font_refused(rule_descriptors, watch.reasons)
+            raise RenderError(self.refused[key])
+
+    return StrictFonts
+
+
+def _font_refused(rule_descriptors: Any, reasons: list[str]) -> str:
+    family = shorten(str(rule_descriptors.get("font_family", "?")))
+    sources = [shorten(str(url)) for _, url in rule_descriptors.get("src", ()) if url]
+    detail = "; ".join(reason.replace("Failed to load font at", "cannot load")
+                       for reason in dict.fromkeys(reasons))
+    if not detail:
+        detail = f"none of {', '.join(sources) or 'its sources'} could be loaded"
+    return (f"the font {family!r} of an @font-face rule cannot be used ({detail}): "
+            "the render stops rather than let another font stand in; give the rule a "
+            "font file of the template folders that is a valid TrueType, OpenType or "
+            "WOFF font")
 
 
 def rendered_records(case: Case, options: RenderOptions) -> bytes:
@@ -224,6 +421,18 @@ def render_pdf(case: Case, target: str | Path | None = None,
     :raises NotegenError: for record, template and render errors.
     """
     options = settle(case, options)
+    _before_render(options.folders, options)
+    pdf: bytes = run_bounded(_render_pdf, (case, options, prepared),
+                             seconds=options.time_limit, memory_mb=options.memory_limit_mb)
+    if target is not None:
+        write_atomic(target, pdf)
+        logger.info("wrote %s (%d bytes)", target, len(pdf))
+    return pdf
+
+
+def _render_pdf(case: Case, options: RenderOptions, prepared: Prepared | None) -> bytes:
+    """The PDF of ``case`` with settled ``options``: what :func:`render_pdf`
+    runs in its bounded child."""
     documents = [render_html(case, options, prepared=prepared)]
     if options.translation:
         documents.append(render_html(case, replace(
@@ -238,9 +447,76 @@ def render_pdf(case: Case, target: str | Path | None = None,
     elif options.embed_record:
         logger.warning("%s allows no JSON attachment: the records are not embedded",
                        options.pdf_variant)
-    pdf = html_to_pdf(documents, folders=options.folders, pdf_variant=options.pdf_variant,
-                      attachments=attachments)
-    if target is not None:
-        write_atomic(target, pdf)
-        logger.info("wrote %s (%d bytes)", target, len(pdf))
-    return pdf
+    return html_to_pdf(documents, folders=options.folders, pdf_variant=options.pdf_variant,
+                       attachments=attachments, page_limit=options.page_limit)
+
+
+#: The document :func:`warm_up` lays out for user folders: their style
+#: sheet, and text in each of its faces, so its fonts are loaded.
+_WARM_UP = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<link rel='stylesheet' href='static/note.css'></head><body><p>Warm up: "
+            "<b>bold</b> <i>italic</i> <b><i>both</i></b>.</p></body></html>")
+
+#: The worked case :func:`warm_up` renders: built-in records, built-in templates.
+_WARM_UP_CASE = SEEDS_FOLDER / "az-kyiv-2025" / "note.yaml"
+
+#: The template folders and the languages this process is warm for (the
+#: language ``None``: what every render needs), and how many renders it has
+#: bounded.
+_warm: set[TemplateFolders] = set()
+_languages: set[str | None] = set()
+_renders = 0
+
+
+def warm_up(folders: TemplateFolders | None = None,
+            options: RenderOptions | None = None) -> None:
+    """Load in this process what renders need, so that the bounded children
+    they run in start with it instead of loading it anew each time (and
+    losing it at exit): WeasyPrint and what it sets up on first use, the
+    built-in templates, phrases and fonts (by rendering the built-in worked
+    case here), and the fonts of the style sheet of ``folders``.
+
+    :func:`render_pdf` calls it from a process's second render on (a
+    command that renders one note has nothing to gain); a service or a
+    worker may call it before its first. User folders' style sheet is first
+    laid out in a bounded child (within the bounds of ``options``), and
+    here only if it stays within them there. The worked case is also
+    rendered in the language and translation of ``options`` (their phrases
+    and hyphenation), once for each.
+    """
+    if inside():
+        return
+    options = options or RenderOptions()
+    for lang in dict.fromkeys([None, options.lang, options.translation]):
+        if lang not in _languages:
+            _languages.add(lang)
+            load_weasyprint()
+            try:
+                case = load_case(_WARM_UP_CASE)
+                _render_pdf(case, settle(case, RenderOptions(lang=lang)), None)
+            except NotegenError as exc:  # the worked case has no such language
+                logger.debug("no warm-up with %s in %s: %s", _WARM_UP_CASE, lang, exc)
+    if folders is None or folders in _warm:
+        return
+    _warm.add(folders)
+    warm_templates(folders)
+    if not folders.user or folders.find("static/note.css") is None:
+        return
+    try:
+        run_bounded(_warm_document, (folders,), seconds=options.time_limit,
+                    memory_mb=options.memory_limit_mb, start=Stage.layout)
+        _warm_document(folders)
+    except NotegenError as exc:
+        logger.debug("no warm-up for %s: %s", folders, exc)
+
+
+def _warm_document(folders: TemplateFolders) -> None:
+    html_to_pdf(_WARM_UP, folders=folders, page_limit=1)
+
+
+def _before_render(folders: TemplateFolders, options: RenderOptions) -> None:
+    """Warm this process up from its second render on (:func:`warm_up`)."""
+    global _renders
+    _renders += 1
+    if _renders > 1:
+        warm_up(folders, options)
