@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,7 +30,7 @@ from .archive.signing import SigningKey, sign_pdf
 from .archive.verify import extract_record, read_metadata, verify_pdf
 from .batch import find_cases, run_batch, summary
 from .config import Settings, load_settings
-from .errors import NotegenError
+from .errors import NotegenError, RegisterError, RenderError
 from .options import RenderOptions, settle
 from .records.case import load_case
 from .records.models import NoteType
@@ -369,12 +371,44 @@ def issue(case_file: Path, register_url: str | None, output: Path | None, issued
     case = load_case(case_file)
     options = _options(lang, note_type, strict, template_dirs, translation)
     _ready_to_render()
-    with open_register(_register_url(register_url)) as register:
+    _writable(output, "the issued note")  # before a number is taken
+    url = _register_url(register_url)
+    with open_register(url) as register:
         entry, pdf = register.issue(case, options, issued_by=issued_by)
-    target = output or Path(re.sub(r"[^\w.-]+", "-", entry.reference).strip("-") + ".pdf")
-    write_atomic(target, pdf)
     click.echo(f"issued {entry.reference}", err=True)
+    target = output or Path(re.sub(r"[^\w.-]+", "-", entry.reference).strip("-") + ".pdf")
+    try:
+        write_atomic(_writable(target, "the issued note"), pdf)
+    except NotegenError as exc:
+        given = re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", register_url or "")
+        again = shlex.join(["notegen", "register", "pdf", entry.reference, "--sender",
+                            entry.sender, *(["--register", given] if given else []),
+                            *(f"--template-dir={folder}" for folder in template_dirs)])
+        raise RegisterError(
+            f"{entry.reference} is issued (number {entry.number} of series {entry.series} is "
+            f"taken and recorded), but its PDF could not be written: {exc}. Get the issued "
+            f"PDF again with: {again} -o FILE") from None
     click.echo(f"wrote {target}", err=True)
+
+
+def _writable(target: Path | None, what: str) -> Path:
+    """``target`` (or, for None, the current folder) can be written: its
+    folder exists and takes a new file, and it is not a folder itself.
+
+    :raises RenderError: if not.
+    """
+    folder = Path.cwd() if target is None else target.absolute().parent
+    if target is not None and target.is_dir():
+        raise RenderError(f"cannot write {what} to {target}: it is a folder")
+    if not folder.is_dir():
+        raise RenderError(f"cannot write {what} to {target}: folder {folder} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".notegen-", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise RenderError(f"cannot write {what} in {folder}: "
+                          f"{exc.strerror or exc}") from None
+    return target if target is not None else folder
 
 
 @cli.group(cls=_Group)
@@ -419,32 +453,92 @@ def _entry_line(entry: Entry) -> str:
             f"{entry.subject:22} {entry.language} {entry.issued_by}{state}")
 
 
+_sender_option = click.option(
+    "--sender", metavar="ID",
+    help="The sender's id, if two senders issued the same reference.")
+
+
 @register.command("show")
 @click.argument("reference")
 @_register_option
+@_sender_option
 @click.option("--records", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the records it was rendered from to this file.")
-def register_show(reference: str, register_url: str | None, records: Path | None) -> None:
+def register_show(reference: str, register_url: str | None, sender: str | None,
+                  records: Path | None) -> None:
     """One issued note, by its number."""
     with open_register(_register_url(register_url)) as register:
-        click.echo(json.dumps(dataclasses.asdict(register.show(reference)),
+        click.echo(json.dumps(dataclasses.asdict(register.show(reference, sender=sender)),
                               ensure_ascii=False, indent=2))
         if records is not None:
-            write_atomic(records, register.records(reference))
+            write_atomic(records, register.records(reference, sender=sender))
 
 
 @register.command("cancel")
 @click.argument("reference")
 @_register_option
+@_sender_option
 @click.option("--reason", required=True, help="Why, as the register records.")
 @click.option("--by", "cancelled_by", default=lambda: os.environ.get("USER", "unknown"),
               show_default="$USER")
-def register_cancel(reference: str, register_url: str | None, reason: str,
+def register_cancel(reference: str, register_url: str | None, sender: str | None, reason: str,
                     cancelled_by: str) -> None:
     """Mark an issued note cancelled; its number stays taken."""
     with open_register(_register_url(register_url)) as register:
-        register.cancel(reference, reason=reason, cancelled_by=cancelled_by)
+        register.cancel(reference, reason=reason, cancelled_by=cancelled_by, sender=sender)
     click.echo(f"cancelled {reference}", err=True)
+
+
+@register.command("pdf")
+@click.argument("reference")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it.")
+@_register_option
+@_sender_option
+@_template_dirs
+def register_pdf(reference: str, output: Path, register_url: str | None, sender: str | None,
+                 template_dirs: tuple[Path, ...]) -> None:
+    """The issued note REFERENCE again, rendered from the records the register
+    keeps. Written only if it is the very PDF issued (its SHA-256 is the
+    recorded one); give the template folders it was issued with."""
+    _writable(output, "the issued note")
+    options = RenderOptions(template_dirs=_folders(template_dirs))
+    limit = _settings().time_limit
+    options = options if limit is None else replace(options, time_limit=limit)
+    _ready_to_render()
+    with open_register(_register_url(register_url)) as register:
+        entry, pdf = register.pdf(reference, options, sender=sender)
+    write_atomic(output, pdf)
+    click.echo(f"wrote {output}: issued note {entry.reference} of {entry.sender}, "
+               f"sha256 {entry.pdf_sha256} as recorded", err=True)
+
+
+@register.command("audit")
+@_register_option
+def register_audit(register_url: str | None) -> None:
+    """Walk the log and check its hash chain, link by link. Exit code 0 if
+    intact, 4 at the first broken link (named). Note down the head it
+    prints: a later audit ending on another head, with fewer entries, means
+    the log was rewritten."""
+    with open_register(_register_url(register_url)) as register:
+        audit = register.audit()
+    click.echo(audit.finding)
+    if not audit.intact:
+        sys.exit(4)
+
+
+@register.command("migrate")
+@_register_option
+@click.option("--grant", "roles", metavar="ROLE", multiple=True,
+              help="PostgreSQL: let this role select and insert, nothing more (repeatable).")
+def register_migrate(register_url: str | None, roles: tuple[str, ...]) -> None:
+    """Create the register or bring its schema up to date (as the role that
+    owns it, on PostgreSQL), and grant application roles its use."""
+    with open_register(_register_url(register_url)) as register:
+        for role in roles:
+            register.grant(role)
+            click.echo(f"{role} may select and insert", err=True)
+    click.echo("the register is up to date", err=True)
 
 
 @register.command("verify")

@@ -218,3 +218,165 @@ def test_the_commands(draft: Path, tmp_path: Path, runner: CliRunner,
     assert len(runner.invoke(cli, ["register", "list"]).stdout.splitlines()) == 1
     monkeypatch.delenv("NOTEGEN_REGISTER")
     assert runner.invoke(cli, ["register", "list"]).exit_code == 2
+
+
+# Issue 14, items 6 and 7: append-only against the database's own users, a
+# hash chain, references per series, concurrent first opens, no number
+# without its PDF, database errors as RegisterError.
+
+NEXT_POSITION = ("(SELECT MAX(position) FROM (SELECT position FROM issued UNION ALL "
+                 "SELECT position FROM cancelled) AS log) + 1")
+ISSUED = ("position", "series", "number", "reference", "note_date", "sender", "addressee",
+          "subject", "language", "note_type", "pdf_sha256", "records_sha256", "records",
+          "issued_by", "issued_at", "chain")
+CANCELLED = ("position", "series", "reference", "reason", "cancelled_by", "cancelled_at",
+             "chain")
+
+
+def copy_of(table: str, where: str, verb: str = "INSERT INTO", tail: str = "",
+            **changes: str) -> str:
+    """An insert of a copy of a row of ``table``, with some columns changed
+    (SQL expressions)."""
+    columns = ISSUED if table == "issued" else CANCELLED
+    values = ", ".join(changes.get(column, column) for column in columns)
+    return f"{verb} {table} SELECT {values} FROM {table} WHERE {where}{tail}"
+
+
+def hostile_writes(postgres: bool) -> list[str]:
+    """Every kind of write a user of the database could try on the log."""
+    first = "number = 1"
+    writes = [
+        "UPDATE issued SET pdf_sha256 = records_sha256",
+        "UPDATE cancelled SET reason = 'nothing happened'",
+        "UPDATE notegen_schema SET version = 1",
+        "DELETE FROM issued WHERE number = 2",
+        "DELETE FROM cancelled",
+        "DELETE FROM notegen_schema",
+        # A gap: the next position, but number 5 after 2.
+        copy_of("issued", first, position=NEXT_POSITION, number="5",
+                reference="'SRE/5/2024'"),
+        # A number again, a reference again, a position again.
+        copy_of("issued", first, position=NEXT_POSITION, reference="'SRE/9/2024'"),
+        copy_of("issued", first, position=NEXT_POSITION, number="3"),
+        copy_of("issued", first, number="3", reference="'SRE/3/2024'"),
+        copy_of("issued", first, position="NULL", number="3", reference="'SRE/3/2024'"),
+        # An upsert rewriting an issued note, a second cancellation, a
+        # cancellation of a note never issued.
+        copy_of("issued", first, tail=" ON CONFLICT (series, number) DO UPDATE SET "
+                "pdf_sha256 = excluded.records_sha256"),
+        copy_of("cancelled", "TRUE", position=NEXT_POSITION, reason="'another reason'"),
+        copy_of("cancelled", "TRUE", position=NEXT_POSITION, reference="'SRE/7/2024'"),
+        "INSERT INTO notegen_schema (version) VALUES (1)",
+    ]
+    if postgres:
+        writes += ["TRUNCATE issued CASCADE", "TRUNCATE cancelled", "TRUNCATE notegen_schema"]
+    else:  # REPLACE deletes the conflicting row without firing DELETE triggers
+        writes += [
+            copy_of("issued", first, verb="REPLACE INTO", pdf_sha256="records_sha256"),
+            copy_of("issued", first, verb="INSERT OR REPLACE INTO",
+                    records="'{}'", records_sha256="pdf_sha256"),
+            copy_of("cancelled", "TRUE", verb="REPLACE INTO", reason="'another reason'"),
+            copy_of("issued", "number = 2", verb="INSERT OR IGNORE INTO",
+                    position=NEXT_POSITION, number="3"),
+        ]
+    return writes
+
+
+def test_the_log_refuses_every_kind_of_write(draft: Path, register_url: str) -> None:
+    """Issue 14 item 6: REPLACE, upserts, gaps, duplicates, TRUNCATE — each
+    refused by the database itself, and nothing changes."""
+    case = load_case(draft)
+    with open_register(register_url) as register:
+        register.issue(case, FAST, issued_by="officer")
+        register.issue(case, FAST, issued_by="officer")
+        register.cancel("SRE/2/2024", reason="sent twice", cancelled_by="head")
+        before = register.find()
+        writes = hostile_writes(register._postgres)
+        for statement in writes:
+            with pytest.raises(Exception, match="append-only") as refused:
+                register._connection.execute(statement)
+            assert "append-only" in str(refused.value), statement
+        assert register.find() == before
+        assert register.show("SRE/2/2024").cancelled == "sent twice"
+        assert register.audit().intact
+        assert register.issue(case, FAST, issued_by="officer")[0].number == 3
+    assert len(writes) == (18 if register._postgres else 19)
+
+
+def tamper(register_url: str, *statements: str) -> None:
+    """Change the log behind the guards' back, as only the file's owner
+    (SQLite) or a superuser (PostgreSQL) can."""
+    if register_url.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(register_url, autocommit=True) as connection:
+            connection.execute("SET session_replication_role = replica")  # no triggers
+            for statement in statements:
+                connection.execute(statement)
+        return
+    import sqlite3
+
+    connection = sqlite3.connect(register_url, isolation_level=None)
+    try:  # drop the triggers, change the log, put the triggers back
+        connection.execute("BEGIN")
+        triggers = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        for name, _ in triggers:
+            connection.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            connection.execute(statement)
+        for _, sql in triggers:
+            connection.execute(sql)
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def test_the_audit_finds_the_first_broken_link(draft: Path, register_url: str,
+                                               runner: CliRunner) -> None:
+    """Issue 14 item 6: a hash chain over the log; `register audit` names the
+    entry and what differs (exit 4), and says intact otherwise (exit 0)."""
+    case = load_case(draft)
+    with open_register(register_url) as register:
+        register.issue(case, FAST, issued_by="officer")  # position 1
+        register.issue(case, FAST, issued_by="officer")  # 2
+        register.cancel("SRE/2/2024", reason="sent twice", cancelled_by="head")  # 3
+        register.issue(case, FAST, issued_by="officer")  # 4
+        intact = register.audit()
+    assert (intact.intact, intact.entries, intact.position) == (True, 4, None)
+    audit = runner.invoke(cli, ["register", "audit", "--register", register_url])
+    assert audit.exit_code == 0, audit.output
+    assert "intact: 4 entries (3 issued, 1 cancelled)" in audit.stdout
+    assert intact.head in audit.stdout
+
+    def audited() -> notegen.archive.register.Audit:
+        with open_register(register_url) as register:
+            return register.audit()
+
+    tamper(register_url, "UPDATE issued SET issued_by = 'someone else' WHERE number = 2")
+    found = audited()
+    assert (found.intact, found.position, found.entries) == (False, 2, 1)
+    assert "broken at entry 2 (issued SRE/2/2024 of series mx-sre:SRE/{number}/2024): its " \
+           "content differs from what was chained" in found.finding
+    audit = runner.invoke(cli, ["register", "audit", "--register", register_url])
+    assert audit.exit_code == 4
+    assert "broken at entry 2 (issued SRE/2/2024" in audit.stdout
+    tamper(register_url, "UPDATE issued SET issued_by = 'officer' WHERE number = 2")
+    assert audited().intact
+
+    tamper(register_url, "UPDATE issued SET records = records || ' ' WHERE number = 3")
+    found = audited()
+    assert found.position == 4
+    assert "entry 4 (issued SRE/3/2024" in found.finding
+    assert "its records differ from those it was issued with" in found.finding
+    tamper(register_url, "UPDATE issued SET records = rtrim(records) WHERE number = 3")
+
+    tamper(register_url, "UPDATE cancelled SET reason = 'nothing happened'")
+    assert "entry 3 (cancelled SRE/2/2024" in audited().finding
+    tamper(register_url, "UPDATE cancelled SET reason = 'sent twice'")
+    assert audited().intact
+
+    tamper(register_url, "DELETE FROM cancelled")
+    found = audited()
+    assert found.position == 3
+    assert "entry 3 is missing from the log" in found.finding
