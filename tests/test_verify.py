@@ -347,7 +347,8 @@ def test_an_update_made_before_signing_is_tampering(worked_pdf: bytes,
     signed = sign_pdf(changed, SigningKey(signing_key.p12, signing_key.passphrase), reason="x")
     assert signed.startswith(worked_pdf)
     result = verify_pdf(signed, trust_roots=[signing_key.certificate_pem])
-    assert result.signatures[0].intact and result.signatures[0].valid
+    assert result.signatures[0].intact
+    assert result.signatures[0].valid
     assert result.status is Status.tampered, result.findings
     assert result.record == "differs"
     assert any("1 incremental update after it was written, before it was signed" in finding
@@ -359,7 +360,8 @@ def _contents(pdf: bytes) -> tuple[int, int]:
     with pikepdf.open(io.BytesIO(pdf)) as document:
         field = next(f for f in document.Root.AcroForm.Fields if f.FT == "/Sig")
         _, start, end, _ = (int(n) for n in field.V.ByteRange)
-    assert pdf[start:start + 1] == b"<" and pdf[end - 1:end] == b">"
+    assert pdf[start:start + 1] == b"<"
+    assert pdf[end - 1:end] == b">"
     return start, end
 
 
@@ -426,8 +428,8 @@ def test_an_added_unsigned_attribute_is_tampering(signed_pdf: bytes,
     assert verify_pdf(same, trust_roots=[signing_key.certificate_pem]).status is Status.valid
 
 
-def test_a_damaged_signature_is_reported_as_such_not_as_an_unreadable_file(
-        signed_pdf: bytes) -> None:
+def test_a_damaged_signature_is_invalid_and_pyhanko_prints_no_traceback(
+        signed_pdf: bytes, caplog: pytest.LogCaptureFixture) -> None:
     from asn1crypto import cms
 
     def other_algorithm(info: cms.ContentInfo) -> cms.ContentInfo:
@@ -435,7 +437,30 @@ def test_a_damaged_signature_is_reported_as_such_not_as_an_unreadable_file(
         signer["signature_algorithm"] = {"algorithm": "sha384_ecdsa"}
         return info
 
-    result = verify_pdf(_with_container(signed_pdf, other_algorithm))
+    with caplog.at_level(logging.DEBUG):
+        result = verify_pdf(_with_container(signed_pdf, other_algorithm))
     assert result.status is Status.tampered
-    assert result.signatures and not result.signatures[0].valid
+    [signature] = result.signatures
+    assert not signature.valid
     assert not any("cannot be read as a PDF" in finding for finding in result.findings)
+    # pyHanko logs a traceback for it: kept off stderr, said once at DEBUG.
+    assert not [r for r in caplog.records if r.name.startswith("pyhanko")]
+    assert any(r.name == "notegen.archive.verify" and "pyHanko" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_the_verify_command_prints_no_traceback_in_a_fresh_process(signed_pdf: bytes,
+                                                                   tmp_path: Path) -> None:
+    # The first verify of a process, when pyHanko's modules are not yet loaded:
+    # its "self-signed" traceback and a damaged signature's stay off stderr.
+    import sys
+
+    start, _ = _contents(signed_pdf)
+    for name, data in (("signed.pdf", signed_pdf), ("flipped.pdf", _flip(signed_pdf, start + 9))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = subprocess.run([sys.executable, "-c", "from notegen.cli import main; main()",
+                                 "verify", str(path)], capture_output=True, text=True,
+                                check=False)
+        assert result.returncode in (4, 5), result.stdout
+        assert result.stderr == "", result.stderr

@@ -339,6 +339,10 @@ class _Quiet(logging.Filter):
 def _quiet_pyhanko() -> Iterator[None]:
     """Drop every pyHanko log record while validating (logged again here at
     DEBUG, without the traceback)."""
+    # Imported first, so that every logger of theirs exists to be filtered.
+    import pyhanko.sign.validation  # noqa: F401
+    import pyhanko_certvalidator  # noqa: F401
+
     names = [name for name in logging.root.manager.loggerDict
              if name == "pyhanko" or name.startswith(("pyhanko.", "pyhanko_certvalidator"))]
     quiet = _Quiet()
