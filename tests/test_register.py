@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import glob
+import hashlib
 import os
 import shutil
 import signal
@@ -9,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -380,3 +383,264 @@ def test_the_audit_finds_the_first_broken_link(draft: Path, register_url: str,
     found = audited()
     assert found.position == 3
     assert "entry 3 is missing from the log" in found.finding
+
+
+@pytest.fixture
+def roles(postgres: str) -> Iterator[tuple[str, str]]:
+    """A fresh database owned by an owner role, and an application role: the
+    URLs to connect as each."""
+    import psycopg
+
+    suffix = time.monotonic_ns()
+    owner, app, database = f"owner{suffix}", f"app{suffix}", f"least{suffix}"
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {owner} LOGIN")
+        admin.execute(f"CREATE ROLE {app} LOGIN")
+        admin.execute(f"CREATE DATABASE {database} OWNER {owner}")
+    base = postgres.rsplit("@", 1)[1].rsplit("/", 1)[0]
+    yield f"postgresql://{owner}@{base}/{database}", f"postgresql://{app}@{base}/{database}"
+
+
+def test_the_application_role_may_only_select_and_insert(draft: Path, roles: tuple[str, str],
+                                                         runner: CliRunner,
+                                                         tmp_path: Path) -> None:
+    """Issue 14 item 6, least privilege: migrated as the owner, used as the
+    application role, which cannot change, delete, truncate or unguard the log."""
+    import psycopg
+
+    owner, app = roles
+    with pytest.raises(RegisterError, match="only the role owning the register may"):
+        open_register(app)  # a new register: only its owner creates it
+    migrated = runner.invoke(cli, ["register", "migrate", "--register", owner, "--grant",
+                                   app.split("//", 1)[1].split("@", 1)[0]])
+    assert migrated.exit_code == 0, migrated.output
+    issued = runner.invoke(cli, ["issue", str(draft), "--register", app, "--issued-by", "app",
+                                 "-o", str(tmp_path / "note.pdf")])
+    assert issued.exit_code == 0, issued.output
+    case = load_case(draft)
+    with open_register(app) as register:
+        assert register.issue(case, FAST, issued_by="app")[0].reference == "SRE/2/2024"
+        register.cancel("SRE/2/2024", reason="sent twice", cancelled_by="app")
+        assert register.audit().intact
+    refused = 0
+    with psycopg.connect(app, autocommit=True) as connection:
+        for statement in ("UPDATE issued SET issued_by = 'x'", "DELETE FROM issued",
+                          "DELETE FROM cancelled", "TRUNCATE issued CASCADE",
+                          "TRUNCATE cancelled", "UPDATE notegen_schema SET version = 9",
+                          "INSERT INTO notegen_schema (version) VALUES (3)",
+                          "ALTER TABLE issued DISABLE TRIGGER ALL",
+                          "ALTER TABLE issued DISABLE TRIGGER issued_insert_guard",
+                          "ALTER TABLE cancelled DISABLE TRIGGER cancelled_refuse",
+                          "SET session_replication_role = replica",
+                          "DROP TRIGGER issued_refuse ON issued", "DROP TABLE cancelled",
+                          "CREATE TRIGGER mine BEFORE INSERT ON issued FOR EACH ROW "
+                          "EXECUTE FUNCTION notegen_refuse()",
+                          "CREATE OR REPLACE FUNCTION notegen_refuse() RETURNS trigger AS "
+                          "$$ BEGIN RETURN NULL; END $$ LANGUAGE plpgsql",
+                          copy_of("issued", "number = 1", position=NEXT_POSITION, number="5",
+                                  reference="'SRE/5/2024'")):
+            with pytest.raises(psycopg.Error, match="permission denied|must be owner|"
+                                                    "append-only") as error:
+                connection.execute(statement)
+            refused += 1
+            assert "append-only" in str(error.value) or statement.startswith(
+                ("UPDATE", "DELETE", "TRUNCATE", "INSERT INTO notegen_schema", "ALTER", "SET",
+                 "DROP", "CREATE")), statement
+        connection.execute("GRANT UPDATE ON issued TO PUBLIC")  # grants nothing: not its own
+        with pytest.raises(psycopg.Error, match="permission denied"):
+            connection.execute("UPDATE issued SET issued_by = 'x'")
+    assert refused == 16
+    with open_register(app) as register:
+        assert [entry.number for entry in register.find()] == [1, 2]
+        assert register.audit().intact
+
+
+def test_a_version_1_register_is_migrated_in_place(draft: Path, register_url: str,
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 6: a register of schema 1 opens, becomes schema 2, keeps
+    its notes and their cancellation, and gets its chain."""
+    from notegen.archive import register as module
+
+    case = load_case(draft)
+    with open_register(tmp_path / "donor.db") as donor:  # notes as schema 1 recorded them
+        notes = [donor.issue(case, FAST, issued_by="officer") for _ in range(2)]
+        records = [donor.records(entry.reference) for entry, _ in notes]
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:1])
+        with open_register(register_url) as old:
+            for (entry, _), recorded in zip(notes, records, strict=True):
+                columns = [*vars(entry)][:-1]
+                values = [getattr(entry, column) for column in columns]
+                marks = ", ".join(["?"] * (len(columns) + 1))
+                old._connection.execute(old._sql(
+                    f"INSERT INTO issued ({', '.join(columns)}, records) VALUES ({marks})"),
+                    (*values, recorded.decode()))
+            old._connection.execute(old._sql(
+                "INSERT INTO cancelled (reference, reason, cancelled_by, cancelled_at) "
+                "VALUES (?, ?, ?, ?)"), ("SRE/1/2024", "wrong embassy", "head",
+                                         "2024-04-07T10:00:00+00:00"))
+    with open_register(register_url) as register:
+        kept = register.find()
+        assert [entry.reference for entry in kept] == ["SRE/1/2024", "SRE/2/2024"]
+        assert kept[0] == replace(notes[0][0], cancelled="wrong embassy")
+        assert kept[1] == notes[1][0]
+        audit = register.audit()
+        assert (audit.intact, audit.entries) == (True, 3)
+        assert register.check(notes[1][1]).issued
+        assert register.pdf("SRE/2/2024", FAST)[1] == notes[1][1]
+        assert register.issue(case, FAST, issued_by="officer")[0].reference == "SRE/3/2024"
+        with register._transaction("reading") as cursor:
+            cursor.execute("SELECT version FROM notegen_schema ORDER BY version")
+            assert [row[0] for row in cursor.fetchall()] == [1, 2]
+        with pytest.raises(Exception, match="append-only"):
+            register._connection.execute("DELETE FROM cancelled")
+
+
+def second_sender(draft: Path) -> Path:
+    """A note of another sender, whose profile has the same reference pattern."""
+    profiles = draft.parent.parent / "profiles"
+    (profiles / "mx-dgc.yaml").write_text(
+        (profiles / "mx-sre.yaml").read_text().replace("id: mx-sre", "id: mx-dgc"))
+    note = draft.with_name("other.yaml")
+    note.write_text(draft.read_text().replace("../profiles/mx-sre.yaml", "../profiles/mx-dgc.yaml")
+                    .replace("sender: mx-sre", "sender: mx-dgc"))
+    return note
+
+
+def test_two_senders_with_the_same_pattern_each_have_their_series(
+        draft: Path, register_url: str, runner: CliRunner) -> None:
+    """Issue 14 item 7: references are unique per series; a lookup of a
+    reference two senders share needs the sender."""
+    other = load_case(second_sender(draft))
+    with open_register(register_url) as register:
+        mine, _ = register.issue(load_case(draft), FAST, issued_by="officer")
+        theirs, _ = register.issue(other, FAST, issued_by="consul")
+        assert mine.reference == theirs.reference == "SRE/1/2024"
+        assert (mine.sender, theirs.sender) == ("mx-sre", "mx-dgc")
+        assert register.issue(other, FAST, issued_by="consul")[0].reference == "SRE/2/2024"
+        with pytest.raises(RegisterError, match=r"'SRE/1/2024' was issued by 2 senders "
+                                                r"\(mx-dgc, mx-sre\): say which"):
+            register.show("SRE/1/2024")
+        with pytest.raises(RegisterError, match="2 senders"):
+            register.cancel("SRE/1/2024", reason="x", cancelled_by="head")
+        assert register.show("SRE/1/2024", sender="mx-dgc") == theirs
+        assert register.show("SRE/2/2024").sender == "mx-dgc"
+        register.cancel("SRE/1/2024", reason="wrong desk", cancelled_by="head", sender="mx-dgc")
+        assert register.show("SRE/1/2024", sender="mx-sre").cancelled is None
+        assert register.show("SRE/1/2024", sender="mx-dgc").cancelled == "wrong desk"
+        assert register.records("SRE/1/2024", sender="mx-dgc") != register.records(
+            "SRE/1/2024", sender="mx-sre")
+        with pytest.raises(RegisterError, match="no issued note 'SRE/2/2024' of sender"):
+            register.show("SRE/2/2024", sender="mx-sre")
+        assert register.audit().intact
+    shown = runner.invoke(cli, ["register", "show", "SRE/1/2024", "--register", register_url])
+    assert shown.exit_code == 1
+    assert "was issued by 2 senders (mx-dgc, mx-sre)" in shown.stderr
+    shown = runner.invoke(cli, ["register", "show", "SRE/1/2024", "--register", register_url,
+                                "--sender", "mx-sre"])
+    assert shown.exit_code == 0 and '"issued_by": "officer"' in shown.stdout
+
+
+OPENER = """
+import sys, time
+from notegen import open_register
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+with open_register(sys.argv[1]) as register:
+    register.find()
+"""
+
+
+@pytest.mark.slow
+def test_eight_processes_open_a_new_register_at_once(register_url: str) -> None:
+    """Issue 14 item 7: concurrent first opens migrate once, and none fails."""
+    start = time.time() + 3  # all eight wait, then open at the same moment
+    workers = [subprocess.Popen([sys.executable, "-c", OPENER, register_url, str(start)],
+                                stderr=subprocess.PIPE) for _ in range(8)]
+    errors = [worker.communicate(timeout=120)[1].decode() for worker in workers]
+    assert [worker.returncode for worker in workers] == [0] * 8, errors
+    with open_register(register_url) as register, register._transaction("reading") as cursor:
+        cursor.execute("SELECT version FROM notegen_schema ORDER BY version")
+        assert [row[0] for row in cursor.fetchall()] == [1, 2]
+
+
+def test_no_number_is_taken_for_an_output_that_cannot_be_written(
+        draft: Path, tmp_path: Path, runner: CliRunner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 7: the output is checked before a number is taken; if
+    the write fails after all, the error names the number taken and how to
+    get the PDF back, which `register pdf` does."""
+    monkeypatch.chdir(tmp_path)
+    database = str(tmp_path / "register.db")
+    monkeypatch.setenv("NOTEGEN_REGISTER", database)
+    (tmp_path / "folder.pdf").mkdir()
+    for output, says, code in ((tmp_path / "missing" / "note.pdf", "does not exist", 1),
+                               (tmp_path / "folder.pdf", "is a directory", 2)):
+        result = runner.invoke(cli, ["issue", str(draft), "-o", str(output)])
+        assert result.exit_code == code, result.output
+        assert says in result.stderr and "Traceback" not in result.output
+    with open_register(database) as register:
+        assert register.find() == []  # no number taken
+
+    import notegen.cli
+
+    def fails(path: Path, data: bytes) -> Path:
+        raise notegen.RenderError(f"cannot write {path}: No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(notegen.cli, "write_atomic", fails)
+        result = runner.invoke(cli, ["issue", str(draft), "-o", str(tmp_path / "note.pdf")])
+    assert result.exit_code == 1, result.output
+    assert ("SRE/1/2024 is issued (number 1 of series mx-sre:SRE/{number}/2024 is taken and "
+            "recorded), but its PDF could not be written") in result.stderr
+    assert "No space left on device" in result.stderr
+    assert "notegen register pdf SRE/1/2024 --sender mx-sre -o FILE" in result.stderr
+    assert not (tmp_path / "note.pdf").exists()
+    again = runner.invoke(cli, ["register", "pdf", "SRE/1/2024", "--sender", "mx-sre", "-o",
+                                str(tmp_path / "again.pdf")])
+    assert again.exit_code == 0, again.output
+    with open_register(database) as register:
+        entry = register.show("SRE/1/2024")
+        assert register.check((tmp_path / "again.pdf").read_bytes()).issued
+    assert hashlib.sha256((tmp_path / "again.pdf").read_bytes()).hexdigest() == entry.pdf_sha256
+    assert "sha256 " + entry.pdf_sha256 in again.stderr
+    assert runner.invoke(cli, ["register", "pdf", "SRE/1/2024", "-o",
+                               str(tmp_path / "missing" / "x.pdf")]).exit_code == 1
+
+
+def test_a_pdf_rendered_again_must_be_the_one_issued(draft: Path, tmp_path: Path) -> None:
+    with open_register(tmp_path / "r.db") as register:
+        entry, pdf = register.issue(load_case(draft), FAST, issued_by="officer")
+        assert register.pdf("SRE/1/2024", FAST) == (entry, pdf)
+        with pytest.raises(RegisterError, match="renders from its recorded records to other "
+                                                "bytes than were issued"):
+            register.pdf("SRE/1/2024")  # PDF/A, not the plain PDF issued
+
+
+def test_database_errors_are_register_errors(draft: Path, register_url: str) -> None:
+    """Issue 14 item 7: a database error is a located RegisterError, never a
+    traceback."""
+    register = open_register(register_url)
+    try:
+        if register._postgres:
+            import psycopg
+
+            with psycopg.connect(register_url, autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)",
+                              (register._connection.info.backend_pid,))
+        else:
+            import sqlite3
+
+            with sqlite3.connect(register_url) as other:
+                other.execute("DROP TABLE cancelled")  # the file's owner may do anything
+        with pytest.raises(RegisterError, match=r"the register .* refused listing issued notes"):
+            register.find()
+        with pytest.raises(RegisterError, match="refused issuing a note of series mx-sre"):
+            register.issue(load_case(draft), FAST, issued_by="officer")
+    finally:
+        with contextlib.suppress(RegisterError):
+            register.close()
+    garbage = Path(tempfile.mkdtemp()) / "not-a-register.db"
+    garbage.write_bytes(b"not a database" * 100)
+    with pytest.raises(RegisterError, match="not-a-register.db"):
+        open_register(garbage)

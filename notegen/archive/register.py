@@ -421,7 +421,10 @@ class Register:
 
     def _schema_version(self, cursor: Any) -> int:
         if self._postgres:
-            cursor.execute("SELECT to_regclass('notegen_schema') IS NOT NULL")
+            # A scan of the catalogue, not to_regclass: that may answer from a
+            # cache that does not yet know the table another opener just made.
+            cursor.execute("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE "
+                           "schemaname = current_schema() AND tablename = 'notegen_schema'")
         else:
             cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
                            "AND name = 'notegen_schema'")
