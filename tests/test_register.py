@@ -319,20 +319,20 @@ def tamper(register_url: str, *statements: str) -> None:
         return
     import sqlite3
 
-    connection = sqlite3.connect(register_url, isolation_level=None)
+    file = sqlite3.connect(register_url, isolation_level=None)
     try:  # drop the triggers, change the log, put the triggers back
-        connection.execute("BEGIN")
-        triggers = connection.execute(
+        file.execute("BEGIN")
+        triggers = file.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
         for name, _ in triggers:
-            connection.execute(f"DROP TRIGGER {name}")
+            file.execute(f"DROP TRIGGER {name}")
         for statement in statements:
-            connection.execute(statement)
+            file.execute(statement)
         for _, sql in triggers:
-            connection.execute(sql)
-        connection.execute("COMMIT")
+            file.execute(sql)
+        file.execute("COMMIT")
     finally:
-        connection.close()
+        file.close()
 
 
 def test_the_audit_finds_the_first_broken_link(draft: Path, register_url: str,
@@ -386,7 +386,7 @@ def test_the_audit_finds_the_first_broken_link(draft: Path, register_url: str,
 
 
 @pytest.fixture
-def roles(postgres: str) -> Iterator[tuple[str, str]]:
+def roles(postgres: str) -> tuple[str, str]:
     """A fresh database owned by an owner role, and an application role: the
     URLs to connect as each."""
     import psycopg
@@ -398,7 +398,7 @@ def roles(postgres: str) -> Iterator[tuple[str, str]]:
         admin.execute(f"CREATE ROLE {app} LOGIN")
         admin.execute(f"CREATE DATABASE {database} OWNER {owner}")
     base = postgres.rsplit("@", 1)[1].rsplit("/", 1)[0]
-    yield f"postgresql://{owner}@{base}/{database}", f"postgresql://{app}@{base}/{database}"
+    return f"postgresql://{owner}@{base}/{database}", f"postgresql://{app}@{base}/{database}"
 
 
 def test_the_application_role_may_only_select_and_insert(draft: Path, roles: tuple[str, str],
@@ -439,8 +439,8 @@ def test_the_application_role_may_only_select_and_insert(draft: Path, roles: tup
                           "$$ BEGIN RETURN NULL; END $$ LANGUAGE plpgsql",
                           copy_of("issued", "number = 1", position=NEXT_POSITION, number="5",
                                   reference="'SRE/5/2024'")):
-            with pytest.raises(psycopg.Error, match="permission denied|must be owner|"
-                                                    "append-only") as error:
+            with pytest.raises(psycopg.Error, match=r"permission denied|must be owner|"
+                                                    r"append-only") as error:
                 connection.execute(statement)
             refused += 1
             assert "append-only" in str(error.value) or statement.startswith(
@@ -539,7 +539,8 @@ def test_two_senders_with_the_same_pattern_each_have_their_series(
     assert "was issued by 2 senders (mx-dgc, mx-sre)" in shown.stderr
     shown = runner.invoke(cli, ["register", "show", "SRE/1/2024", "--register", register_url,
                                 "--sender", "mx-sre"])
-    assert shown.exit_code == 0 and '"issued_by": "officer"' in shown.stdout
+    assert shown.exit_code == 0
+    assert '"issued_by": "officer"' in shown.stdout
 
 
 OPENER = """
@@ -578,7 +579,8 @@ def test_no_number_is_taken_for_an_output_that_cannot_be_written(
                                (tmp_path / "folder.pdf", "is a directory", 2)):
         result = runner.invoke(cli, ["issue", str(draft), "-o", str(output)])
         assert result.exit_code == code, result.output
-        assert says in result.stderr and "Traceback" not in result.output
+        assert says in result.stderr
+        assert "Traceback" not in result.output
     with open_register(database) as register:
         assert register.find() == []  # no number taken
 
@@ -617,7 +619,8 @@ def test_a_pdf_rendered_again_must_be_the_one_issued(draft: Path, tmp_path: Path
             register.pdf("SRE/1/2024")  # PDF/A, not the plain PDF issued
 
 
-def test_database_errors_are_register_errors(draft: Path, register_url: str) -> None:
+def test_database_errors_are_register_errors(draft: Path, register_url: str,
+                                            tmp_path: Path) -> None:
     """Issue 14 item 7: a database error is a located RegisterError, never a
     traceback."""
     register = open_register(register_url)
@@ -631,8 +634,8 @@ def test_database_errors_are_register_errors(draft: Path, register_url: str) -> 
         else:
             import sqlite3
 
-            with sqlite3.connect(register_url) as other:
-                other.execute("DROP TABLE cancelled")  # the file's owner may do anything
+            with sqlite3.connect(register_url) as file:
+                file.execute("DROP TABLE cancelled")  # the file's owner may do anything
         with pytest.raises(RegisterError, match=r"the register .* refused listing issued notes"):
             register.find()
         with pytest.raises(RegisterError, match="refused issuing a note of series mx-sre"):
@@ -640,7 +643,7 @@ def test_database_errors_are_register_errors(draft: Path, register_url: str) -> 
     finally:
         with contextlib.suppress(RegisterError):
             register.close()
-    garbage = Path(tempfile.mkdtemp()) / "not-a-register.db"
+    garbage = tmp_path / "not-a-register.db"
     garbage.write_bytes(b"not a database" * 100)
-    with pytest.raises(RegisterError, match="not-a-register.db"):
+    with pytest.raises(RegisterError, match=r"not-a-register\.db"):
         open_register(garbage)
