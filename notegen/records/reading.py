@@ -82,7 +82,7 @@ MAX_DEPTH = 64
 MAX_VALUES = 200_000
 #: How many values the YAML aliases of one file may stand for, in all.
 MAX_ALIAS_VALUES = 100_000
-#: How many digits a number may have.
+#: How many digits (with sign and base prefix, in YAML) a number may be written with.
 MAX_NUMBER_DIGITS = 100
 #: How many schema problems of one file are listed; the rest are counted.
 MAX_LISTED_PROBLEMS = 100
@@ -185,7 +185,7 @@ class _Loader(Composer, _Parser, SafeConstructor, Resolver):
                                    node.start_mark) from None
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
-        if sum(char.isdigit() for char in str(node.value)) > MAX_NUMBER_DIGITS:
+        if len(str(node.value)) > MAX_NUMBER_DIGITS:  # int() of a long one is slow
             raise ConstructorError(None, None, f"a number may have at most "
                                    f"{MAX_NUMBER_DIGITS} digits", node.start_mark)
         return super().construct_yaml_int(node)
@@ -474,33 +474,42 @@ def _json_int(digits: str) -> int:
     return int(digits)
 
 
-#: A JSON string (escapes included) or a bracket: what nesting is counted from.
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]+|\\.)*"?|[\[\]{}]', re.DOTALL)
+#: What a JSON text is made of: a string (escapes included), a bracket, or
+#: another scalar (a number, true, false, null).
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]+|\\.)*"?|[\[\]{}]|[^\s"\[\]{},:]+', re.DOTALL)
 
 
-def _json_too_deep(text: str) -> int | None:
-    """The offset of the first ``[`` or ``{`` nested deeper than
-    :data:`MAX_DEPTH`, if any (counted before parsing, which recurses)."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
+def _json_shape(text: str) -> tuple[str, int] | None:
+    """What passes a limit first, and where (an offset), if anything does:
+    nesting deeper than :data:`MAX_DEPTH` or more than :data:`MAX_VALUES`
+    values. Counted before parsing, which recurses, and faster than
+    composing the nodes."""
+    deep = text.count("[") + text.count("{") > MAX_DEPTH
+    if not deep and len(text) <= MAX_VALUES:  # every value takes a character at least
         return None
-    depth = 0
+    depth = values = 0
     for token in _JSON_TOKENS.finditer(text):
-        char = token.group()
+        char = token.group()[0]
+        if char in "]}":
+            depth -= 1
+            continue
+        values += 1
+        if values > MAX_VALUES:
+            return (f"the file holds more than {MAX_VALUES:,} values (scalars, lists and "
+                    "objects); split it into files that include each other", token.start())
         if char in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                return token.start()
-        elif char in "]}":
-            depth -= 1
+                return f"lists and objects nest more than {MAX_DEPTH} deep here", token.start()
     return None
 
 
 def _parse_json(path: Path, text: str) -> tuple[Any, Node | None]:
-    deep = _json_too_deep(text)
-    if deep is not None:
-        raise RecordError([Problem(f"invalid JSON: lists and objects nest more than "
-                                   f"{MAX_DEPTH} deep here",
-                                   Location(path, *_line_column(text, deep)))])
+    shape = _json_shape(text)
+    if shape is not None:
+        message, offset = shape
+        raise RecordError([Problem(f"invalid JSON: {message}",
+                                   Location(path, *_line_column(text, offset)))])
     duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
