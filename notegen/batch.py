@@ -7,6 +7,13 @@ worker renders. WeasyPrint's memory grows with every render (bare WeasyPrint
 too, by about 0.15 MiB a note), so each worker is replaced after
 :data:`TASKS_PER_WORKER` notes. One bad case is reported with its located
 error and does not stop the others.
+
+Each note is rendered, as everywhere, in a child of its worker bounded in
+time, memory and pages (``RenderOptions.time_limit``, ``memory_limit_mb``,
+``page_limit``): a case that would lay out for minutes is stopped with its
+error, and the worker goes on with the next. A worker warms itself up (loads
+the fonts and templates its renders' children start with) from its second
+note on.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from notegen import render_pdf
+from notegen import RenderOptions, render_pdf
 from notegen.batch import find_cases, run_batch
 from notegen.cli import cli
 
@@ -67,3 +67,22 @@ def test_the_command_reports_and_exits_1(cases: Path, tmp_path: Path,
     empty = tmp_path / "empty"
     empty.mkdir()
     assert runner.invoke(cli, ["batch", str(empty), "-o", str(tmp_path / "x")]).exit_code == 2
+
+
+def test_workers_bound_every_render(cases: Path, tmp_path: Path) -> None:
+    # A template that makes 100,000 pages is stopped at the page limit in a
+    # worker as in the command, and leaves no file; the batch goes on.
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    (folder / "note_verbale.html.j2").write_text(
+        '{% extends "builtin/note_verbale.html.j2" %}{% block footer %}'
+        "<p style='font-size:200pt'>{{ 'word ' * 900000 }}</p>{% endblock %}",
+        encoding="utf-8")
+    base, found = find_cases(cases)
+    good = [case for case in found if case.parent.name != "broken"]
+    options = RenderOptions(template_dirs=(folder,), page_limit=5, time_limit=20)
+    outcomes = run_batch(good, base, tmp_path / "out", options, jobs=2)
+    assert [o.error is not None and "more than 5 pages" in o.error for o in outcomes] == [
+        True, True]
+    assert all(o.seconds < 20 for o in outcomes)
+    assert not list((tmp_path / "out").rglob("*.pdf"))

@@ -28,7 +28,7 @@ from ..wording.catalogue import Catalogue, capitalize_first
 from ..wording.companions import Companion
 from ..wording.context import NoteContext
 from ..wording.prepare import Prepared, prepare
-from .limits import QUOTE_LIMIT, Stage, inside, run_bounded, shorten, stage
+from .limits import Stage, inside, run_bounded, shorten_quotes, stage
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
         return environment.get_template(name).render(note=context, doc=companion,
                                                       phrase=catalogue.phrase)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(shorten(exc.message or str(exc), 5 * QUOTE_LIMIT),
+        raise TemplateError(shorten_quotes(exc.message or str(exc)),
                             template=exc.filename or exc.name, line=exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found in "
@@ -161,7 +161,7 @@ def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
         template_file, line = _template_frame(sys.exc_info()[2])
         if template_file is None:
             raise  # not raised by template code: a bug in notegen
-        raise TemplateError(shorten(str(exc), 5 * QUOTE_LIMIT) or type(exc).__name__,
+        raise TemplateError(shorten_quotes(str(exc)) or type(exc).__name__,
                             template=template_file, line=line) from None
 
 

@@ -30,6 +30,7 @@ import gc
 import logging
 import os
 import pickle
+import re
 import resource
 import signal
 import time
@@ -59,6 +60,18 @@ def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def shorten_quotes(text: str, limit: int = 5 * QUOTE_LIMIT) -> str:
+    """``text`` with each run of more than :data:`QUOTE_LIMIT` characters
+    without a space (a URL) shortened, and the whole cut to ``limit``: for a
+    message that quotes URLs among words that must stay."""
+    if len(text) > QUOTE_LIMIT:
+        text = _LONG_RUN.sub(lambda match: shorten(match.group()), text)
+    return shorten(text, limit)
+
+
+_LONG_RUN = re.compile(rf"\S{{{QUOTE_LIMIT + 1},}}")
+
+
 class Stage(enum.StrEnum):
     """What a bounded render is doing: the fault of overrunning a bound."""
 
@@ -83,7 +96,10 @@ class Usage:
     seconds: float
     #: The child's resident memory when it started (the parent's, at fork).
     start_mib: float
-    #: Its highest resident memory.
+    #: Its address space then; the memory bound lets it grow by the limit.
+    start_address_mib: float
+    #: Its highest resident memory: at most ``start_address_mib`` and the
+    #: limit (it may first use memory the parent had reserved, not used).
     peak_mib: float
 
 
@@ -124,6 +140,7 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     global last_usage
     receive, send = Pipe(duplex=False)
     start_mib = _resident_mib()
+    start_address_mib = (_address_space() or 0) / 2**20
     began = time.monotonic()
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child; its coverage is not collected)
@@ -158,10 +175,11 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     finally:
         receive.close()
         status, usage = _reap(pid)
-        last_usage = Usage(time.monotonic() - began, start_mib,
+        last_usage = Usage(time.monotonic() - began, start_mib, start_address_mib,
                            max(start_mib, usage.ru_maxrss / 1024))
-        logger.debug("bounded child %d: %.3f s, %.0f MiB at start, %.0f MiB at most",
-                     pid, last_usage.seconds, last_usage.start_mib, last_usage.peak_mib)
+        logger.debug("bounded child %d: %.3f s, %.0f MiB at start (address space %.0f MiB), "
+                     "%.0f MiB at most", pid, last_usage.seconds, last_usage.start_mib,
+                     last_usage.start_address_mib, last_usage.peak_mib)
     if dropped:
         logger.warning("%d more messages of the render were left out", dropped)
     kind, value = outcome
@@ -243,9 +261,9 @@ class _Forward(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             if isinstance(record.args, tuple):
-                record.args = tuple(shorten(arg) if isinstance(arg, str) else arg
+                record.args = tuple(shorten_quotes(arg) if isinstance(arg, str) else arg
                                     for arg in record.args)
-            message = shorten(record.getMessage(), 4 * QUOTE_LIMIT)
+            message = shorten_quotes(record.getMessage(), 10 * QUOTE_LIMIT)
             if record.exc_info:
                 message += "\n" + shorten("".join(traceback.format_exception(
                     *record.exc_info)), 20 * QUOTE_LIMIT)

@@ -29,7 +29,7 @@ from ..template_folders import SEEDS_FOLDER, TemplateFolders, builtin
 from ..wording.prepare import Prepared
 from .atomic import write_atomic
 from .html import render_html, warm_templates
-from .limits import Stage, inside, run_bounded, shorten, stage
+from .limits import QUOTE_LIMIT, Stage, inside, run_bounded, shorten, shorten_quotes, stage
 
 logger = logging.getLogger(__name__)
 
@@ -97,17 +97,23 @@ class _Collect(logging.Handler):
 
 
 def _quoted(record: logging.LogRecord) -> str:
-    """The message of ``record``, each URL or text it quotes shortened (a
-    ``data:`` URL may be megabytes long)."""
-    if isinstance(record.args, tuple) and record.args:
-        args = tuple(shorten(arg) if isinstance(arg, str) else
-                     shorten(str(arg)) if isinstance(arg, BaseException) else arg
-                     for arg in record.args)
-        try:
-            return shorten(str(record.msg) % args, 8 * 200)
-        except (TypeError, ValueError):
-            pass
-    return shorten(record.getMessage(), 8 * 200)
+    """The message of ``record`` (shortened by :class:`_Shorten`), capped."""
+    _Shorten().filter(record)
+    return shorten_quotes(record.getMessage(), 10 * QUOTE_LIMIT)
+
+
+class _Shorten(logging.Filter):
+    """Shortens each URL or text a WeasyPrint message quotes, before any
+    handler sees it: a ``data:`` URL may be megabytes long."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                shorten_quotes(str(arg)) if isinstance(arg, (str, BaseException)) else arg
+                for arg in record.args)
+        elif isinstance(record.msg, str) and len(record.msg) > QUOTE_LIMIT:
+            record.msg = shorten_quotes(record.msg, 10 * QUOTE_LIMIT)
+        return True
 
 
 class _TooManyPages(Exception):
@@ -140,6 +146,8 @@ def _strict_weasyprint(counter: _CountPages | None = None) -> Iterator[_Collect]
     if not weasy_logger.isEnabledFor(logging.WARNING):  # what the collector needs
         weasy_logger.setLevel(logging.WARNING)
     weasy_logger.addHandler(collector)
+    shortener = _Shorten()
+    weasy_logger.addFilter(shortener)
     progress = logging.getLogger("weasyprint.progress")
     settings = progress.level, progress.propagate
     if counter is not None:
@@ -150,6 +158,7 @@ def _strict_weasyprint(counter: _CountPages | None = None) -> Iterator[_Collect]
         yield collector
     finally:
         weasy_logger.removeHandler(collector)
+        weasy_logger.removeFilter(shortener)
         weasy_logger.setLevel(level)
         if counter is not None:
             progress.removeHandler(counter)
@@ -452,10 +461,14 @@ def _render_pdf(case: Case, options: RenderOptions, prepared: Prepared | None) -
 
 
 #: The document :func:`warm_up` lays out for user folders: their style
-#: sheet, and text in each of its faces, so its fonts are loaded.
-_WARM_UP = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            "<link rel='stylesheet' href='static/note.css'></head><body><p>Warm up: "
-            "<b>bold</b> <i>italic</i> <b><i>both</i></b>.</p></body></html>")
+#: sheet, inlined as the templates inline it, and text in each of its faces,
+#: so its fonts are loaded.
+_WARM_UP = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><style>{}</style>"
+            "</head><body><p>Warm up: <b>bold</b> <i>italic</i> <b><i>both</i></b>.</p>"
+            "</body></html>")
+
+#: The largest style sheet :func:`warm_up` reads, in bytes.
+_WARM_UP_CSS_LIMIT = 1_000_000
 
 #: The worked case :func:`warm_up` renders: built-in records, built-in templates.
 _WARM_UP_CASE = SEEDS_FOLDER / "az-kyiv-2025" / "note.yaml"
@@ -500,18 +513,26 @@ def warm_up(folders: TemplateFolders | None = None,
         return
     _warm.add(folders)
     warm_templates(folders)
-    if not folders.user or folders.find("static/note.css") is None:
+    stylesheet = folders.find("static/note.css")
+    if not folders.user or stylesheet is None:
         return
     try:
-        run_bounded(_warm_document, (folders,), seconds=options.time_limit,
+        if stylesheet.stat().st_size > _WARM_UP_CSS_LIMIT:
+            return
+        css = stylesheet.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    html = _WARM_UP.format(css.replace("</", "<\\/"))
+    try:
+        run_bounded(_warm_document, (html, folders), seconds=options.time_limit,
                     memory_mb=options.memory_limit_mb, start=Stage.layout)
-        _warm_document(folders)
+        _warm_document(html, folders)
     except NotegenError as exc:
         logger.debug("no warm-up for %s: %s", folders, exc)
 
 
-def _warm_document(folders: TemplateFolders) -> None:
-    html_to_pdf(_WARM_UP, folders=folders, page_limit=1)
+def _warm_document(html: str, folders: TemplateFolders) -> None:
+    html_to_pdf(html, folders=folders, page_limit=1)
 
 
 def _before_render(folders: TemplateFolders, options: RenderOptions) -> None:
