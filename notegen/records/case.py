@@ -39,6 +39,7 @@ from .reading import (
     read_bytes,
     read_file,
     schema_problems,
+    shown,
 )
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,12 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
 
     def visit(file: Path, name: str, included_from: Location) -> None:
         nonlocal total
+        if not name.isprintable() or len(name) > 200:
+            name = shown(name)  # a name made to garble the message
+        if "\x00" in str(file):
+            problems.append(Problem(f"included file {name} has a name no file can have (it "
+                                    "holds a NUL character)", included_from))
+            return
         # realpath, not Path.resolve: a symlink loop is reported by the
         # reader, not raised here.
         resolved = Path(os.path.realpath(file))

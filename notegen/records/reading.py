@@ -168,7 +168,7 @@ class _Loader(Composer, _Parser, SafeConstructor, Resolver):
             if isinstance(key, ScalarNode) and key.tag != _MERGE:
                 mark = first.setdefault((key.tag, key.value), key.start_mark)
                 if mark is not key.start_mark:
-                    raise _Refused(None, None, f"the key {_shown(key.value)} is given "
+                    raise _Refused(None, None, f"the key {shown(key.value)} is given "
                                         f"twice in this mapping (first on line {mark.line + 1})",
                                         key.start_mark)
         return node
@@ -211,7 +211,7 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _shown(value: object, width: int = 60) -> str:
+def shown(value: object, width: int = 60) -> str:
     """``value`` as Python writes it (control characters escaped), shortened
     to about ``width`` characters: an error message must stay readable
     whatever the input held."""
@@ -241,7 +241,7 @@ def _dotted(path: FieldPath) -> str:
     text = ""
     for part in path:
         if isinstance(part, str) and (not part.isprintable() or len(part) > 60):
-            part = _shown(part)  # a key made to garble the message
+            part = shown(part)  # a key made to garble the message
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
 
@@ -294,6 +294,8 @@ def read_bytes(path: Path, *, root: Path | None = None, limit: int = MAX_FILE_BY
 
     :raises UnreadableFile: located at ``path``, saying why.
     """
+    if "\x00" in str(path):  # the OS cannot even look it up
+        raise UnreadableFile(path, "has a name no file can have (it holds a NUL character)")
     target = path
     if root is not None:
         target = Path(os.path.realpath(path))
@@ -548,7 +550,7 @@ def _parse_json(path: Path, text: str) -> tuple[Any, Node | None]:
         # named, only their lines are unknown.
         logger.debug("no line numbers for %s", path)
     if duplicates:
-        raise RecordError([Problem(f"invalid JSON: the key {_shown(duplicates[0])} is given "
+        raise RecordError([Problem(f"invalid JSON: the key {shown(duplicates[0])} is given "
                                    "twice in one object", Location(path))])
     return data, node
 
@@ -568,7 +570,7 @@ def schema_problems(source: SourceFile, error: ValidationError) -> Iterator[Prob
         message = _MESSAGES.get(item["type"], item["msg"])
         if item["type"] == "string_pattern_mismatch":
             pattern = str(item.get("ctx", {}).get("pattern"))
-            message = PATTERN_HINTS.get(pattern, message) + f" (not {_shown(item['input'])})"
+            message = PATTERN_HINTS.get(pattern, message) + f" (not {shown(item['input'])})"
         if message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         yield Problem(message[0].lower() + message[1:], source.locate(tuple(item["loc"])))
