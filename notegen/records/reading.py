@@ -305,7 +305,7 @@ def read_bytes(path: Path, *, root: Path | None = None, limit: int = MAX_FILE_BY
         # stat first: a device or pipe is not even opened.
         if not stat.S_ISREG(os.stat(target).st_mode):
             raise UnreadableFile(path, _NOT_REGULAR)
-        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) \
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
             | getattr(os, "O_CLOEXEC", 0) | (getattr(os, "O_NOFOLLOW", 0) if root else 0)
         descriptor = os.open(target, flags)
     except OSError as exc:
