@@ -31,7 +31,7 @@ from .archive.verify import extract_record, read_metadata, verify_pdf
 from .batch import find_cases, run_batch, summary
 from .config import Settings, load_settings
 from .errors import NotegenError, RegisterError, RenderError
-from .options import RenderOptions, settle
+from .options import RenderOptions, settle, with_settings
 from .records.case import load_case
 from .records.models import NoteType
 from .render.atomic import write_atomic
@@ -130,22 +130,15 @@ def _settings() -> Settings:
     return settings
 
 
-def _folders(template_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
-    """The template folders given, or those of the settings."""
-    return template_dirs or _settings().template_dirs
-
-
 def _key(path: Path, passphrase: str | None) -> SigningKey:
     return SigningKey(path, passphrase.encode("utf-8") if passphrase else None)
 
 
 def _options(lang: str | None, note_type: str | None, strict: bool,
              template_dirs: tuple[Path, ...], translation: str | None = None) -> RenderOptions:
-    options = RenderOptions(lang=lang, note_type=NoteType(note_type) if note_type else None,
-                            strict=strict, translation=translation,
-                            template_dirs=_folders(template_dirs))
-    limit = _settings().time_limit
-    return options if limit is None else replace(options, time_limit=limit)
+    return with_settings(RenderOptions(
+        lang=lang, note_type=NoteType(note_type) if note_type else None, strict=strict,
+        translation=translation, template_dirs=template_dirs), _settings())
 
 
 @cli.command()
@@ -264,8 +257,9 @@ def verify(pdf_file: Path, roots: tuple[Path, ...], template_dirs: tuple[Path, .
     6: not signed, and no records to compare it with (none embedded, or
        made by another notegen version): whether it changed cannot be judged.
     """
+    options = with_settings(RenderOptions(template_dirs=template_dirs), _settings())
     result = verify_pdf(pdf_file.read_bytes(), trust_roots=[r.read_bytes() for r in roots],
-                        options=RenderOptions(template_dirs=_folders(template_dirs)))
+                        options=options)
     for finding in result.findings:
         click.echo(f"  {finding}")
     click.echo(f"{pdf_file}: {result.status.name}")
@@ -502,9 +496,7 @@ def register_pdf(reference: str, output: Path, register_url: str | None, sender:
     keeps. Written only if it is the very PDF issued (its SHA-256 is the
     recorded one); give the template folders it was issued with."""
     _writable(output, "the issued note")
-    options = RenderOptions(template_dirs=_folders(template_dirs))
-    limit = _settings().time_limit
-    options = options if limit is None else replace(options, time_limit=limit)
+    options = with_settings(RenderOptions(template_dirs=template_dirs), _settings())
     _ready_to_render()
     with open_register(_register_url(register_url)) as register:
         entry, pdf = register.pdf(reference, options, sender=sender)

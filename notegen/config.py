@@ -12,10 +12,12 @@ first found applies. Paths in it are relative to the file::
     memory_limit_mb = 1024        # MiB more memory a render may take
     page_limit = 50               # pages a render may make
     max_body = 2000000            # bytes a service request may carry
+    trust = ["ministry-root.pem"] # roots the service's /verify trusts
 
 An environment variable overrides the file's setting of the same name:
 ``NOTEGEN_REGISTER``, ``NOTEGEN_TOKENS``, ``NOTEGEN_TIME_LIMIT``,
-``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``. The
+``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``,
+``NOTEGEN_TRUST`` (files separated by ``os.pathsep``, ":" on Linux). The
 command line and the service both read their settings through
 :func:`load_settings`, so they cannot disagree.
 """
@@ -43,7 +45,7 @@ CONFIG_NAME = "notegen.toml"
 ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
                "time_limit": "NOTEGEN_TIME_LIMIT",
                "memory_limit_mb": "NOTEGEN_MEMORY_LIMIT_MB", "page_limit": "NOTEGEN_PAGE_LIMIT",
-               "max_body": "NOTEGEN_MAX_BODY"}
+               "max_body": "NOTEGEN_MAX_BODY", "trust": "NOTEGEN_TRUST"}
 
 
 class _File(BaseModel):
@@ -59,6 +61,7 @@ class _File(BaseModel):
     memory_limit_mb: PositiveInt | None = None
     page_limit: PositiveInt | None = None
     max_body: PositiveInt | None = None
+    trust: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class Settings:
     page_limit: int | None = None
     #: Bytes a service request may carry.
     max_body: int = 2_000_000
+    #: Root certificates (PEM or DER files) a signer must chain to for the
+    #: service's ``/verify`` to call a signature valid.
+    trust: tuple[Path, ...] = ()
 
 
 def load_settings(start: Path | None = None,
@@ -101,8 +107,11 @@ def load_settings(start: Path | None = None,
                  if (candidate / CONFIG_NAME).is_file()), None)
     given = _read(path) if path is not None else _File()
     base = path.parent if path is not None else folder
-    overrides = {name: environ[variable] for name, variable in ENVIRONMENT.items()
-                 if environ.get(variable)}
+    overrides: dict[str, object] = {name: environ[variable]
+                                    for name, variable in ENVIRONMENT.items()
+                                    if environ.get(variable)}
+    if "trust" in overrides:
+        overrides["trust"] = str(overrides["trust"]).split(os.pathsep)
     try:
         from_environment = _File.model_validate(overrides)
     except ValidationError as exc:
@@ -124,12 +133,18 @@ def load_settings(start: Path | None = None,
     tokens = None
     if merged.tokens is not None:
         tokens = ((folder if "tokens" in overrides else base) / merged.tokens).resolve()
+    trust = tuple(((folder if "trust" in overrides else base) / name).resolve()
+                  for name in merged.trust)
+    unreadable = [Problem(f"trust root {root} is not a file", Location(path))
+                  for root in trust if not root.is_file()]
+    if unreadable:
+        raise ConfigError("the settings name a missing trust root", unreadable)
     if path is not None:
         logger.info("settings from %s", path)
     return Settings(path=path, template_dirs=folders, register=register, tokens=tokens,
                     time_limit=merged.time_limit, memory_limit_mb=merged.memory_limit_mb,
                     page_limit=merged.page_limit,
-                    max_body=merged.max_body or Settings.max_body)
+                    max_body=merged.max_body or Settings.max_body, trust=trust)
 
 
 def _field(error: ErrorDetails) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from .config import Settings
 from .records.case import Case
 from .records.models import NoteType
 from .template_folders import TemplateFolders
@@ -92,3 +93,12 @@ def settle(case: Case, options: RenderOptions | None = None) -> RenderOptions:
     return replace(options, lang=options.lang or note.language,
                    note_type=options.note_type or note.type,
                    translation=options.translation or note.translation)
+
+
+def with_settings(options: RenderOptions, settings: Settings) -> RenderOptions:
+    """``options`` with what the settings decide: the template folders (where
+    the options name none) and the limits of a render (where set)."""
+    limits = {name: value for name in ("time_limit", "memory_limit_mb", "page_limit")
+              if (value := getattr(settings, name)) is not None}
+    return replace(options, template_dirs=options.template_dirs or settings.template_dirs,
+                   **limits)

@@ -43,10 +43,11 @@ from .archive.register import Entry, Register, open_register
 from .archive.verify import Verification, verify_pdf
 from .config import Settings, load_settings
 from .errors import ConfigError, NotegenError, Problem, RegisterError
-from .options import RenderOptions
+from .options import RenderOptions, with_settings
 from .records.case import Case, load_case_data
 from .records.models import NoteType
 from .render.html import render_html
+from .template_folders import TemplateFolders
 from .version import __version__
 from .wording.prepare import prepare
 
@@ -56,10 +57,6 @@ Role = Literal["drafter", "issuer", "reader"]
 
 #: A token's SHA-256 (hex) → the name and roles it admits.
 Tokens = dict[str, tuple[str, frozenset[str]]]
-
-#: How long user templates may take in the service unless settings say.
-DEFAULT_TIME_LIMIT = 30.0
-
 
 def load_tokens(settings: Settings) -> Tokens:
     """The tokens of the file the settings name.
@@ -83,13 +80,13 @@ class Service:
 
     settings: Settings
     tokens: Tokens
+    #: The certificates of the settings' trust roots, read at start.
+    trust_roots: tuple[bytes, ...] = ()
 
     def options(self, lang: str | None = None, note_type: NoteType | None = None
                 ) -> RenderOptions:
         """The render options of a request."""
-        return RenderOptions(template_dirs=self.settings.template_dirs, lang=lang,
-                             note_type=note_type,
-                             time_limit=self.settings.time_limit or DEFAULT_TIME_LIMIT)
+        return with_settings(RenderOptions(lang=lang, note_type=note_type), self.settings)
 
     def register(self) -> Register:
         """The register, opened for one request."""
@@ -246,8 +243,9 @@ async def validate(data: Body, user: Drafter, chosen: Options) -> ValidOut:
 async def render(data: Body, user: Drafter, chosen: Options,
                  format: Literal["pdf", "html"] = "pdf") -> Response:
     case = _case(data)
-    if format == "html":
-        return Response(render_html(case, chosen), media_type="text/html")
+    if format == "html":  # also a bounded child process: off the event loop
+        html = await run_in_threadpool(_render_html, case, chosen)
+        return Response(html, media_type="text/html")
     pdf = await run_in_threadpool(_render_pdf, case, chosen)
     return Response(pdf, media_type="application/pdf")
 
@@ -328,7 +326,8 @@ def _issued(register: Register, reference: str) -> Entry:
 @router.post("/verify", response_model=VerificationOut, responses=_ERRORS,
              openapi_extra=_PDF_BODY, summary="Check a note's signatures, records and PDF/A claim")
 async def verify(data: Body, user: Anyone, state: State) -> VerificationOut:
-    result = await run_in_threadpool(_verify_pdf, data, state.options())
+    result = await run_in_threadpool(_verify_pdf, data, state.options(),
+                                     state.trust_roots)
     return VerificationOut(status=result.status.name, exit_code=result.status.value,
                            pdfa=result.pdfa, record=result.record,
                            rendered_sha256=result.rendered_sha256,
@@ -357,7 +356,12 @@ def create_app(settings: Settings | None = None, tokens: Tokens | None = None) -
     app = FastAPI(title="notegen", version=__version__, lifespan=_warm_up,
                   description="Formal diplomatic protest notes from incident records.",
                   openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.notegen = Service(settings, tokens if tokens is not None else load_tokens(settings))
+    try:
+        roots = tuple(root.read_bytes() for root in settings.trust)
+    except OSError as exc:
+        raise ConfigError(f"cannot read a trust root: {exc}") from None
+    app.state.notegen = Service(settings, tokens if tokens is not None else load_tokens(settings),
+                                roots)
     app.add_exception_handler(NotegenError, _notegen_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(router)
@@ -377,28 +381,39 @@ _RENDERING = threading.Lock()
 
 @asynccontextmanager
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
-    """Load WeasyPrint and the fonts once per worker, before the first request."""
-    from .render.pdf import html_to_pdf
+    """Warm each worker before its first request: WeasyPrint, the built-in
+    templates, phrases and fonts, and the style sheet of the ministry's
+    folders, loaded once here rather than in every bounded render."""
+    from .render.pdf import warm_up
 
-    html_to_pdf("<!DOCTYPE html><html><body><p>.</p></body></html>")
+    state: Service = app.state.notegen
+    await run_in_threadpool(warm_up, TemplateFolders.of(state.settings.template_dirs),
+                            state.options())
     yield
 
 
 def _render_pdf(case: Case, options: RenderOptions) -> bytes:
-    """Render in a worker thread. User templates are rendered to HTML in a
-    child process bounded in time and memory (see :mod:`notegen.render.limits`); the
-    size of the request bounds the layout."""
+    """Render in a worker thread, one at a time: the render runs in a child
+    process bounded in time, memory and pages (:mod:`notegen.render.limits`),
+    forked from this warm worker."""
     from .render.pdf import render_pdf
 
     with _RENDERING:
         return render_pdf(case, options=options)
 
 
-def _verify_pdf(data: bytes, options: RenderOptions) -> Verification:
+def _render_html(case: Case, options: RenderOptions) -> str:
+    """As :func:`_render_pdf`, for the HTML preview."""
+    with _RENDERING:
+        return render_html(case, options)
+
+
+def _verify_pdf(data: bytes, options: RenderOptions,
+                trust_roots: tuple[bytes, ...] = ()) -> Verification:
     """Verify in a worker thread: it re-renders the embedded records, so it
     takes its turn with the renders."""
     with _RENDERING:
-        return verify_pdf(data, options=options)
+        return verify_pdf(data, trust_roots=trust_roots, options=options)
 
 
 def _case(data: bytes) -> Case:

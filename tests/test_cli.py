@@ -178,7 +178,14 @@ def test_sign_an_existing_note_and_verify_unsigned(runner: CliRunner, tmp_path: 
                                  "--passphrase", signing_key.passphrase.decode(),
                                  "--location", "Baku"])
     assert result.exit_code == 0, result.output
-    assert runner.invoke(cli, ["verify", str(tmp_path / "note-signed.pdf")]).exit_code == 0
+    signed = tmp_path / "note-signed.pdf"
+    # Without a trust root the signer is not checked: not "valid".
+    unchecked = runner.invoke(cli, ["verify", str(signed)])
+    assert unchecked.exit_code == 5
+    assert "signer not checked: give --trust ROOT.pem" in unchecked.stdout
+    root = tmp_path / "root.pem"
+    root.write_bytes(signing_key.certificate_pem)
+    assert runner.invoke(cli, ["verify", str(signed), "--trust", str(root)]).exit_code == 0
     wrong = runner.invoke(cli, ["sign", str(plain), "--key", str(signing_key.p12),
                                 "--passphrase", "nope", "-o", str(tmp_path / "x.pdf")])
     assert wrong.exit_code == 1

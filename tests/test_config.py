@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from notegen import ConfigError, load_settings
+from notegen import ConfigError, RenderOptions, load_settings
 from notegen.cli import cli
 
 from .conftest import ROOT, SEED
@@ -103,3 +103,25 @@ def test_service_and_command_line_read_the_same_settings(
     state = create_app().state.notegen
     assert state.settings == load_settings()
     assert state.options().template_dirs == ((tmp_path / "t").resolve(),)
+
+
+def test_the_limits_and_trust_roots_reach_the_render_options(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("fastapi")
+    from notegen.options import with_settings
+    from notegen.service import create_app
+
+    (tmp_path / "root.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "tokens.json").write_text('{"tokens": []}')
+    (tmp_path / "notegen.toml").write_text(
+        '[notegen]\ntime_limit = 7\npage_limit = 9\ntrust = ["root.pem"]\n'
+        'tokens = "tokens.json"\n')
+    settings = load_settings(tmp_path, {"NOTEGEN_MEMORY_LIMIT_MB": "300"})
+    options = with_settings(RenderOptions(), settings)
+    assert (options.time_limit, options.memory_limit_mb, options.page_limit) == (7, 300, 9)
+    assert settings.trust == (tmp_path / "root.pem",)
+    state = create_app(settings).state.notegen
+    assert state.options().page_limit == 9
+    assert state.trust_roots == (b"-----BEGIN CERTIFICATE-----\n",)
+    with pytest.raises(ConfigError, match=r"trust root .*missing\.pem is not a file"):
+        load_settings(tmp_path, {"NOTEGEN_TRUST": "missing.pem"})

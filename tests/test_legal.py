@@ -83,8 +83,8 @@ def test_a_receiving_state_duty_against_a_third_state_needs_framing(edit_seed: E
         "vcdr.22.2 binds the receiving State (ua), but the incident 'kyiv-2025-11-14' at "
         "'az-embassy-kyiv' is attributed to 'ru': cite it with framing by_analogy or "
         "general_principle")
-    _, framed = _cite(edit_seed, "    - {article: vcdr.22.2, framing: by_analogy}\n"
-                                 "    - {article: vcdr.30.1, framing: by_analogy}\n")
+    framed = load_case(edit_seed("note.yaml", "    - {article: vcdr.22.2}\n",
+                                 "    - {article: vcdr.22.2, framing: by_analogy}\n"))
     assert check(framed, cited(framed, LEGAL)) == []
 
 

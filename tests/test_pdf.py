@@ -11,7 +11,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from notegen import Case, RenderError, RenderOptions, load_case, render_pdf
+from notegen import Case, RecordError, RenderError, RenderOptions, load_case, render_pdf
 from notegen.records.models import NoteType
 from notegen.render.pdf import check_harfbuzz_subset, html_to_pdf
 
@@ -122,11 +122,22 @@ def test_same_input_gives_the_same_bytes(worked_case, worked_pdf: bytes) -> None
 def test_written_atomically_and_nothing_on_failure(edit_seed: Edit, tmp_path: Path) -> None:
     target = tmp_path / "note.pdf"
     target.write_bytes(b"previous")
+    # A character the fonts lack, in the records: found while wording, at its text.
     note = edit_seed("incidents.yaml", "an air strike seriously", "\U0001F600 an air strike")
-    with pytest.raises(RenderError, match="no font of the template can draw"):
+    with pytest.raises(RecordError, match="fonts cannot draw '\U0001F600'"):
         render_pdf(load_case(note), target)
     assert target.read_bytes() == b"previous"
+    # A page break that fails the render (here: the layout's page limit).
+    with pytest.raises(RenderError, match="pages"):
+        render_pdf(load_case(SEED / "note.yaml"), target, RenderOptions(page_limit=1))
+    assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir() if p.name != "seeds"] == ["note.pdf"]
+
+
+def test_a_character_no_font_has_stops_the_layout() -> None:
+    """In the template's own text (records are checked before): never an empty box."""
+    with pytest.raises(RenderError, match="no font of the template can draw"):
+        html_to_pdf(_html("<p>\U0001F600</p>"))
 
 
 def _html(body: str) -> str:

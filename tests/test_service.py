@@ -152,7 +152,8 @@ def test_issue_find_cancel_and_verify(service, draft_json: bytes) -> None:
     again = httpx.post(f"{url}/cancel/{reference}", json={"reason": "twice"},
                        headers=_auth(service, "issuer"))
     assert again.status_code == 409
-    assert "register.db" not in again.text and "register.db" not in missing.text
+    assert "register.db" not in again.text
+    assert "register.db" not in missing.text
     # The register's own rule: issued and unaltered, or not.
     checked = httpx.post(f"{url}/register/verify", content=issued.content,
                          headers=_auth(service, "reader"), timeout=60).json()
@@ -224,7 +225,8 @@ def test_a_posted_case_reads_no_file_of_the_server(service, case_json: bytes,
         assert problem["message"] == ("this case cannot include files: give every record in "
                                       "this one file (as `notegen extract` writes it)")
         assert (problem["file"], problem["field"]) == ("case.json", "include")
-        assert "root:" not in response.text and "/tmp/" not in response.text
+        assert "root:" not in response.text
+        assert "/tmp/" not in response.text
 
 
 def test_verify_reads_no_file_named_in_embedded_records(service, worked_pdf: bytes) -> None:
