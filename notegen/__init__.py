@@ -30,7 +30,7 @@ are raised, not logged.
 
 import logging
 
-from .archive.register import Entry, IssueCheck, Register, open_register
+from .archive.register import Audit, Entry, IssueCheck, Register, open_register
 from .archive.signing import SigningKey, sign_pdf
 from .archive.verify import Status, Verification, extract_record, verify_pdf
 from .config import Settings, load_settings
@@ -60,6 +60,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Applied",
+    "Audit",
     "Case",
     "Catalogue",
     "ConfigError",

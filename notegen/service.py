@@ -295,31 +295,37 @@ async def register_verify(data: Body, user: Reader, state: State) -> IssueCheckO
 
 
 @router.get("/register/{reference:path}", response_model=Entry,
-            responses={**_ERRORS, 404: {"model": ErrorOut}}, summary="One issued note")
-async def show(reference: str, user: Reader, state: State) -> Entry:
+            responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+            summary="One issued note (of sender, if two senders issued the reference)")
+async def show(reference: str, user: Reader, state: State, sender: str | None = None) -> Entry:
     with state.register() as opened:
-        return _issued(opened, reference)
+        return _issued(opened, reference, sender)
 
 
 @router.post("/cancel/{reference:path}", response_model=Entry,
              responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
              summary="Cancel an issued note")
-async def cancel(reference: str, reason: CancelIn, user: Issuer, state: State) -> Entry:
+async def cancel(reference: str, reason: CancelIn, user: Issuer, state: State,
+                 sender: str | None = None) -> Entry:
     with state.register() as opened:
-        _issued(opened, reference)
+        entry = _issued(opened, reference, sender)
         try:
-            opened.cancel(reference, reason=reason.reason, cancelled_by=user)
+            opened.cancel(reference, reason=reason.reason, cancelled_by=user,
+                          sender=entry.sender)
         except RegisterError as exc:  # cancelled already
             raise HTTPException(409, str(exc)) from None
-        return opened.show(reference)
+        return opened.show(reference, sender=entry.sender)
 
 
-def _issued(register: Register, reference: str) -> Entry:
-    """The entry of ``reference``; 404 if there is none (said without the
-    register's location, which is the server's business)."""
+def _issued(register: Register, reference: str, sender: str | None) -> Entry:
+    """The entry of ``reference`` (of ``sender``): 404 if there is none, said
+    without the register's location, which is the server's business; 409 if
+    two senders issued it and the request does not say which."""
     try:
-        return register.show(reference)
-    except RegisterError:
+        return register.show(reference, sender=sender)
+    except RegisterError as exc:
+        if any(entry.reference == reference for entry in register.find(sender=sender)):
+            raise HTTPException(409, str(exc)) from None
         raise HTTPException(404, f"no issued note {reference!r}") from None
 
 

@@ -248,3 +248,21 @@ def test_verify_reads_no_file_named_in_embedded_records(service, worked_pdf: byt
     assert result["status"] == "tampered"
     assert "root:" not in json.dumps(result)
     assert any("cannot include files" in finding for finding in result["findings"])
+
+
+def test_two_senders_with_one_pattern_are_told_apart(service, draft_json: bytes) -> None:
+    """Runs after test_issue_find_cancel_and_verify issued SRE/1/2024 for mx-sre."""
+    url = service["url"]
+    other = draft_json.replace(b'"mx-sre"', b'"mx-sre-2"')
+    assert other != draft_json
+    issued = httpx.post(f"{url}/issue", content=other, headers=_auth(service, "issuer"),
+                        timeout=60)
+    assert issued.status_code == 200, issued.text
+    assert issued.headers["x-notegen-reference"] == "SRE/1/2024"
+    ambiguous = httpx.get(f"{url}/register/SRE/1/2024", headers=_auth(service, "reader"))
+    assert ambiguous.status_code == 409
+    assert "was issued by 2 senders (mx-sre, mx-sre-2)" in ambiguous.json()["error"]
+    chosen = httpx.get(f"{url}/register/SRE/1/2024", params={"sender": "mx-sre-2"},
+                       headers=_auth(service, "reader"))
+    assert chosen.json()["sender"] == "mx-sre-2"
+    assert chosen.json()["cancelled"] is None
