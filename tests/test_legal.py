@@ -32,15 +32,21 @@ def test_a_third_state_attack_is_framed_by_who_owes_each_duty(worked_case) -> No
     # protection (Ukraine's) is not put to Russia.
     assert found["vcdr.22.1"] == "general_principle"
     assert "vcdr.22.2" not in found
-    # "Even in armed conflict", and the honorary consulate's protection, by analogy.
-    assert found["vcdr.45.a"] == "by_analogy"
+    # Relations between Azerbaijan and Ukraine are normal: no Art. 45.
+    assert "vcdr.45.a" not in found
+    # The honorary consulate's protection, by analogy; not Art. 31.
     assert found["vccr.59"] == "by_analogy"
-    # The honorary post is not a career consulate: Art. 31 is not cited.
     assert not any(key.startswith("vccr.31") for key in found)
-    # The Ambassador's residence brings in Art. 1(i) and Art. 30.
-    assert {"vcdr.1.i", "vcdr.30.1"} <= set(found)
-    # Humanitarian law binds the belligerent directly.
-    assert found["api.48"] == found["api.52.1"] == found["ihl.7"] == "direct"
+    # The Ambassador's residence is part of the premises of the mission:
+    # Art. 1(i) with Art. 22, not Art. 30(1).
+    assert "vcdr.1.i" in found
+    assert "vcdr.30.1" not in found
+    # In the international armed conflict, customary humanitarian law binds
+    # Russia directly; Protocol I, to which Azerbaijan is not a party, is
+    # cited as binding on Russia, which is.
+    assert found["ihl.7"] == found["ihl.11"] == "direct"
+    assert found["api.48"] == found["api.52.1"] == "binding_on_responsible"
+    assert {c.state for c in derive(worked_case, LEGAL) if c.id.startswith("api.")} == {"ru"}
     # The demands rest on State responsibility.
     assert found["arsiwa.1"] == "direct"
     assert "vcdr.29" not in found  # nobody was hurt
@@ -58,6 +64,11 @@ def test_a_receiving_state_entering_is_bound_directly() -> None:
     assert check(case, derive(case, LEGAL)) == []
 
 
+#: What the worked case must cite for the Ambassador's residence.
+RESIDENCE = ("    - {article: vcdr.1.i}\n"
+             "    - {article: vcdr.22.1, framing: general_principle}\n")
+
+
 def _cite(edit_seed: Edit, citations: str):
     note = edit_seed("note.yaml", "  demands:\n    - kind: investigation",
                      f"  legal_bases:\n{citations}  demands:\n    - kind: investigation")
@@ -66,8 +77,7 @@ def _cite(edit_seed: Edit, citations: str):
 
 def test_article_31_for_an_honorary_consulate_points_to_59(edit_seed: Edit) -> None:
     note, case = _cite(edit_seed, "    - {article: vccr.31.3, facilities: "
-                                  "[az-honorary-consulate-kharkiv]}\n"
-                                  "    - {article: vcdr.30.1, framing: by_analogy}\n")
+                                  "[az-honorary-consulate-kharkiv]}\n" + RESIDENCE)
     [warning] = check(case, cited(case, LEGAL))
     assert warning.message == ("vccr.31.3 protects consulate, consulate_general, not "
                                "az-honorary-consulate-kharkiv (honorary_consulate); vccr.59 "
@@ -76,8 +86,7 @@ def test_article_31_for_an_honorary_consulate_points_to_59(edit_seed: Edit) -> N
 
 
 def test_a_receiving_state_duty_against_a_third_state_needs_framing(edit_seed: Edit) -> None:
-    _, case = _cite(edit_seed, "    - {article: vcdr.22.2}\n    - {article: vcdr.30.1, "
-                                  "framing: general_principle}\n")
+    _, case = _cite(edit_seed, "    - {article: vcdr.22.2}\n" + RESIDENCE)
     [warning] = check(case, cited(case, LEGAL))
     assert warning.message.startswith(
         "vcdr.22.2 binds the receiving State (ua), but the incident 'kyiv-2025-11-14' at "
@@ -88,12 +97,13 @@ def test_a_receiving_state_duty_against_a_third_state_needs_framing(edit_seed: E
     assert check(framed, cited(framed, LEGAL)) == []
 
 
-def test_a_residence_without_article_30_is_flagged(edit_seed: Edit) -> None:
+def test_a_residence_without_articles_1i_and_22_is_flagged(edit_seed: Edit) -> None:
     _, case = _cite(edit_seed, "    - {article: vcdr.22.1, framing: general_principle}\n")
     [warning] = check(case, cited(case, LEGAL))
     assert warning.message == ("the note concerns a head-of-mission residence "
-                               "(az-residence-kyiv) but does not cite vcdr.30.1, which "
-                               "protects it")
+                               "(az-residence-kyiv), which is part of the premises of the "
+                               "mission (vcdr.1.i) protected by vcdr.22, but does not cite "
+                               "vcdr.1.i")
     assert warning.location.field == "note.legal_bases"
 
 
@@ -108,7 +118,7 @@ def test_warnings_fail_only_when_strict(edit_seed: Edit, caplog: pytest.LogCaptu
     assert logged == str(prepared.warnings[0])
     assert [c.id for group in prepared.context.legal_bases for c in group.citations] == [
         "vcdr.22.1"]
-    with pytest.raises(RecordError, match=r"does not cite vcdr\.30\.1"):
+    with pytest.raises(RecordError, match=r"does not cite vcdr\.1\.i"):
         prepare(case, RenderOptions(strict=True))
 
 
@@ -135,7 +145,11 @@ def test_citations_are_grouped_by_instrument_and_worded(worked_case) -> None:
     first = note.legal_bases[0].citations[1]
     assert first.id == "vcdr.22.1"
     assert first.item == ("Пункт 1 статьи 22 (как выражение общего принципа): помещения "
-                          "представительства неприкосновенны")
-    assert first.cite == "пункт 1 статьи 22 Венской конвенции о дипломатических сношениях " \
-                         "1961 года"
+                          "представительства неприкосновенны. Власти государства пребывания "
+                          "не могут вступать в эти помещения иначе, как с согласия главы "
+                          "представительства")
+    assert first.reference == "пункт 1 статьи 22 Венской конвенции о дипломатических " \
+                              "сношениях 1961 года"
+    # The citation the talking points and the press release use keeps the framing.
+    assert first.cite == first.reference + " (как выражение общего принципа)"
     assert first.framing == Framing.general_principle.value

@@ -29,7 +29,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Location, Problem, RecordError
-from .models import Facility, Incident, Note, Party, Profile, RecordFile, State
+from .models import (
+    ArmedConflict,
+    Facility,
+    Incident,
+    Note,
+    Party,
+    Profile,
+    RecordFile,
+    Relations,
+    State,
+)
 from .reading import (
     MAX_FILE_BYTES,
     FieldPath,
@@ -68,6 +78,10 @@ class Case:
     incidents: dict[str, Incident]
     files: tuple[SourceFile, ...]
     origins: dict[str, tuple[SourceFile, FieldPath]]
+    #: The armed conflicts the records state, by id; none: peacetime.
+    conflicts: dict[str, ArmedConflict] = field(default_factory=dict)
+    #: Diplomatic relations as the records state them; normal where none does.
+    relations: tuple[Relations, ...] = ()
 
     def locate(self, record_id: str | None, *path: str | int) -> Location:
         """Where ``path`` inside the record ``record_id`` (``None``: the note) was written."""
@@ -209,10 +223,12 @@ class _Index:
     origins: dict[str, tuple[SourceFile, FieldPath]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     tables: dict[str, dict[str, Any]] = field(default_factory=lambda: {
-        "states": {}, "parties": {}, "facilities": {}, "incidents": {}})
+        "states": {}, "parties": {}, "facilities": {}, "incidents": {}, "conflicts": {}})
+    #: The relations records, each with where it was written.
+    relations: list[tuple[Relations, SourceFile, FieldPath]] = field(default_factory=list)
 
-    def add(self, item: State | Party | Facility | Incident, kind: str, source: SourceFile,
-            path: FieldPath) -> None:
+    def add(self, item: State | Party | Facility | Incident | ArmedConflict, kind: str,
+            source: SourceFile, path: FieldPath) -> None:
         """Index ``item``, unless its id is taken: that is a problem."""
         if item.id in self.origins:
             first = self.origins[item.id][0].locate(self.origins[item.id][1])
@@ -249,13 +265,16 @@ def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
     index = _Index([])
     note = _index_records(records, index)
     _check_references(note, index)
+    _check_situation(index)
     _check_chronology(note, index)
     if index.problems:
         raise RecordError(_listed(index.problems))
     tables = index.tables
     return Case(note=note, states=tables["states"], parties=tables["parties"],
                 facilities=tables["facilities"], incidents=tables["incidents"],
-                files=tuple(source for source, _ in records), origins=index.origins)
+                files=tuple(source for source, _ in records), origins=index.origins,
+                conflicts=tables["conflicts"],
+                relations=tuple(relations for relations, _, _ in index.relations))
 
 
 def _index_records(records: Sequence[tuple[SourceFile, RecordFile]], index: _Index) -> Note:
@@ -268,6 +287,8 @@ def _index_records(records: Sequence[tuple[SourceFile, RecordFile]], index: _Ind
         for kind in index.tables:
             for position, item in enumerate(getattr(record, kind)):
                 index.add(item, kind, source, (kind, position))
+        for position, relations in enumerate(record.relations):
+            index.relations.append((relations, source, ("relations", position)))
         if record.profile is not None:  # a profile is the party it describes
             index.add(record.profile, "parties", source, ("profile",))
         if record.note is not None:
@@ -306,6 +327,50 @@ def _check_references(note: Note, index: _Index) -> None:
         for place, facility_id in enumerate(citation.facilities):
             check_ref(facility_id, "facilities", None, "legal_bases", position, "facilities",
                       place)
+
+
+def _check_situation(index: _Index) -> None:
+    """The situation's records name States; an incident placed in a conflict
+    lies within its dates and is attributed to one of its parties."""
+    check_ref, tables, problems = index.check_ref, index.tables, index.problems
+    for conflict in tables["conflicts"].values():
+        for position, party in enumerate(conflict.parties):
+            check_ref(party, "states", conflict.id, "parties", position)
+    seen: dict[tuple[str, str, object], int] = {}
+    for relations, source, path in index.relations:
+        for name in ("sending", "receiving", "protecting_power"):
+            value = getattr(relations, name)
+            if value is None:
+                continue
+            if index.kinds.get(value) != "states":
+                problems.append(Problem(f"unknown State {value!r}: none of the states has "
+                                        "this id", source.locate((*path, name))))
+        key = (relations.sending, relations.receiving, relations.since)
+        if key in seen:
+            problems.append(Problem(
+                f"relations between {relations.sending!r} and {relations.receiving!r} "
+                f"are already stated from the same day (relations[{seen[key]}] of this "
+                "case's files)", source.locate((*path, "since"))))
+        else:
+            seen[key] = path[-1] if isinstance(path[-1], int) else 0
+    for incident in tables["incidents"].values():
+        if not check_ref(incident.conflict, "conflicts", incident.id, "conflict"):
+            continue
+        conflict = tables["conflicts"][incident.conflict]
+        where = index.locate(incident.id, "conflict")
+        outside = [day for day in (incident.date, *incident.also_on)
+                   if not conflict.in_force(day)]
+        if outside:
+            until = conflict.until.isoformat() if conflict.until else "now"
+            problems.append(Problem(
+                f"the incident is placed in the armed conflict {conflict.id!r} "
+                f"({conflict.since.isoformat()} to {until}), but is dated "
+                f"{outside[0].isoformat()}, when it was not in force", where))
+        if incident.attributed_to not in conflict.parties:
+            problems.append(Problem(
+                f"the incident is placed in the armed conflict {conflict.id!r}, but the "
+                f"State it is attributed to, {incident.attributed_to!r}, is not one of its "
+                f"parties ({', '.join(conflict.parties)})", where))
 
 
 def _check_chronology(note: Note, index: _Index) -> None:

@@ -216,6 +216,16 @@ class State(Record):
                               'e.g. "the Russian side".')
     forms: Forms = Field(default_factory=dict, description="Other grammatical cases of name "
                          "and side, per language.")
+    iso: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description='Its ISO 3166-1 alpha-2 code, e.g. "AZ", by which treaty '
+        "participation is looked up; the id in capitals if the id has two letters.")
+
+    @property
+    def code(self) -> str | None:
+        """The ISO code treaty participation is looked up by."""
+        if self.iso is not None:
+            return self.iso
+        return self.id.upper() if re.fullmatch(r"[a-z]{2}", self.id) else None
 
 
 class PartyKind(StrEnum):
@@ -309,6 +319,9 @@ class FacilityKind(StrEnum):
     consulate = "consulate"
     honorary_consulate = "honorary_consulate"
     head_of_mission_residence = "head_of_mission_residence"
+    #: The private residence of a diplomatic agent other than the head of
+    #: mission (VCDR Art. 30(1)).
+    diplomatic_agent_residence = "diplomatic_agent_residence"
     consular_section = "consular_section"
     state_company_facility = "state_company_facility"
     other = "other"
@@ -336,6 +349,12 @@ class Effect(StrEnum):
     near_miss = "near_miss"
     entered = "entered"
     surrounded = "surrounded"
+    #: Searched by the authorities (VCDR Art. 22(3)).
+    searched = "searched"
+    #: Archives or documents seized or opened (VCDR Art. 24, VCCR Art. 33, 61).
+    archives_seized = "archives_seized"
+    #: A member of its diplomatic staff arrested or detained (VCDR Art. 29).
+    agent_detained = "agent_detained"
 
 
 class Distance(Record):
@@ -414,6 +433,8 @@ class Incident(Record):
     casualties: Casualties | None = None
     agents_harmed: int = Field(0, ge=0, le=MAX_COUNT, description="Members of the "
                                "diplomatic or consular staff assaulted or injured.")
+    conflict: Id | None = Field(None, description="The armed conflict (id of one of the "
+                                "case's conflicts) it took place in; none: peacetime.")
     sources: list[Source] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -426,6 +447,75 @@ class Incident(Record):
     @property
     def last_date(self) -> dt.date:
         return max([self.date, *self.also_on])
+
+
+class ConflictKind(StrEnum):
+    """Whom humanitarian law treats as at war: States (international), or a
+    State and an armed group (non-international)."""
+
+    international = "international"
+    non_international = "non_international"
+
+
+class ArmedConflict(Record):
+    """An armed conflict in force: without one, no humanitarian law is cited."""
+
+    id: Id
+    kind: ConflictKind = ConflictKind.international
+    parties: list[Id] = Field(
+        min_length=1, description="The States party to it (an international conflict has "
+        "at least two; a non-international one the State or States fighting an armed "
+        "group).")
+    since: dt.date = Field(description="When it began.")
+    until: dt.date | None = Field(None, description="When it ended; none: in force.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ArmedConflict:
+        if len(set(self.parties)) < len(self.parties):
+            raise ValueError("a State is listed more than once among the parties")
+        if self.kind is ConflictKind.international and len(self.parties) < 2:
+            raise ValueError("an international armed conflict has at least two States as "
+                             "parties")
+        if self.until is not None and self.until < self.since:
+            raise ValueError(f"until ({self.until.isoformat()}) is before since "
+                             f"({self.since.isoformat()})")
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether it was in force on ``day``."""
+        return self.since <= day and (self.until is None or day <= self.until)
+
+
+class RelationsStatus(StrEnum):
+    """Diplomatic relations between a sending and a receiving State."""
+
+    normal = "normal"
+    broken_off = "broken_off"
+    #: The sending State's mission recalled, permanently or temporarily.
+    mission_recalled = "mission_recalled"
+    #: Broken off, a third State protecting the sending State's interests.
+    protecting_power = "protecting_power"
+
+
+class Relations(Record):
+    """Diplomatic relations from a day on. Before any record, and between
+    States no record names, relations are normal."""
+
+    sending: Id = Field(description="The State whose premises lie in the receiving State.")
+    receiving: Id
+    status: RelationsStatus = RelationsStatus.normal
+    since: dt.date | None = Field(None, description="From when; none: from the start.")
+    protecting_power: Id | None = Field(None, description="The State protecting the "
+                                        "sending State's interests.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Relations:
+        if self.sending == self.receiving:
+            raise ValueError("the sending and receiving States must differ")
+        if (self.protecting_power is None) == (self.status is RelationsStatus.protecting_power):
+            raise ValueError("name a protecting_power exactly when the status is "
+                             "protecting_power")
+        return self
 
 
 class NoteType(StrEnum):
@@ -482,6 +572,9 @@ class Framing(StrEnum):
     by_analogy = "by_analogy"
     #: The note invokes the general principle the article reflects.
     general_principle = "general_principle"
+    #: A treaty the sender is not (known to be) a party to, cited as binding
+    #: on the State responsible, which is.
+    binding_on_responsible = "binding_on_responsible"
 
 
 class Citation(Record):
@@ -541,5 +634,7 @@ class RecordFile(Record):
     parties: list[Party] = Field(default_factory=list)
     facilities: list[Facility] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
+    conflicts: list[ArmedConflict] = Field(default_factory=list)
+    relations: list[Relations] = Field(default_factory=list)
     profile: Profile | None = None
     note: Note | None = None

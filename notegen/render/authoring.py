@@ -28,7 +28,14 @@ from ..template_folders import (
     unreadable,
 )
 from ..wording.catalogue import load_catalogue
-from ..wording.legal import CATALOGUE, LEGAL_FOLDER, LegalLanguage, load_legal
+from ..wording.legal import (
+    CATALOGUE,
+    LEGAL_FOLDER,
+    PARTICIPATION,
+    LegalLanguage,
+    load_legal,
+    read_participation,
+)
 from .html import make_environment, render_html
 
 logger = logging.getLogger(__name__)
@@ -118,7 +125,12 @@ def check_folder(folder: Path, cases: Sequence[Path] = ()) -> CheckReport:
     for path in catalogues:
         problems.extend(_check_catalogue(path))
     for path in readable((folder / LEGAL_FOLDER).glob("*.yaml")):
-        if path != folder / CATALOGUE:
+        if path == folder / PARTICIPATION:  # who is party to which treaty
+            try:
+                read_participation(path)
+            except TemplateError as exc:
+                problems.extend(_problems(exc, path))
+        elif path != folder / CATALOGUE:
             problems.extend(_check_legal_language(path))
     renders = 0
     if not problems:  # a broken file would fail every render the same way

@@ -182,15 +182,22 @@ class CitationView:
 
     #: The catalogue id, e.g. "vcdr.22.1".
     id: str
-    #: "Article 22(1)".
+    #: "Article 22(1)" (as it follows the instrument's name in languages that
+    #: put it first; the list item may label it otherwise).
     label: str
-    #: "Article 22(1) of the Vienna Convention on Diplomatic Relations of 1961".
+    #: The article cited with its framing, as the talking points and the press
+    #: release cite it: "Article 59 of the Vienna Convention on Consular
+    #: Relations of 1963 (applied by analogy)". Every document that cites an
+    #: article uses this or ``item``, so none can drop the framing.
     cite: str
+    #: The bare reference, without framing: "Article 22(1) of the Vienna
+    #: Convention on Diplomatic Relations of 1961".
+    reference: str
     #: What the article says, as a clause.
     text: str
-    #: direct, by_analogy or general_principle.
+    #: direct, by_analogy, general_principle or binding_on_responsible.
     framing: str
-    #: The list item under its instrument: "Article 45(a), applied by analogy: the …".
+    #: The list item under its instrument: "Article 59, applied by analogy: the …".
     item: str
 
 
@@ -404,7 +411,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     title = catalogue.phrase("title")
     reference = catalogue.phrase("reference", number=note.reference or _blank_number(
         profile, note.date))
-    legal = _legal_bases(citations, catalogue)
+    legal = _legal_bases(citations, catalogue, resolve)
     return NoteContext(
         lang=catalogue.lang,
         type=note_type.value,
@@ -505,8 +512,9 @@ def _addressee_block(addressee: PartyView, person: PersonView | None,
     return (phrase.sentence("addressee.block"), *addressee.address)
 
 
-def _legal_bases(citations: Sequence[Applied], catalogue: Catalogue
+def _legal_bases(citations: Sequence[Applied], catalogue: Catalogue, resolve: _Resolver
                  ) -> tuple[InstrumentView, ...]:
+    """The citations worded, each with its framing, grouped by instrument."""
     lang = catalogue.lang
     groups: dict[str, list[CitationView]] = {}
     for applied in citations:
@@ -516,11 +524,20 @@ def _legal_bases(citations: Sequence[Applied], catalogue: Catalogue
             raise RecordError([Problem(f"the legal-basis catalogue has no {lang} wording "
                                        f"for {applied.id}", Location())])
         label, text = article.label[lang], article.text[lang]
+        framing = applied.framing.value
+        # The State a treaty is cited as binding on, named as running text names it.
+        state = (resolve.text(resolve.case.states[applied.state].name, applied.state, "name")
+                 if applied.state is not None else "")
+        if resolve.problems:
+            raise RecordError(resolve.problems)
+        words = {"article": label, "instrument": instrument.of[lang], "state": state}
         groups.setdefault(article.instrument, []).append(CitationView(
-            id=applied.id, label=label, text=text, framing=applied.framing.value,
-            cite=catalogue.phrase("legal.cite", article=label, instrument=instrument.of[lang]),
-            item=catalogue.sentence(catalogue.phrase(f"legal.item.{applied.framing.value}",
-                                                     article=label, text=text))))
+            id=applied.id, label=label, text=text, framing=framing,
+            cite=catalogue.phrase(f"legal.cite.{framing}", **words),
+            reference=catalogue.phrase("legal.cite", **words),
+            item=catalogue.sentence(catalogue.phrase(
+                f"legal.item.{framing}", article=article.item_label.get(lang, label),
+                text=text, state=state))))
     titles = {applied.article.instrument: applied.instrument.title[lang]
               for applied in citations}
     return tuple(InstrumentView(titles[key], tuple(views)) for key, views in groups.items())
