@@ -104,3 +104,26 @@ def test_a_character_the_fonts_cannot_draw_is_found_before_rendering(
             "IDEOGRAPH-88AD), '☃' (U+2603 SNOWMAN)") in result.stderr, result.stderr
     # Only the note's language counts: the Russian note does not print the English text.
     assert runner.invoke(cli, ["validate", str(note), "--lang", "ru"]).exit_code == 0
+
+
+def test_a_unit_is_no_pronoun_but_an_elision_is(edit_seed: Edit) -> None:
+    """French "m'" and "j'" are pronouns only with their apostrophe: "200 m" is metres."""
+    note = edit_seed("note.yaml", "      d'élever une vive protestation contre l'attaque",
+                     "      d'élever une vive protestation contre la frappe tombée à 200 m "
+                     "et à 3 km de l'enceinte, et contre l'attaque")
+    context = prepare(load_case(note), RenderOptions(lang="fr")).context
+    assert "tombée à 200 m et à 3 km de l'enceinte" in " ".join(context.courtesy.opening.split())
+    for elided in ("j'estime", "m'apparaît", "j’estime"):
+        edit_seed("note.yaml", "contre la frappe", f"contre la frappe ({elided})")
+        [problem] = problems(note, "fr")
+        assert problem.message.startswith(f"'{elided[:2].replace('’', chr(39))}' speaks in "
+                                          "the first person, but a note verbale")
+        assert problem.location.field == "note.protest.fr"
+        edit_seed("note.yaml", f"contre la frappe ({elided})", "contre la frappe")
+
+
+def test_an_english_contraction_still_speaks_in_the_first_person(edit_seed: Edit) -> None:
+    note = edit_seed("note.yaml", "      lodge a strong protest against",
+                     "      lodge, as we'll always do, a strong protest against")
+    [problem] = problems(note)
+    assert problem.message.startswith("'we' speaks in the first person")

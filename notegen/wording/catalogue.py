@@ -54,6 +54,8 @@ class Name(str):
         name.field = field
         name.where = where
         return name
+#: A word, with the apostrophe of an elision after it ("j'", "m’").
+_WORD_AND_APOSTROPHE = re.compile(r"\w+['\u2019]?")
 
 
 class _CatalogueFile(BaseModel):
@@ -151,14 +153,27 @@ class Catalogue:
         return words.replace(" ", NBSP)
 
     def first_person_words(self, text: str) -> list[str]:
-        """The words of ``text`` that are first-person pronouns in this language."""
+        """The words of ``text`` that are first-person pronouns in this language.
+
+        A listed word ending in an apostrophe is an elision and counts only
+        with its apostrophe (French "j'", "m'"), never as a word of its own:
+        "200 m" (metres) is no pronoun.
+        """
         for exception in self.first_person_exceptions:
             text = text.replace(exception, " ")
-        # A listed word, or it capitalised at the start of a sentence: "We"
-        # counts, "US" (the country) does not.
-        return [word for word in _WORD.findall(text)
-                if word in self.first_person
-                or (word[1:] == word[1:].lower() and word.lower() in self.first_person)]
+        found = []
+        for match in _WORD_AND_APOSTROPHE.finditer(text):
+            word = match.group(0).replace("\u2019", "'")
+            # "we'll": the word before an apostrophe that is no listed elision.
+            for candidate in dict.fromkeys((word, word.rstrip("'"))):
+                # A listed word, or it capitalised at the start of a sentence:
+                # "We" counts, "US" (the country) does not.
+                if candidate in self.first_person or (
+                        candidate[1:] == candidate[1:].lower()
+                        and candidate.lower() in self.first_person):
+                    found.append(candidate)
+                    break
+        return found
 
     def with_phrases(self, overrides: Mapping[str, str], variant: str | None = None) -> Catalogue:
         """This catalogue with ``overrides`` replacing phrases, and, if given, ``variant``."""
