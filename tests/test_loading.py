@@ -19,7 +19,7 @@ def only_problem(path: Path) -> Problem:
 
 def test_the_worked_case_loads_across_its_files(worked_case) -> None:
     assert [p.name for p in worked_case.source_paths] == [
-        "note.yaml", "az-mfa.yaml", "parties.yaml", "incidents.yaml"]
+        "note.yaml", "az-mfa.yaml", "parties.yaml", "incidents.yaml", "situation.yaml"]
     assert worked_case.note.subject == "kyiv-2025-11-14"
     assert set(worked_case.note.earlier) <= set(worked_case.incidents)
 

@@ -4,7 +4,10 @@ and the register keeps, and what :func:`~notegen.load_case` reads again.
 A note goes to another State, and the records inside its PDF go with it. So
 they hold only what the note itself uses — its sender and addressee, the
 incidents it protests and recalls, the premises those incidents affected or
-its legal bases name, and the States these belong to — and never an
+its legal bases name, the armed conflicts those incidents are placed in and
+the diplomatic relations between the States whose premises they are and the
+States where they lie (the situation decides the law the note cites), and
+the States these belong to — and never an
 incident's ``sources`` (which may be internal), unless the sender's profile
 opts in with ``embed_sources: true``. Everything kept is what the note's
 render reads, so the records still render to the same bytes.
@@ -42,11 +45,20 @@ def dump_case(case: Case, note: Note | None = None) -> bytes:
                                 for facility in citation.facilities])
     parties = [case.parties[party_id] for party_id in dict.fromkeys([note.sender,
                                                                       note.addressee])]
+    conflicts = _used({incident.conflict for incident in incidents if incident.conflict},
+                      case.conflicts)
+    pairs = {(facility.owner, facility.host) for facility in facilities}
+    relations = [relations for relations in case.relations
+                 if (relations.sending, relations.receiving) in pairs]
     states = _used({party.state for party in parties}
                    | {state for facility in facilities for state in (facility.owner,
                                                                     facility.host)}
                    | {state for incident in incidents for state in (incident.country,
-                                                                   incident.attributed_to)},
+                                                                   incident.attributed_to)}
+                   | {state for conflict in conflicts for state in conflict.parties}
+                   | {state for entry in relations
+                      for state in (entry.sending, entry.receiving, entry.protecting_power)
+                      if state is not None},
                    case.states)
     record = RecordFile(
         states=states,
@@ -54,7 +66,7 @@ def dump_case(case: Case, note: Note | None = None) -> bytes:
         facilities=facilities,
         incidents=[incident if keep_sources else _without_sources(incident)
                    for incident in _in_case_order(incidents, case.incidents)],
-        profile=profile, note=note)
+        conflicts=conflicts, relations=relations, profile=profile, note=note)
     data = record.model_dump(mode="json", exclude_defaults=True)
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
