@@ -77,7 +77,7 @@ def test_each_document_speaks_in_its_own_voice(demarche) -> None:
     lang, files = demarche
     texts = {key: text_of(path) for key, path in files.items()}
     voices = {
-        "en": ("I have asked you to come today to lodge", "The Ministry recalls that this is "
+        "en": ("We have asked you to come today to lodge", "The Ministry recalls that this is "
                "not the first such incident", "Неофициальный перевод. Язык оригинала: "
                "английский."),
         "ru": ("Мы пригласили Вас сегодня, чтобы заявить", "Министерство напоминает, что этот "

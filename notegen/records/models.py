@@ -48,6 +48,7 @@ _LANGUAGE_PATTERN = LANGUAGE_PATTERN
 _URL_PATTERN = r"^https?://"
 _UNIT_PATTERN = r"^(m|km|steps)$"
 _FORM_PATTERN = r"^(name|short_name|side)\.[a-z]+$"
+_PERSON_FORM_PATTERN = r"^(name|title|style|salutation)\.[a-z]+$"
 _ARTICLE_PATTERN = r"^[a-z0-9-]+\.[a-z0-9.()-]+$"
 
 #: Plain sentences for the patterns below, used in error messages.
@@ -57,6 +58,8 @@ PATTERN_HINTS = {
     _URL_PATTERN: "a URL starts with http:// or https://",
     _UNIT_PATTERN: "the unit is m, km or steps",
     _FORM_PATTERN: "a form is named after its field and grammatical case, e.g. name.dat",
+    _PERSON_FORM_PATTERN: "a person's form is named after its field and grammatical case, "
+                          "e.g. title.nom",
     _ARTICLE_PATTERN: "an article is named by instrument and number, e.g. vcdr.22.1",
 }
 
@@ -193,6 +196,32 @@ Forms = dict[LanguageCode,
              dict[Annotated[str, StringConstraints(pattern=_FORM_PATTERN)], NonEmpty]]
 
 
+class Gender(StrEnum):
+    """A person's gender, which salutations, titles and participles agree with."""
+
+    female = "female"
+    male = "male"
+
+
+class GrammaticalGender(StrEnum):
+    """The grammatical gender of a name in one language ("Министерство" is
+    neuter, "l'Ambassade" feminine), which verbs and adjectives agree with."""
+
+    masculine = "masculine"
+    feminine = "feminine"
+    neuter = "neuter"
+
+
+#: The grammatical gender of a record's names, per language: ``{ru: neuter, fr: masculine}``.
+Genders = dict[LanguageCode, GrammaticalGender]
+
+#: Other grammatical cases of a person's name, title, style and salutation,
+#: per language: ``{ru: {title.nom: …}}``.
+PersonForms = dict[LanguageCode,
+                   dict[Annotated[str, StringConstraints(pattern=_PERSON_FORM_PATTERN)],
+                        NonEmpty]]
+
+
 class Person(Record):
     """An official who signs a note or to whom one is addressed."""
 
@@ -203,6 +232,14 @@ class Person(Record):
                                'e.g. "His Excellency Mr".')
     salutation: Text | None = Field(None, description='How a first-person note greets them, '
                                     'e.g. "Excellency"; the catalogue\'s default otherwise.')
+    gender: Gender | None = Field(None, description="female or male: salutations, titles and "
+                                  "participles agree with it (\"Уважаемая госпожа Посол\", "
+                                  "\"Madame l'Ambassadrice\"). Needed where a language's "
+                                  "phrases agree with the person.")
+    forms: PersonForms = Field(default_factory=dict, description="Other grammatical cases of "
+                               "name, title, style and salutation, per language (e.g. the "
+                               "nominative where the texts give the dative of an address "
+                               "block).")
 
 
 class State(Record):
@@ -226,6 +263,9 @@ class State(Record):
         if self.iso is not None:
             return self.iso
         return self.id.upper() if re.fullmatch(r"[a-z]{2}", self.id) else None
+    gender: Genders = Field(default_factory=dict, description="The grammatical gender of its "
+                            "name and side per language, where a phrase agrees with it, e.g. "
+                            "{ru: feminine} for \"Российская сторона\".")
 
 
 class PartyKind(StrEnum):
@@ -257,6 +297,10 @@ class Party(Record):
                                 "signs, or receives, a first-person note.")
     forms: Forms = Field(default_factory=dict, description="Other grammatical cases of name "
                          "and short_name, per language (e.g. the dative in Russian).")
+    gender: Genders = Field(default_factory=dict, description="The grammatical gender of its "
+                            "name and short_name per language, where a phrase agrees with it, "
+                            "e.g. {ru: neuter, fr: masculine} for a Ministry "
+                            "(\"Министерство … сочло\").")
 
 
 class SealPolicy(StrEnum):
@@ -311,6 +355,10 @@ class Profile(Party):
     reference_pattern: ReferencePattern | None = Field(
         None, description='How its reference numbers are written, e.g. "{number}/{year}" or '
         '"12/{number}/{year}".')
+    aide_memoire_reference: bool = Field(False, description="Whether its aide-mémoires carry "
+                                         "the reference number, as its notes do. Off by "
+                                         "default: an aide-mémoire is an unsigned record of a "
+                                         "démarche and usually has none.")
 
 
 class FacilityKind(StrEnum):
@@ -557,10 +605,16 @@ def _unique(values: list[str]) -> list[str]:
 
 
 class ReplyTo(Record):
-    """The note a reply answers: "with reference to Note No. … of …"."""
+    """The note a reply answers, sent by the addressee: "with reference to the
+    Embassy's Note No. … of …"; a first-person note by its head: "Your
+    Excellency's Note No. … of …"."""
 
     reference: NonEmpty = Field(description="Its number, without 'No.'.")
     date: dt.date
+    type: NoteType | None = Field(None, description="Its form, which says who wrote it: a "
+                                  "first-person note is the addressee's head's, any other the "
+                                  "addressee's. The form of the reply (the note's type) if "
+                                  "not given: a reply answers in the same form.")
 
 
 class Framing(StrEnum):

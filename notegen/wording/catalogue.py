@@ -7,8 +7,21 @@ phrases keyed by name. A key may be prefixed by a note type
 
 Placeholders are ``{name}``, or ``{name.case}`` for another grammatical case of
 a name (``{addressee.dat}``: the dative, which Russian and Azerbaijani
-formulae need); the records supply the forms. Nothing else in braces is
-interpreted, so a catalogue cannot reach into Python objects.
+formulae need); the records supply the forms. ``{name.bare}`` is the name
+without the article the catalogue lists under ``articles`` ("Ambassade …"
+for "l'Ambassade …"), unless the records give that form.
+
+Words that agree with the gender of a name or person are a choice,
+``{counterpart:masculine=Уважаемый|feminine=Уважаемая}``: the branch of the
+gender of ``counterpart`` (a person's ``gender``, female or male, is
+feminine or masculine; a party's or State's is given per language). When the
+records do not give the gender a phrase needs, that is a located error.
+
+Text in ``[brackets]`` is kept only when every placeholder in it has a value:
+``"and[, {reply},] has the honour"`` names the note answered only in a reply.
+
+Nothing else in braces is interpreted, so a catalogue cannot reach into
+Python objects. Every form and gender one phrase lacks is reported at once.
 """
 
 from __future__ import annotations
@@ -31,6 +44,12 @@ from ..records.reading import read_data_file
 from ..template_folders import LANGUAGE_CODE, TemplateFolders
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z]+))?\}")
+#: ``{name:masculine=…|feminine=…}``: words that agree with the gender of ``name``.
+_CHOICE = re.compile(r"\{([a-z_][a-z0-9_]*):([a-z]+=[^|{}\[\]]*(?:\|[a-z]+=[^|{}\[\]]*)*)\}")
+#: ``[…]``: text kept only when every placeholder in it has a value.
+_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
+#: The grammatical genders a choice may name.
+GENDERS = ("masculine", "feminine", "neuter")
 _WORD = re.compile(r"\w+")
 _VOWELS = "aeiouàâäéèêëîïôöûùüAEIOUÀÂÄÉÈÊËÎÏÔÖÛÙÜ"
 
@@ -46,13 +65,23 @@ class Name(str):
     forms: Mapping[str, str]
     field: str
     where: Location | None
+    #: Its grammatical gender in the note's language (masculine, feminine,
+    #: neuter), or ``None`` if the records do not give it.
+    gender: str | None
+    #: What to add to the records when a phrase needs the gender, and where.
+    gender_hint: str
+    gender_where: Location | None
 
     def __new__(cls, text: str, forms: Mapping[str, str] | None = None, field: str = "name",
-                where: Location | None = None) -> Name:
+                where: Location | None = None, gender: str | None = None,
+                gender_hint: str = "gender", gender_where: Location | None = None) -> Name:
         name = super().__new__(cls, text)
         name.forms = dict(forms or {})
         name.field = field
         name.where = where
+        name.gender = gender
+        name.gender_hint = gender_hint
+        name.gender_where = gender_where
         return name
 #: A word, with the apostrophe of an elision after it ("j'", "m’").
 _WORD_AND_APOSTROPHE = re.compile(r"\w+['\u2019]?")
@@ -71,6 +100,7 @@ class _CatalogueFile(BaseModel):
     first_person: list[str] | None = None
     first_person_exceptions: list[str] | None = None
     elisions: dict[str, str] | None = None
+    articles: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,8 @@ class Catalogue:
     elisions: tuple[tuple[re.Pattern[str], str], ...] = ()
     #: The note type whose variants of phrases win (``"first_person_note"``).
     variant: str = ""
+    #: Articles a name may start with, which ``{name.bare}`` drops ("l'", "le ").
+    articles: tuple[str, ...] = ()
 
     def key(self, key: str) -> str | None:
         """The key actually used for ``key``: the variant's, the plain one, or ``None``."""
@@ -110,23 +142,63 @@ class Catalogue:
             raise TemplateError(f"the {self.language} catalogue has no phrase {key!r}",
                                 template=str(self.path))
 
-        def fill(match: re.Match[str]) -> str:
-            name, case = match.groups()
+        problems: list[Problem] = []
+
+        def given(name: str) -> object:
             if name not in values:
                 raise TemplateError(f"phrase {found!r} uses {{{name}}}, which is not given "
                                     "here", template=str(self.path))
-            value = values[name]
+            return values[name]
+
+        def optional(match: re.Match[str]) -> str:
+            names = [m.group(1) for pattern in (_PLACEHOLDER, _CHOICE)
+                     for m in pattern.finditer(match.group(1))]
+            return match.group(1) if all(str(given(name)) for name in names) else ""
+
+        def choose(match: re.Match[str]) -> str:
+            name, choices = match.groups()
+            branches = dict(choice.split("=", 1) for choice in choices.split("|"))
+            unknown = sorted(set(branches) - set(GENDERS))
+            if unknown:
+                raise TemplateError(f"phrase {found!r} chooses by {', '.join(unknown)}; a "
+                                    f"choice names {', '.join(GENDERS)}",
+                                    template=str(self.path))
+            value = given(name)
+            gender = value.gender if isinstance(value, Name) else None
+            if gender is None:
+                hint = value.gender_hint if isinstance(value, Name) else "gender"
+                problems.append(Problem(
+                    f"the {self.language} phrase {found!r} agrees with the gender of "
+                    f"{str(value)!r}: give it {hint}",
+                    value.gender_where if isinstance(value, Name) and value.gender_where
+                    else Location()))
+                return ""
+            if gender not in branches:
+                raise TemplateError(f"phrase {found!r} has no {gender} form in its choice by "
+                                    f"{{{name}}}", template=str(self.path))
+            return branches[gender]
+
+        def fill(match: re.Match[str]) -> str:
+            name, case = match.groups()
+            value = given(name)
             if case is None:
                 return str(value)
             if isinstance(value, Name) and case in value.forms:
                 return value.forms[case]
+            if case == "bare":
+                return self.bare(str(value))
             field = value.field if isinstance(value, Name) else name
-            raise RecordError([Problem(
+            problems.append(Problem(
                 f"the {self.language} phrase {found!r} needs the {case!r} form of "
                 f"{str(value)!r}: add it as forms: {{{self.lang}: {{{field}.{case}: …}}}}",
-                value.where if isinstance(value, Name) and value.where else Location())])
+                value.where if isinstance(value, Name) and value.where else Location()))
+            return ""
 
-        text = _PLACEHOLDER.sub(fill, self.phrases[found])
+        text = _OPTIONAL.sub(optional, self.phrases[found])
+        text = _CHOICE.sub(choose, text)
+        text = _PLACEHOLDER.sub(fill, text)
+        if problems:
+            raise RecordError(problems)
         for pattern, elided in self.elisions:
             text = pattern.sub(elided, text)
         return text
@@ -151,6 +223,15 @@ class Catalogue:
                                 year_ordinal=ordinal)
         # A date is never split between lines: "14 / November 2025" reads badly.
         return words.replace(" ", NBSP)
+
+    def bare(self, name: str) -> str:
+        """``name`` without the article it starts with, if the catalogue lists
+        it (French "l'Ambassade de …" → "Ambassade de …" in an address block)."""
+        for article in self.articles:
+            if name[:len(article)].casefold() == article.casefold() \
+                    and len(name) > len(article):
+                return capitalize_first(name[len(article):], self.locale.language)
+        return name
 
     def first_person_words(self, text: str) -> list[str]:
         """The words of ``text`` that are first-person pronouns in this language.
@@ -253,7 +334,8 @@ def _merge_catalogue(lang: str, files: tuple[tuple[Path, int], ...]) -> Catalogu
         first_person=frozenset(pick("first_person") or ()),
         first_person_exceptions=tuple(pick("first_person_exceptions") or ()),
         elisions=tuple((re.compile(rf"(?<!\w){re.escape(word)}(?=[{_VOWELS}])"), elided)
-                       for word, elided in (pick("elisions") or {}).items()))
+                       for word, elided in (pick("elisions") or {}).items()),
+        articles=tuple(pick("articles") or ()))
 
 
 #: The date formats CLDR names; any other ``date_pattern`` is a pattern of fields.

@@ -26,7 +26,8 @@ class TalkingPoints:
     title: str
     #: "For internal use".
     marking: str
-    #: Label and value rows under the title: counterpart, date, place.
+    #: Label and value rows under the title: counterpart (the ambassador
+    #: received, the addressee's head), date, place.
     heading: tuple[tuple[str, str], ...]
     #: The points, in the order they are made.
     opening: str
@@ -42,7 +43,7 @@ class TalkingPoints:
     demands_intro: str
     #: The note's demands, the same strings.
     demands: tuple[str, ...]
-    #: Handing over the note: "I am handing you our note No. … of …".
+    #: Handing over the note: "We are handing you our note No. … of …".
     handover: str
 
 
@@ -54,7 +55,7 @@ class PressRelease:
     title: str
     #: "Baku, 14 November 2025".
     dateline: str
-    #: Paragraphs, in order.
+    #: Paragraphs, in order; the chronology's has one sentence per incident.
     paragraphs: tuple[str, ...]
 
 
@@ -73,7 +74,8 @@ def build_companion(document: Document, note: NoteContext,
 
 
 def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
-    names = phrase_names(note.sender, note.addressee)
+    # The counterpart of a summons is the ambassador (prepare checks there is one).
+    names = phrase_names(note.sender, note.addressee, note.counterpart)
 
     def say(key: str, **values: object) -> str:
         return catalogue.sentence(catalogue.phrase(f"talking_points.{key}", **names, **values))
@@ -82,7 +84,7 @@ def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
     return TalkingPoints(
         title=say("title"),
         marking=say("internal"),
-        heading=((say("counterpart"), catalogue.sentence(note.addressee.name)),
+        heading=((say("counterpart"), say("counterpart.person")),
                  (say("date"), note.date.words), (say("place"), note.place)),
         opening=say("opening", protest=note.protest),
         narrative=" ".join(part for part in (
@@ -98,7 +100,8 @@ def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
                     for citation in group.citations),
         demands_intro=say("demands.intro"),
         demands=note.demands,
-        handover=say("handover", reference=note.reference, date=note.date.words),
+        handover=say("handover", reference=note.reference, number=note.number,
+                     date=note.date.words),
     )
 
 
@@ -118,11 +121,11 @@ def _press_release(note: NoteContext, catalogue: Catalogue) -> PressRelease:
             subject.damage_sentence, subject.casualties) if part),
     ]
     if note.chronology:
-        entries = [catalogue.phrase("press_release.chronology.entry", date=i.dates_words,
-                                    time=i.time_joined, place=i.place,
-                                    account=catalogue.join([i.account, *i.damage]))
-                   for i in note.chronology]
-        paragraphs.append(say("chronology", entries=catalogue.phrase("list.join").join(entries)))
+        # One sentence per incident: an account may hold its own ";".
+        paragraphs.append(" ".join([say("chronology"), *(
+            say("chronology.entry", date=i.dates_words, time=i.time_joined, place=i.place,
+                account=catalogue.join([i.account, *i.damage]))
+            for i in note.chronology)]))
     paragraphs += [catalogue.sentence(third_person.phrase("recall", **names, text=text))
                    for text in note.recall_clauses]
     paragraphs += [catalogue.sentence(third_person.phrase(
@@ -131,6 +134,7 @@ def _press_release(note: NoteContext, catalogue: Catalogue) -> PressRelease:
     if note.legal_bases:
         paragraphs.append(say("legal", cites=catalogue.join(
             [c.cite for group in note.legal_bases for c in group.citations])))
-    paragraphs.append(say("demands", demands=catalogue.join(list(note.demands))))
+    paragraphs.append(say("demands", demands=catalogue.join(
+        [catalogue.phrase("press_release.demand", demand=demand) for demand in note.demands])))
     return PressRelease(title=say("title"), dateline=f"{note.place}, {note.date.words}",
                         paragraphs=tuple(paragraphs))

@@ -13,6 +13,7 @@ The dataclasses below are the contract with template authors: a template gets
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,9 @@ class Form:
     #: How a message names such a note and its voice: "a note verbale is
     #: written in the third person".
     described: str = ""
+    #: Whether it carries the reference number (an aide-mémoire does only if
+    #: the sender's profile says so).
+    numbered: bool = True
 
 
 #: The form of each note type.
@@ -63,7 +67,8 @@ FORMS = {
                                      "person"),
     NoteType.aide_memoire: Form("impersonal", courtesy=False, signed=False,
                                 addressee_block=False,
-                                described="an aide-mémoire is written impersonally"),
+                                described="an aide-mémoire is written impersonally",
+                                numbered=False),
 }
 
 
@@ -104,7 +109,14 @@ class PartyView:
 
 @dataclass(frozen=True)
 class PersonView:
-    """An official: the signatory of a first-person note, or its addressee."""
+    """An official: the signatory of a first-person note, or its addressee.
+
+    In phrases the addressee's head is ``{counterpart}`` (its name), with
+    ``{counterpart_title}`` and ``{counterpart_style}``; the signatory is
+    ``{signatory}``. Each takes its other cases from the person's ``forms``
+    (``{counterpart_title.nom}``), and words may agree with the person's
+    gender: ``{counterpart:masculine=Уважаемый|feminine=Уважаемая}``.
+    """
 
     #: e.g. "Jeyhun Bayramov".
     name: str
@@ -112,6 +124,8 @@ class PersonView:
     title: str
     #: Written before the name in an address ("His Excellency Mr"), or empty.
     style: str
+    #: "female", "male", or empty when the records do not say.
+    gender: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,9 @@ class Courtesy:
     closing: str
     #: "Excellency," at the head of a first-person note, else empty.
     salutation: str
+    #: In a reply, the note it answers as the opening names it ("with
+    #: reference to the Embassy's Note No. … of …"); else empty.
+    reply: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,8 +258,12 @@ class NoteContext:
     voice: str
     #: The heading: "Note Verbale", "Aide-Mémoire" (a first-person note shows none).
     title: str
-    #: The reference number ("No. 12/345/2025"), or a blank to fill in for drafts.
+    #: The reference number ("No. 12/345/2025"), or a blank to fill in for
+    #: drafts; empty for an aide-mémoire, unless the sender's profile numbers them.
     reference: str
+    #: The same without its sign ("12/345/2025"), for phrases that mark the
+    #: number themselves (Azerbaijani "12/345/2025 saylı").
+    number: str
     #: Whether ``reference`` is the blank of a draft.
     draft: bool
     #: The note's date.
@@ -253,6 +274,8 @@ class NoteContext:
     sender: PartyView
     #: The embassy or ministry addressed.
     addressee: PartyView
+    #: The addressee's head (the ambassador a summons receives), if on record.
+    counterpart: PersonView | None
     #: Salutation, opening (with the protest) and closing.
     courtesy: Courtesy
     #: What the sender "has the honour to" do.
@@ -314,20 +337,54 @@ class _Resolver:
             self.case.locate(record_id, *path)))
         return ""
 
+    def prose(self, value: str | dict[str, str], record_id: str | None,
+              *path: str | int) -> str:
+        """A clause of the note's own words. Given once (a plain string), it
+        is in the note's ``language``: a note in another language cannot
+        print it."""
+        note_language = self.case.note.language
+        if isinstance(value, str) and self.lang != note_language:
+            self.problems.append(Problem(
+                f"this text is given once, so it is in {note_language!r} (the note's "
+                f"language), but the note is rendered in {self.lang!r}: give it per "
+                f"language, {{{note_language}: …, {self.lang}: …}}",
+                self.case.locate(record_id, *path)))
+            return ""
+        return self.text(value, record_id, *path)
+
     def name(self, record: Party | State, field: str) -> Name:
         value = getattr(record, field)
         forms = {key.split(".", 1)[1]: form
                  for key, form in record.forms.get(self.lang, {}).items()
                  if key.split(".", 1)[0] == field}
+        gender = record.gender.get(self.lang)
         return Name(self.text(value, record.id, field), forms, field,
-                    self.case.locate(record.id, "forms"))
+                    self.case.locate(record.id, "forms"),
+                    gender=gender.value if gender is not None else None,
+                    gender_hint=f"its grammatical gender: gender: {{{self.lang}: masculine, "
+                                "feminine or neuter}",
+                    gender_where=self.case.locate(record.id))
 
     def person(self, person: Person, record_id: str | None, *path: str | int) -> PersonView:
-        return PersonView(
-            name=self.text(person.name, record_id, *path, "name"),
-            title=self.text(person.title, record_id, *path, "title"),
-            style=(self.text(person.style, record_id, *path, "style")
-                   if person.style is not None else ""))
+        gender = _GRAMMATICAL_GENDER.get(person.gender.value if person.gender else "")
+        where = self.case.locate(record_id, *path)
+
+        def named(field: str) -> Name:
+            value = getattr(person, field)
+            forms = {key.split(".", 1)[1]: form
+                     for key, form in person.forms.get(self.lang, {}).items()
+                     if key.split(".", 1)[0] == field}
+            text = self.text(value, record_id, *path, field) if value is not None else ""
+            return Name(text, forms, field, self.case.locate(record_id, *path, "forms"),
+                        gender=gender, gender_hint="gender: female or male",
+                        gender_where=where)
+
+        return PersonView(name=named("name"), title=named("title"), style=named("style"),
+                          gender=person.gender.value if person.gender else "")
+
+
+#: The grammatical gender a person's gender makes words agree with.
+_GRAMMATICAL_GENDER = {"female": "feminine", "male": "masculine"}
 
 
 def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied] = (),
@@ -350,7 +407,13 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     addressee_party = case.parties[note.addressee]
     sender = _party(sender_party, case, resolve)
     addressee = _party(addressee_party, case, resolve)
-    names = phrase_names(sender, addressee)
+    counterpart = (resolve.person(addressee_party.head, addressee_party.id, "head")
+                   if addressee_party.head is not None else None)
+    signer = note.signatory or sender_party.head
+    signatory = (resolve.person(signer, None if note.signatory else sender_party.id,
+                                *(("signatory",) if note.signatory else ("head",)))
+                 if form.signed and signer is not None else None)
+    names = phrase_names(sender, addressee, counterpart, signatory)
     phrase = _Phrases(catalogue, names)
 
     earlier = sort_chronology([case.incidents[i] for i in note.earlier])
@@ -363,66 +426,67 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     if not place:
         resolve.problems.append(Problem("no place for the date line: give the note a 'place' "
                                         "or the sender a 'seat'", case.locate(None, "sender")))
-    protest = _clause(resolve.text(note.protest, None, "protest"))
-    recall_clauses = tuple(_clause(resolve.text(t, None, "recalls", i))
+    protest = _clause(resolve.prose(note.protest, None, "protest"))
+    recall_clauses = tuple(_clause(resolve.prose(t, None, "recalls", i))
                            for i, t in enumerate(note.recalls))
-    position_clauses = tuple(_clause(resolve.text(t, None, "position", i))
+    position_clauses = tuple(_clause(resolve.prose(t, None, "position", i))
                              for i, t in enumerate(note.position))
     recalls = tuple(phrase.sentence("recall", text=text) for text in recall_clauses)
     position = tuple(phrase.sentence("position" if i == 0 else "position.more", text=text)
                      for i, text in enumerate(position_clauses))
     demands = tuple(_demand(d, i, catalogue, resolve) for i, d in enumerate(note.demands))
 
-    signatory = addressee_person = None
+    addressee_person = None
     salutation = ""
     if form.signed:
-        signer = note.signatory or sender_party.head
         if signer is None:
             resolve.problems.append(Problem(
                 "a first-person note is signed: give the note a 'signatory' or the sender "
                 "a 'head'", case.locate(None, "sender")))
-        else:
-            path = ("signatory",) if note.signatory else ()
-            signatory = resolve.person(signer, None if note.signatory else sender_party.id,
-                                       *path)
         head = addressee_party.head
         if head is None:
             resolve.problems.append(Problem(
                 "a first-person note is addressed to a person: give the addressee a 'head'",
                 case.locate(addressee_party.id)))
         else:
-            addressee_person = resolve.person(head, addressee_party.id, "head")
+            addressee_person = counterpart
             salutation = (resolve.text(head.salutation, addressee_party.id, "head",
                                        "salutation")
-                          if head.salutation is not None else catalogue.phrase("excellency"))
-    if resolve.problems:
-        raise RecordError(resolve.problems)
+                          if head.salutation is not None else phrase("excellency"))
     names["salutation"] = salutation
 
     reply = ""
     if note.in_reply_to is not None:
-        reply = catalogue.phrase("reply", reference=catalogue.phrase(
-            "reference", number=note.in_reply_to.reference),
-            date=catalogue.date(note.in_reply_to.date))
+        answered = note.in_reply_to
+        # A first-person note is its author's own ("Your Excellency's Note"),
+        # where the catalogue words it so; any other the addressee's.
+        personal = (answered.type or note.type) is NoteType.first_person_note
+        reply = phrase("reply.personal" if personal and catalogue.key("reply.personal")
+                       else "reply", author=addressee.short_name,
+                       reference=catalogue.phrase("reference", number=answered.reference),
+                       number=answered.reference, date=catalogue.date(answered.date))
     profile = sender_party if isinstance(sender_party, Profile) else None
     courtesy = _courtesy(form, profile, phrase, reply, protest)
 
     date = _date(note.date, catalogue)
     title = catalogue.phrase("title")
-    reference = catalogue.phrase("reference", number=note.reference or _blank_number(
-        profile, note.date))
+    numbered = form.numbered or (profile is not None and profile.aide_memoire_reference)
+    number = (note.reference or _blank_number(profile, note.date)) if numbered else ""
+    reference = catalogue.phrase("reference", number=number) if numbered else ""
     legal = _legal_bases(citations, catalogue, resolve)
-    return NoteContext(
+    context = NoteContext(
         lang=catalogue.lang,
         type=note_type.value,
         voice=form.voice,
         title=title,
         reference=reference,
+        number=number,
         draft=note.reference is None,
         date=date,
         place=place,
         sender=sender,
         addressee=addressee,
+        counterpart=counterpart,
         courtesy=courtesy,
         protest=protest,
         narrative=phrase.sentence(
@@ -459,25 +523,58 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
             generator=f"notegen {__version__}",
         ),
     )
+    # Every text, form and gender the records lack, at once.
+    problems = resolve.problems + phrase.problems
+    if problems:
+        raise RecordError(distinct(problems))
+    return context
 
 
-def phrase_names(sender: PartyView, addressee: PartyView) -> dict[str, object]:
-    """The placeholders every phrase may use for the two parties: their names
-    as :class:`~notegen.phrases.Name`, which keep their grammatical forms."""
-    return {"sender": sender.name, "addressee": addressee.name,
-            "sender_short": sender.short_name, "addressee_short": addressee.short_name,
-            "sender_side": sender.state_side, "addressee_side": addressee.state_side}
+def phrase_names(sender: PartyView, addressee: PartyView, counterpart: PersonView | None = None,
+                 signatory: PersonView | None = None) -> dict[str, object]:
+    """The placeholders every phrase may use for the two parties and the
+    persons: their names as :class:`~notegen.phrases.Name`, which keep their
+    grammatical forms and gender."""
+    names: dict[str, object] = {
+        "sender": sender.name, "addressee": addressee.name,
+        "sender_short": sender.short_name, "addressee_short": addressee.short_name,
+        "sender_side": sender.state_side, "addressee_side": addressee.state_side}
+    if counterpart is not None:
+        names.update(counterpart=counterpart.name, counterpart_title=counterpart.title,
+                     counterpart_style=counterpart.style)
+    if signatory is not None:
+        names["signatory"] = signatory.name
+    return names
+
+
+_PHRASE_KEY = re.compile(r"phrase '[^']*' ")
+
+
+def distinct(problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` without repeats: a form or gender several phrases need is
+    one thing to add to the records."""
+    seen: dict[tuple[object, str], Problem] = {}
+    for problem in problems:
+        seen.setdefault((problem.location, _PHRASE_KEY.sub("", problem.message)), problem)
+    return list(seen.values())
 
 
 class _Phrases:
-    """Phrases with the note's names filled in, as sentences."""
+    """Phrases with the note's names filled in, as sentences. A phrase that
+    lacks a form or gender of the records is empty, and what it lacks is
+    kept in ``problems`` so that all are reported together."""
 
     def __init__(self, catalogue: Catalogue, names: dict[str, object]) -> None:
         self.catalogue = catalogue
         self.names = names
+        self.problems: list[Problem] = []
 
     def __call__(self, key: str, **values: object) -> str:
-        return self.catalogue.phrase(key, **self.names, **values)
+        try:
+            return self.catalogue.phrase(key, **self.names, **values)
+        except RecordError as error:
+            self.problems.extend(error.problems)
+            return ""
 
     def sentence(self, key: str, **values: object) -> str:
         return self.catalogue.sentence(self(key, **values))
@@ -488,13 +585,15 @@ def _courtesy(form: Form, profile: Profile | None, phrase: _Phrases, reply: str,
     policy = profile.courtesy if profile is not None else None
     with_opening = form.courtesy and (policy is None or policy.opening)
     with_closing = form.courtesy and (policy is None or policy.closing)
+    # One formula serves a reply too: its [{reply}] names the note answered.
     opening_key = "opening" if with_opening else "opening.plain"
-    if reply:
-        opening_key += ".reply"
     return Courtesy(
         opening=phrase.sentence(opening_key, reply=reply, protest=protest),
         closing=phrase.sentence("closing") if with_closing else "",
-        salutation=phrase.sentence("salutation") if form.signed else "",
+        # (without a person to greet, a located problem says to add one)
+        salutation=(phrase.sentence("salutation")
+                    if form.signed and "counterpart" in phrase.names else ""),
+        reply=reply,
     )
 
 
@@ -528,8 +627,6 @@ def _legal_bases(citations: Sequence[Applied], catalogue: Catalogue, resolve: _R
         # The State a treaty is cited as binding on, named as running text names it.
         state = (resolve.text(resolve.case.states[applied.state].name, applied.state, "name")
                  if applied.state is not None else "")
-        if resolve.problems:
-            raise RecordError(resolve.problems)
         words = {"article": label, "instrument": instrument.of[lang], "state": state}
         groups.setdefault(article.instrument, []).append(CitationView(
             id=applied.id, label=label, text=text, framing=framing,
@@ -575,12 +672,12 @@ def _party(party: Party, case: Case, resolve: _Resolver) -> PartyView:
 def _incident(incident: Incident, number: int, case: Case, catalogue: Catalogue,
               resolve: _Resolver) -> IncidentView:
     rid = incident.id
-    damage = tuple(_clause(resolve.text(t, rid, "damage", i))
+    damage = tuple(_clause(resolve.prose(t, rid, "damage", i))
                    for i, t in enumerate(incident.damage))
     time = _time(incident, catalogue)
     dates_words = catalogue.join([catalogue.date(d) for d in (incident.date, *incident.also_on)])
     place = resolve.text(incident.place, rid, "place")
-    account = _clause(resolve.text(incident.account, rid, "account"))
+    account = _clause(resolve.prose(incident.account, rid, "account"))
     damage_sentence = (catalogue.phrase("damage", damage=catalogue.join(damage))
                        if damage else "")
     casualties = _casualties(incident, catalogue)
@@ -638,7 +735,7 @@ def _casualties(incident: Incident, catalogue: Catalogue) -> str:
 
 def _demand(demand: Demand, index: int, catalogue: Catalogue, resolve: _Resolver) -> str:
     if demand.text is not None:
-        return resolve.text(demand.text, None, "demands", index, "text")
+        return resolve.prose(demand.text, None, "demands", index, "text")
     return catalogue.phrase(f"demand.{demand.kind.value}")
 
 

@@ -7,7 +7,9 @@ Each finding is a located :class:`~notegen.errors.Problem`:
 * a courtesy formula that is empty although the sender's profile does not
   disable it;
 * sender and addressee named differently in the opening formula, the
-  letterhead and the addressee block.
+  letterhead and the addressee block;
+* a reply whose opening does not name the note it answers (a house formula
+  without ``[{reply}]``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def lint(case: Case, catalogue: Catalogue, context: NoteContext,
         problems.extend(_voice(case, catalogue, note_type))
     if form.courtesy:
         problems.extend(_formulae(case, catalogue, context))
+    problems.extend(_reply(case, catalogue, context))
     problems.extend(_names(case, catalogue, context))
     return problems
 
@@ -103,8 +106,6 @@ def _formulae(case: Case, catalogue: Catalogue, context: NoteContext) -> Iterato
     if context.voice != "third":
         return  # only a note verbale names both parties in its opening
     key = "opening" if policy is None or policy.opening else "opening.plain"
-    if case.note.in_reply_to is not None:
-        key += ".reply"
     for role, name in (("sender", context.sender.name), ("addressee", context.addressee.name)):
         if not _names_in(name, opening):
             yield Problem(f"the opening formula does not name the {role} as {str(name)!r}, "
@@ -113,8 +114,25 @@ def _formulae(case: Case, catalogue: Catalogue, context: NoteContext) -> Iterato
                           _origin(case, catalogue, key))
 
 
-def _names_in(name: str, text: str) -> bool:
-    forms = [name, *(name.forms.values() if isinstance(name, Name) else ())]
+def _reply(case: Case, catalogue: Catalogue, context: NoteContext) -> Iterator[Problem]:
+    """A reply's opening names the note it answers; one formula serves plain
+    notes and replies, so a formula without ``[{reply}]`` would lose it."""
+    reply = context.courtesy.reply
+    if case.note.in_reply_to is None or not reply or not context.courtesy.opening:
+        return
+    if _fold(reply) not in _fold(context.courtesy.opening):
+        sender = case.parties[case.note.sender]
+        policy = sender.courtesy if isinstance(sender, Profile) else None
+        key = ("opening" if FORMS[NoteType(context.type)].courtesy
+               and (policy is None or policy.opening) else "opening.plain")
+        yield Problem("the note is a reply, but its opening formula does not name the note "
+                      "it answers: put [{reply}] in it where the reference goes (e.g. "
+                      "\"… and[, {reply},] has the honour to …\")",
+                      _origin(case, catalogue, key))
+
+
+def _names_in(name: str, text: str, *more: str) -> bool:
+    forms = [name, *more, *(name.forms.values() if isinstance(name, Name) else ())]
     folded = _fold(text)
     return any(_fold(form) in folded for form in forms)
 
@@ -137,7 +155,9 @@ def _names(case: Case, catalogue: Catalogue, context: NoteContext) -> Iterator[P
                           f"name {str(sender.name)!r}", case.locate(sender.id, "letterhead"))
     # A first-person note's block names a person, not the embassy.
     block = context.addressee_block
-    if block and context.signatory is None and not _names_in(context.addressee.name, block[0]):
+    # An address block may drop the name's article ({addressee.bare}).
+    if block and context.signatory is None and not _names_in(
+            context.addressee.name, block[0], catalogue.bare(context.addressee.name)):
         yield Problem(f"the addressee block begins {block[0]!r}, which does not name the "
                       f"addressee as {str(context.addressee.name)!r}",
                       _origin(case, catalogue, "addressee.block"))

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from ..errors import Location, Problem, RecordError
-from ..options import RenderOptions, settle
+from ..options import Document, RenderOptions, settle
 from ..records.case import Case
 from ..records.models import NoteType, Profile
 from .catalogue import Catalogue, load_catalogue
@@ -79,6 +79,10 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
         raise RecordError(problems)
     for warning in warnings:
         logger.warning("%s", warning)
+    if options.document is Document.talking_points and context.counterpart is None:
+        raise RecordError([Problem(
+            "the talking points name the ambassador received as the counterpart: give the "
+            "addressee a 'head'", case.locate(case.note.addressee))])
     return Prepared(context, catalogue, tuple(warnings),
                     build_companion(options.document, context, catalogue))
 
