@@ -630,7 +630,8 @@ def check_templates(folder: Path, case_files: tuple[Path, ...]) -> None:
     for problem in report.problems:
         click.echo(f"{problem}", err=True)
     summary = (f"{report.templates} templates, {report.catalogues} catalogues, "
-               f"{report.renders} renders")
+               f"{report.renders} renders; rendered in "
+               + (", ".join(f"{lang} ({count})" for lang, count in report.languages) or "none"))
     if report.problems:
         click.echo(f"{folder}: {len(report.problems)} problems ({summary})")
         sys.exit(1)

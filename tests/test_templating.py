@@ -51,7 +51,8 @@ def test_record_text_is_escaped_never_markup(edit_seed: Edit) -> None:
     html = render_html(load_case(note))
     assert "<script>" not in html
     assert "<img" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=&#39;file:///etc/passwd&#39;&gt;" \
+    # Escaped (the apostrophe after a word is typeset as one: "passwd’").
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=&#39;file:///etc/passwd’&gt;" \
         in html
 
 

@@ -96,6 +96,8 @@ class CheckReport:
     templates: int
     catalogues: int
     renders: int
+    #: The languages rendered, each with how many documents ("es": 5).
+    languages: tuple[tuple[str, int], ...] = ()
 
 
 def check_folder(folder: Path, cases: Sequence[Path] = ()) -> CheckReport:
@@ -133,15 +135,29 @@ def check_folder(folder: Path, cases: Sequence[Path] = ()) -> CheckReport:
         elif path != folder / CATALOGUE:
             problems.extend(_check_legal_language(path))
     renders = 0
+    rendered: dict[str, int] = {}
+    # The languages the folder adds: each must be rendered, or the check has
+    # said nothing about it.
+    added = [path for path in catalogues if builtin().find(f"catalogues/{path.name}") is None]
     if not problems:  # a broken file would fail every render the same way
         for case_file in cases or sorted(SEEDS_FOLDER.glob("*/note.yaml")):
             case = load_case(case_file)
             for lang in _languages(case, folder):
                 for variant in (*NoteType, Document.talking_points, Document.press_release):
                     renders += 1
-                    problems.extend(_check_render(case, options, lang, variant))
+                    found, done = _check_render(case, options, lang, variant)
+                    problems.extend(found)
+                    if done:
+                        rendered[lang] = rendered.get(lang, 0) + 1
+        for path in added:
+            if path.stem not in rendered:
+                problems.append(Problem(
+                    f"no case has text in {path.stem!r}, so no note was rendered in it: "
+                    f"give a case written in {path.stem!r} (templates check FOLDER CASE)",
+                    Location(path)))
     unique = tuple(dict.fromkeys(problems))
-    return CheckReport(unique, len(templates), len(catalogues), renders)
+    return CheckReport(unique, len(templates), len(catalogues), renders,
+                       tuple(sorted(rendered.items())))
 
 
 def _check_template(path: Path, folder: Path, options: RenderOptions) -> Iterator[Problem]:
@@ -194,7 +210,7 @@ def _check_catalogue(path: Path) -> Iterator[Problem]:
     known = set(reference.phrases) | {"date.words"}
     phrases = source.data.get("phrases", {}) if isinstance(source.data, dict) else {}
     for key in phrases:
-        if key not in known and key.partition(".")[2] not in known:
+        if not _known_phrase(key, known):
             yield Problem(f"{key!r} is not a phrase notegen uses (check its spelling)",
                           source.locate(("phrases", key)))
     new_language = builtin().find(f"catalogues/{path.name}") is None
@@ -207,6 +223,22 @@ def _check_catalogue(path: Path) -> Iterator[Problem]:
         load_catalogue(path.stem, TemplateFolders.of([path.parent.parent]))
     except TemplateError as exc:
         yield from _problems(exc, path)
+
+
+#: Keys a catalogue may have beyond the reference's: a day's own word
+#: (``date.day.1``) and counts (``count.killed``), each with plural variants.
+_OPTIONAL_PHRASE = re.compile(r"date\.day\.\d{1,2}|count\.[a-z_]+")
+_PLURAL_VARIANT = re.compile(r"\.(?:zero|one|two|few|many|other|=\d+)$")
+
+
+def _known_phrase(key: str, known: set[str]) -> bool:
+    """Whether notegen uses the phrase ``key``: a reference key, perhaps for one
+    note type (``aide_memoire.title``) or in a plural variant (``….other``)."""
+    for candidate in (key, _PLURAL_VARIANT.sub("", key)):
+        for name in (candidate, candidate.partition(".")[2]):
+            if name in known or _OPTIONAL_PHRASE.fullmatch(name):
+                return True
+    return False
 
 
 def _check_legal_language(path: Path) -> Iterator[Problem]:
@@ -238,23 +270,29 @@ def _languages(case: Case, folder: Path) -> list[str]:
 
 
 def _check_render(case: Case, options: RenderOptions, lang: str,
-                  variant: NoteType | Document) -> Iterator[Problem]:
+                  variant: NoteType | Document) -> tuple[list[Problem], bool]:
+    """The problems of rendering ``case`` as ``variant`` in ``lang``, and
+    whether it rendered. What the worked cases lack (text in a language) is
+    not the folder's problem: it is logged, and the render does not count."""
     document = variant if isinstance(variant, Document) else Document.note
     note_type = variant if isinstance(variant, NoteType) else None
+    problems: list[Problem] = []
     try:
         render_html(case, RenderOptions(template_dirs=options.template_dirs, lang=lang,
                                         note_type=note_type, document=document))
     except TemplateError as exc:
         path = Path(exc.template) if exc.template else None
-        yield Problem(f"{exc.message} (rendering a {variant.value.replace('_', ' ')})",
-                      Location(path, exc.line))
+        problems.append(Problem(f"{exc.message} (rendering a "
+                                f"{variant.value.replace('_', ' ')})", Location(path, exc.line)))
     except RecordError as exc:
         for problem in exc.problems:
             if problem.location.file is None or not problem.location.file.is_relative_to(
                     SEEDS_FOLDER):
-                yield problem
+                problems.append(problem)
             else:
                 logger.info("%s: %s", lang, problem)
+        return problems, False
+    return problems, not problems
 
 
 def _problems(error: TemplateError, path: Path) -> Iterator[Problem]:

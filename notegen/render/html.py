@@ -28,6 +28,7 @@ from ..wording.catalogue import Catalogue, capitalize_first
 from ..wording.companions import Companion
 from ..wording.context import NoteContext
 from ..wording.prepare import Prepared, prepare
+from ..wording.typography import typeset_html
 from .limits import Stage, inside, run_bounded, shorten_quotes, stage
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
                      catalogue: Catalogue, companion: Companion | None) -> str:
     environment = make_environment(folders)
     try:
-        return environment.get_template(name).render(note=context, doc=companion,
+        html = environment.get_template(name).render(note=context, doc=companion,
                                                       phrase=catalogue.phrase)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(shorten_quotes(exc.message or str(exc)),
@@ -163,6 +164,8 @@ def _render_template(folders: TemplateFolders, name: str, context: NoteContext,
             raise  # not raised by template code: a bug in notegen
         raise TemplateError(shorten_quotes(str(exc)) or type(exc).__name__,
                             template=template_file, line=line) from None
+    # The language's typography, on every text of the note: the records' too.
+    return typeset_html(html, catalogue.typography)
 
 
 def _template_frame(tb: object) -> tuple[str | None, int | None]:

@@ -29,6 +29,7 @@ from ..template_folders import SEEDS_FOLDER, TemplateFolders, builtin
 from ..wording.prepare import Prepared
 from .atomic import write_atomic
 from .html import render_html, warm_templates
+from .hyphenation import register_hyphenation
 from .limits import QUOTE_LIMIT, Stage, inside, run_bounded, shorten, shorten_quotes, stage
 
 logger = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ def html_to_pdf(html: str | Sequence[str], *, folders: TemplateFolders | None = 
     from .fetcher import TemplateAssetFetcher
 
     folders = folders or builtin()
+    register_hyphenation(folders)
     fetcher = TemplateAssetFetcher(folders)
     fonts = _font_configuration(folders)
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}

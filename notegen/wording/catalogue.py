@@ -30,18 +30,21 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, parse_pattern
+from babel.dates import parse_pattern
 from babel.lists import format_list
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import Location, Problem, RecordError, TemplateError
 from ..records.reading import read_data_file
 from ..template_folders import LANGUAGE_CODE, TemplateFolders
+from . import numbers
+from .numbers import Counted, plural_keys
+from .typography import Typography, TypographyRules
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z]+))?\}")
 #: ``{name:masculine=…|feminine=…}``: words that agree with the gender of ``name``.
@@ -51,6 +54,8 @@ _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 #: The grammatical genders a choice may name.
 GENDERS = ("masculine", "feminine", "neuter")
 _WORD = re.compile(r"\w+")
+#: A word, with the apostrophe of an elision after it ("j'", "m’").
+_WORD_AND_APOSTROPHE = re.compile(r"\w+['\u2019]?")
 _VOWELS = "aeiouàâäéèêëîïôöûùüAEIOUÀÂÄÉÈÊËÎÏÔÖÛÙÜ"
 
 #: The no-break space, which keeps the words of a date on one line.
@@ -83,8 +88,6 @@ class Name(str):
         name.gender_hint = gender_hint
         name.gender_where = gender_where
         return name
-#: A word, with the apostrophe of an elision after it ("j'", "m’").
-_WORD_AND_APOSTROPHE = re.compile(r"\w+['\u2019]?")
 
 
 class _CatalogueFile(BaseModel):
@@ -101,6 +104,10 @@ class _CatalogueFile(BaseModel):
     first_person_exceptions: list[str] | None = None
     elisions: dict[str, str] | None = None
     articles: list[str] | None = None
+    time_pattern: str | None = None
+    time_pattern_on_the_hour: str | None = None
+    number_suffixes: dict[str, dict[str, str]] | None = None
+    typography: TypographyRules | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,15 @@ class Catalogue:
     variant: str = ""
     #: Articles a name may start with, which ``{name.bare}`` drops ("l'", "le ").
     articles: tuple[str, ...] = ()
+    #: How a time is written, an LDML pattern ("H' h 'mm"); CLDR's short time if
+    #: ``None``; and on the full hour ("H' h'").
+    time_pattern: str | None = None
+    time_pattern_on_the_hour: str | None = None
+    #: Case endings of a number written in digits, by the last letter of the
+    #: number as spoken that the ending table names: ``{"loc": {"ı": "-da", …}}``.
+    number_suffixes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The language's typography, applied to the rendered note's text.
+    typography: Typography = field(default_factory=Typography)
 
     def key(self, key: str) -> str | None:
         """The key actually used for ``key``: the variant's, the plain one, or ``None``."""
@@ -137,7 +153,7 @@ class Catalogue:
         :raises TemplateError: if the catalogue lacks the phrase or a value.
         :raises RecordError: if a name lacks the grammatical case a phrase asks for.
         """
-        found = self.key(key)
+        found = self._chosen(key, values)
         if found is None:
             raise TemplateError(f"the {self.language} catalogue has no phrase {key!r}",
                                 template=str(self.path))
@@ -203,26 +219,60 @@ class Catalogue:
             text = pattern.sub(elided, text)
         return text
 
+    def _chosen(self, key: str, values: Mapping[str, object]) -> str | None:
+        """The key used for ``key`` given ``values``: with a count among them
+        (:class:`~.numbers.Counted`: a count, a series of dates), the variant
+        for that many (``key.=1``, ``key.one``, ``key.few``…) if there is one."""
+        counted = next((v for v in values.values() if isinstance(v, Counted)), None)
+        if counted is not None:
+            category = self.locale.plural_form(counted.amount)
+            for candidate in plural_keys(key, counted.amount, category):
+                if (found := self.key(candidate)) is not None:
+                    return found
+        return self.key(key)
+
     def date(self, value: dt.date) -> str:
         """``value`` in words, e.g. "14 November 2025", "14 noyabr 2025-ci il".
 
         Babel writes the pattern (months in their grammatical case); a
         ``date.words`` phrase may add what CLDR lacks, from ``{date}``,
         ``{year}`` and ``{year_ordinal}`` (the year as an ordinal numeral,
-        e.g. Azerbaijani "2025-ci").
+        e.g. Azerbaijani "2025-ci"); ``date.day.<n>`` is a day's own word
+        (French "1er"). A date is never split between lines.
         """
-        words = format_date(value, self.date_pattern, locale=self.locale)
-        phrase = self.phrases.get("date.words")
-        if phrase is not None:
-            ordinal = ""
-            if "{year_ordinal}" in phrase:
-                from num2words import num2words  # only the languages that need it
+        return str(self.dates([value]))
 
-                ordinal = num2words(value.year, lang=self.locale.language, to="ordinal_num")
-            words = self.phrase("date.words", date=words, year=value.year,
-                                year_ordinal=ordinal)
-        # A date is never split between lines: "14 / November 2025" reads badly.
-        return words.replace(" ", NBSP)
+    def dates(self, values: Sequence[dt.date]) -> Counted:
+        """``values`` (in order) in words, sharing the month and year they share:
+        "8 and 18 August 2025", "30 July and 2 August 2025"; counted, so a
+        phrase can agree with a series (Azerbaijani "tarixlərində")."""
+        return numbers.dates(values, self, self._date_words)
+
+    def _date_words(self, words: str, year: int) -> str:
+        phrase = self.phrases.get("date.words")
+        if phrase is None:
+            return words
+        ordinal = ""
+        if "{year_ordinal}" in phrase:
+            from num2words import num2words  # only the languages that need it
+
+            ordinal = num2words(year, lang=self.locale.language, to="ordinal_num")
+        return self.phrase("date.words", date=words, year=year, year_ordinal=ordinal)
+
+    def time(self, value: str) -> Name:
+        """A time given as "HH:MM" as the language writes it ("01:00", French
+        "6 h 15"), with its case endings as forms (``{time.loc}``: "06:15-də")."""
+        text, forms = numbers.time(value, self)
+        return Name(text, forms, "time")
+
+    def number(self, value: int) -> str:
+        """``value`` in the locale's digits and grouping: "12,500", "12 500"."""
+        return numbers.number(value, self)
+
+    def count(self, what: str, value: int) -> Counted:
+        """``value`` things of kind ``what`` in words that agree with the number
+        (``count.<what>`` and its plural variants): "1 blessé", "5 человек"."""
+        return numbers.count(what, value, self)
 
     def bare(self, name: str) -> str:
         """``name`` without the article it starts with, if the catalogue lists
@@ -335,7 +385,11 @@ def _merge_catalogue(lang: str, files: tuple[tuple[Path, int], ...]) -> Catalogu
         first_person_exceptions=tuple(pick("first_person_exceptions") or ()),
         elisions=tuple((re.compile(rf"(?<!\w){re.escape(word)}(?=[{_VOWELS}])"), elided)
                        for word, elided in (pick("elisions") or {}).items()),
-        articles=tuple(pick("articles") or ()))
+        articles=tuple(pick("articles") or ()),
+        time_pattern=pick("time_pattern"),
+        time_pattern_on_the_hour=pick("time_pattern_on_the_hour"),
+        number_suffixes=pick("number_suffixes") or {},
+        typography=Typography(pick("typography") or TypographyRules(), locale))
 
 
 #: The date formats CLDR names; any other ``date_pattern`` is a pattern of fields.

@@ -136,5 +136,5 @@ def _press_release(note: NoteContext, catalogue: Catalogue) -> PressRelease:
             [c.cite for group in note.legal_bases for c in group.citations])))
     paragraphs.append(say("demands", demands=catalogue.join(
         [catalogue.phrase("press_release.demand", demand=demand) for demand in note.demands])))
-    return PressRelease(title=say("title"), dateline=f"{note.place}, {note.date.words}",
+    return PressRelease(title=say("title"), dateline=note.date_line,
                         paragraphs=tuple(paragraphs))

@@ -154,8 +154,9 @@ class IncidentView:
     number: int
     #: Its (first) date.
     date: DateText
-    #: All dates of a series in words ("8 August 2025 and 18 August 2025"),
-    #: or the single date.
+    #: All dates of a series in words, sharing their month and year ("8 and
+    #: 18 August 2025"), or the single date; it counts its dates, so a phrase
+    #: given it agrees with a series (``key.other``: Azerbaijani "tarixlərində").
     dates_words: str
     #: "at about 01:00 local time", or empty.
     time_words: str
@@ -270,6 +271,9 @@ class NoteContext:
     date: DateText
     #: The place on the date line: the note's, or the sender's seat.
     place: str
+    #: The date line, place and date as the language writes them (the
+    #: catalogue's ``date_line``): "Baku, 14 November 2025", "Bakou, le 14 novembre 2025".
+    date_line: str
     #: The sending ministry or mission.
     sender: PartyView
     #: The embassy or ministry addressed.
@@ -484,6 +488,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
         draft=note.reference is None,
         date=date,
         place=place,
+        date_line=catalogue.phrase("date_line", place=place, date=date.words),
         sender=sender,
         addressee=addressee,
         counterpart=counterpart,
@@ -675,7 +680,7 @@ def _incident(incident: Incident, number: int, case: Case, catalogue: Catalogue,
     damage = tuple(_clause(resolve.prose(t, rid, "damage", i))
                    for i, t in enumerate(incident.damage))
     time = _time(incident, catalogue)
-    dates_words = catalogue.join([catalogue.date(d) for d in (incident.date, *incident.also_on)])
+    dates_words = catalogue.dates([incident.date, *incident.also_on])
     place = resolve.text(incident.place, rid, "place")
     account = _clause(resolve.prose(incident.account, rid, "account"))
     damage_sentence = (catalogue.phrase("damage", damage=catalogue.join(damage))
@@ -708,7 +713,7 @@ def _time(incident: Incident, catalogue: Catalogue) -> str:
     if incident.time is None:
         return ""
     key = "time" if incident.time_approximate else "time_exact"
-    return catalogue.phrase(key, time=incident.time)
+    return catalogue.phrase(key, time=catalogue.time(incident.time))
 
 
 def _facility(facility: Facility, effect: str, resolve: _Resolver) -> FacilityView:
@@ -730,7 +735,10 @@ def _casualties(incident: Incident, catalogue: Catalogue) -> str:
         key = "casualties.injured"
     else:
         key = "casualties.none"
-    return catalogue.phrase(key, killed=counts.killed, injured=counts.injured)
+    # A count may open the sentence (Russian "Погиб 1 человек.").
+    return catalogue.sentence(catalogue.phrase(
+        key, killed=catalogue.count("killed", counts.killed),
+        injured=catalogue.count("injured", counts.injured)))
 
 
 def _demand(demand: Demand, index: int, catalogue: Catalogue, resolve: _Resolver) -> str:

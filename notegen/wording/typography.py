@@ -1,0 +1,233 @@
+"""Typography per language, on every text of a rendered note: the records'
+text, the catalogue's, and the template's own alike.
+
+The rules are the catalogue's data (``typography:`` in
+``catalogues/<lang>.yaml``) and CLDR's (month names, the digit grouping);
+a language added from a folder writes its own. :func:`typeset_html` runs on
+the HTML a template made, text nodes only (never a tag or an attribute, nor
+the head: metadata is searched, not typeset), and:
+
+- puts the language's spaces around punctuation (French narrow no-break
+  spaces before ``; ! ?`` and inside « », a no-break space before ``:``),
+  replacing a plain space or adding a missing one;
+- writes the typographic apostrophe ("l’Ambassade");
+- writes the words of ``sentence_case`` lower case inside a sentence and
+  capitalised at the head of a line or sentence ("n° 45", "N° 12/345");
+- applies the language's ``replace`` rules (French "l’article premier");
+- keeps on one line what must not be split: a number and the word after it
+  ("50 метрах", "14 ноября", "2025-ci il", "6 h 15"; a date may break only
+  between its month and its year), a word of ``no_break_after`` and the
+  next ("№ 12", "в Киеве"), and the groups of a number in the locale's own
+  grouping space ("12 500");
+- marks, in the running text (``<main>``), the words hyphenation must leave
+  whole: names of two capitalised words or more ("Российской Федерации",
+  "Azərbaycan Respublikasının") and what a number holds together (dates,
+  references, quantities), as ``<span class="unbroken">`` (the style sheet
+  sets ``hyphens: none`` on it). A single capitalised word ("Посольства")
+  may be hyphenated: protecting it too left rivers.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from babel import Locale
+from markupsafe import escape
+from pydantic import BaseModel, ConfigDict, Field
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+_SPACES = " \u00a0\u202f"
+#: The class of the spans that hyphenation leaves whole.
+UNBROKEN = "unbroken"
+#: Tags that start a line: a word of ``sentence_case`` after one is at a head.
+_BLOCKS = frozenset(["p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "div",
+                     "header", "footer", "address", "br", "dt", "dd", "blockquote"])
+_TAG = re.compile(r"(<[^>]*>)")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z0-9]+)")
+
+
+class TypographyRules(BaseModel):
+    """The ``typography:`` section of a catalogue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: The space put before a mark: ``{";": "\u202f", ":": "\u00a0"}``.
+    space_before: dict[str, str] = Field(default_factory=dict)
+    #: The space put after a mark: ``{"«": "\u202f"}``.
+    space_after: dict[str, str] = Field(default_factory=dict)
+    #: The apostrophe a word's ``'`` becomes ("’").
+    apostrophe: str | None = None
+    #: Words kept with the word that follows them: ``[№, в, и]``.
+    no_break_after: list[str] = Field(default_factory=list)
+    #: Words written lower case inside a sentence, capitalised at its head: ``[n°]``.
+    sentence_case: list[str] = Field(default_factory=list)
+    #: Regular expressions and what they become, applied in order.
+    replace: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Typography:
+    """The compiled rules of one language."""
+
+    rules: TypographyRules = field(default_factory=TypographyRules)
+    locale: Locale | None = None
+
+    @cached_property
+    def _no_break_after(self) -> re.Pattern[str] | None:
+        words = self.rules.no_break_after
+        if not words:
+            return None
+        alternatives = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+        return re.compile(rf"(?<![\w\u2019'])({alternatives})[ ](?=\S)")
+
+    @cached_property
+    def _number_word(self) -> re.Pattern[str]:
+        # Not a word that binds forward itself: "8 и 18" breaks after "8".
+        forward = "|".join(map(re.escape, self.rules.no_break_after))
+        unless = rf"(?!(?:{forward})[ \u00a0])" if forward else ""
+        return re.compile(rf"(\d(?:-[^\W\d_]+)?) (?=[^\W\d_]){unless}")
+
+    @cached_property
+    def _group(self) -> re.Pattern[str] | None:
+        if self.locale is None:
+            return None
+        separator = str(self.locale.number_symbols.get("latn", self.locale.number_symbols)
+                        .get("group", ","))
+        if separator not in _SPACES:
+            return None  # a comma or a point groups digits anyway
+        return re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])")
+
+    @cached_property
+    def _replace(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+        return tuple((re.compile(pattern), target)
+                     for pattern, target in self.rules.replace.items())
+
+    def text(self, text: str, at_head: bool = True) -> str:
+        """``text`` with the language's spaces, apostrophes, capitals and
+        no-break spaces; ``at_head`` if it starts a line."""
+        rules = self.rules
+        if rules.apostrophe:
+            text = re.sub(r"(?<=\w)'", rules.apostrophe, text)
+        for mark, space in rules.space_before.items():
+            mark_re = re.escape(mark)
+            text = re.sub(rf"[ \u00a0\u202f]+(?={mark_re})", space, text)
+            # A mark that follows a word directly and ends a clause gets its space.
+            text = re.sub(rf"(?<=[\w)»\u2019.]){mark_re}(?=\s|$|<)", space + mark, text)
+        for mark, space in rules.space_after.items():
+            mark_re = re.escape(mark)
+            text = re.sub(rf"(?<={mark_re})[ \u00a0\u202f]*(?=\S)", space, text)
+        for word in rules.sentence_case:
+            text = _sentence_case(text, word, at_head)
+        for pattern, target in self._replace:
+            text = pattern.sub(target, text)
+        if self._group is not None:
+            separator = str(self.locale.number_symbols.get("latn", self.locale.number_symbols)
+                            .get("group", NBSP)) if self.locale is not None else NBSP
+            text = self._group.sub(lambda m: re.sub(r"[ \u00a0\u202f]", separator,
+                                                    m.group()), text)
+        # A number and the word after it: "50 метрах", "2025-ci il", "6 h 15".
+        text = self._number_word.sub(rf"\1{NBSP}", text)
+        text = re.sub(r"(?<=\b[^\W\d_]) (?=\d)", NBSP, text)  # "h 15"
+        if self._no_break_after is not None:
+            text = self._no_break_after.sub(rf"\1{NBSP}", text)
+        return text
+
+
+def _sentence_case(text: str, word: str, at_head: bool) -> str:
+    lower, upper = word[:1].lower() + word[1:], word[:1].upper() + word[1:]
+
+    def case(match: re.Match[str]) -> str:
+        before = text[:match.start()].rstrip(_SPACES)
+        head = (at_head and not before) or before.endswith((".", "!", "?"))
+        return upper if head else lower
+
+    return re.sub(rf"(?<!\w)(?:{re.escape(lower)}|{re.escape(upper)})(?!\w)", case, text)
+
+
+#: A word that must stay whole: capitalised, or held to a number by no-break spaces.
+_WORD = re.compile(r"[^\s\u00a0]+(?:\u00a0[^\s\u00a0]+)*")
+
+
+def _kind(group: str, sentence_start: bool) -> str:
+    """What ``group`` (words joined by no-break spaces) is to hyphenation:
+    "number" (it holds a number: a date, a quantity, a reference), "name" (a
+    capitalised word not merely opening a sentence), or "" (running words)."""
+    words = group.split(NBSP)
+    if NBSP in group and any(c.isdigit() for c in group):
+        return "number"
+    for index, word in enumerate(words):
+        first = next((c for c in word if c.isalpha() or c.isdigit()), "")
+        if first.isupper() and not (sentence_start and index == 0):
+            return "name"
+    return ""
+
+
+def _spans(text: str) -> str:
+    """``text`` escaped, with the runs hyphenation leaves whole in spans: what
+    holds a number, and names of two words or more ("Российской Федерации";
+    a single capitalised word, "Посольства", may be hyphenated like any)."""
+    groups = []  # (start, end, kind)
+    for match in _WORD.finditer(text):
+        before = text[:match.start()].rstrip()
+        opens = not before or before.endswith((".", "!", "?", ":"))
+        groups.append((match.start(), match.end(), _kind(match.group(), opens)))
+    runs: list[list[tuple[int, int, str]]] = []
+    for group in groups:
+        joined = bool(runs) and bool(runs[-1][-1][2]) and bool(group[2]) \
+            and text[runs[-1][-1][1]:group[0]] == " "
+        if joined:
+            runs[-1].append(group)
+        else:
+            runs.append([group])
+    out: list[str] = []
+    position = 0
+    for run in runs:
+        kinds = [kind for _, _, kind in run]
+        if "number" in kinds or kinds.count("name") >= 2:
+            start, end = run[0][0], run[-1][1]
+            out.append(str(escape(text[position:start])))
+            out.append(f'<span class="{UNBROKEN}">{escape(text[start:end])}</span>')
+            position = end
+    out.append(str(escape(text[position:])))
+    return "".join(out)
+
+
+def _pieces(document: str) -> Iterator[tuple[str, bool]]:
+    """The pieces of ``document``: (tag, True) or (text, False)."""
+    for piece in _TAG.split(document):
+        if piece:
+            yield piece, piece.startswith("<")
+
+
+def typeset_html(document: str, typography: Typography) -> str:
+    """``document`` (a note's HTML) with its text typeset by ``typography``."""
+    out: list[str] = []
+    in_body = in_main = skip = False
+    at_head = True
+    for piece, is_tag in _pieces(document):
+        if is_tag:
+            out.append(piece)
+            name = _TAG_NAME.match(piece)
+            tag = name.group(1).lower() if name else ""
+            closing = piece.startswith("</")
+            if tag == "body":
+                in_body = not closing
+            elif tag == "main":
+                in_main = not closing
+            elif tag in ("style", "script", "title"):
+                skip = not closing
+            if tag in _BLOCKS:
+                at_head = True
+            continue
+        if not in_body or skip or not piece.strip():
+            out.append(piece)
+            continue
+        text = typography.text(html.unescape(piece), at_head)
+        at_head = False
+        out.append(_spans(text) if in_main else str(escape(text)))
+    return "".join(out)
