@@ -81,7 +81,7 @@ def report(label: str, pages: list[PageGaps]) -> str:
                          f"{p.lines} lines)" for p in pages)
     median = statistics.median(every or [0.0])
     loose = sum(1 for gap in every if gap > BODY_PT)
-    return (f"{label:24} {per_page}  | p95 {p95:4.1f} pt, median {median:.1f} pt, "
+    return (f"{label:38} {per_page}  | p95 {p95:4.1f} pt, median {median:.1f} pt, "
             f"{loose} gaps > 1 em")
 
 
@@ -92,6 +92,9 @@ def main() -> None:
                                                       "aide_memoire"])
     parser.add_argument("--pdf", nargs="*", type=Path, default=[])
     parser.add_argument("--keep", type=Path, help="keep the rendered PDFs in this folder")
+    parser.add_argument("--unhyphenated", action="store_true",
+                        help="also render with the style of before (justified, hyphens: "
+                        "manual), for a before/after on the same text")
     args = parser.parse_args()
     if args.pdf:
         for pdf in args.pdf:
@@ -103,12 +106,22 @@ def main() -> None:
     case = notegen.load_case(CASE)
     folder = args.keep or Path(tempfile.mkdtemp())
     folder.mkdir(parents=True, exist_ok=True)
+    styles: list[tuple[str, tuple[Path, ...]]] = [("", ())]
+    if args.unhyphenated:
+        before = folder / "unhyphenated"
+        (before / "static").mkdir(parents=True, exist_ok=True)
+        style = (CASE.parent.parent.parent / "templates" / "static" / "note.css").read_text(
+            encoding="utf-8")
+        (before / "static" / "note.css").write_text(
+            style.replace("hyphens: auto;", "hyphens: manual;"), encoding="utf-8")
+        styles.insert(0, ("unhyphenated ", (before,)))
     for lang in args.lang:
         for note_type in args.type:
-            target = folder / f"{lang}-{note_type}.pdf"
-            notegen.render_pdf(case, target, options=notegen.RenderOptions(
-                lang=lang, note_type=NoteType(note_type)))
-            sys.stdout.write(report(f"{lang} {note_type}", measure(target)) + "\n")
+            for label, folders in styles:
+                target = folder / f"{label.strip() or 'hyphenated'}-{lang}-{note_type}.pdf"
+                notegen.render_pdf(case, target, options=notegen.RenderOptions(
+                    lang=lang, note_type=NoteType(note_type), template_dirs=folders))
+                sys.stdout.write(report(f"{label}{lang} {note_type}", measure(target)) + "\n")
 
 
 if __name__ == "__main__":
