@@ -20,8 +20,9 @@ the head: metadata is searched, not typeset), and:
   next ("№ 12", "в Киеве"), and the groups of a number in the locale's own
   grouping space ("12 500");
 - marks, in the running text (``<main>``), the words hyphenation must leave
-  whole: names of two capitalised words or more ("Российской Федерации",
-  "Azərbaycan Respublikasının") and what a number holds together (dates,
+  whole: names of two capitalised words or more, linked or not ("Российской
+  Федерации", "Azərbaycan Respublikasının", "République d’Azerbaïdjan",
+  "Fédération de Russie") and what a number holds together (dates,
   references, quantities), as ``<span class="unbroken">`` (the style sheet
   sets ``hyphens: none`` on it). A single capitalised word ("Посольства")
   may be hyphenated: protecting it too left rivers.
@@ -153,24 +154,35 @@ def _sentence_case(text: str, word: str, at_head: bool) -> str:
 _WORD = re.compile(r"[^\s\u00a0]+(?:\u00a0[^\s\u00a0]+)*")
 
 
+#: A linking word inside a name ("Fédération de Russie", "Republic of
+#: Azerbaijan"): short and lower case.
+_LINK = re.compile(r"[^\W\d_A-Z]{1,3}")
+
+
 def _kind(group: str, sentence_start: bool) -> str:
     """What ``group`` (words joined by no-break spaces) is to hyphenation:
     "number" (it holds a number: a date, a quantity, a reference), "name" (a
-    capitalised word not merely opening a sentence), or "" (running words)."""
-    words = group.split(NBSP)
+    capitalised word not merely opening a sentence, also after an elision:
+    "d’Azerbaïdjan"), "link" (a short lower-case word that may join the
+    words of a name), or "" (running words)."""
     if NBSP in group and any(c.isdigit() for c in group):
         return "number"
-    for index, word in enumerate(words):
-        first = next((c for c in word if c.isalpha() or c.isdigit()), "")
+    for index, word in enumerate(group.split(NBSP)):
+        initial = re.sub(r"^[^\W\d_]{1,2}['\u2019]", "", word)  # "d’", "l’", "qu’"
+        first = next((c for c in initial if c.isalpha() or c.isdigit()), "")
         if first.isupper() and not (sentence_start and index == 0):
             return "name"
+    if _LINK.fullmatch(group) and not group[0].isupper():
+        return "link"
     return ""
 
 
 def _spans(text: str) -> str:
     """``text`` escaped, with the runs hyphenation leaves whole in spans: what
-    holds a number, and names of two words or more ("Российской Федерации";
-    a single capitalised word, "Посольства", may be hyphenated like any)."""
+    holds a number, and names of two capitalised words or more, linked or not
+    ("Российской Федерации", "République d’Azerbaïdjan", "Fédération de
+    Russie"); a single capitalised word ("Посольства") may be hyphenated
+    like any other."""
     groups = []  # (start, end, kind)
     for match in _WORD.finditer(text):
         before = text[:match.start()].rstrip()
@@ -178,8 +190,9 @@ def _spans(text: str) -> str:
         groups.append((match.start(), match.end(), _kind(match.group(), opens)))
     runs: list[list[tuple[int, int, str]]] = []
     for group in groups:
-        joined = bool(runs) and bool(runs[-1][-1][2]) and bool(group[2]) \
-            and text[runs[-1][-1][1]:group[0]] == " "
+        # Names join with their links; what holds a number stands alone.
+        joined = bool(runs) and runs[-1][-1][2] in ("name", "link") \
+            and group[2] in ("name", "link") and text[runs[-1][-1][1]:group[0]] == " "
         if joined:
             runs[-1].append(group)
         else:
@@ -187,6 +200,10 @@ def _spans(text: str) -> str:
     out: list[str] = []
     position = 0
     for run in runs:
+        while run and run[-1][2] == "link":
+            run = run[:-1]
+        while run and run[0][2] == "link":
+            run = run[1:]
         kinds = [kind for _, _, kind in run]
         if "number" in kinds or kinds.count("name") >= 2:
             start, end = run[0][0], run[-1][1]
