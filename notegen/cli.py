@@ -65,7 +65,7 @@ class _Group(click.Group):
     command_class = _NotegenCommand
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="notegen")
 @click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging).")
 def cli(verbose: int) -> None:
@@ -136,9 +136,17 @@ def _key(path: Path, passphrase: str | None) -> SigningKey:
 
 def _options(lang: str | None, note_type: str | None, strict: bool,
              template_dirs: tuple[Path, ...], translation: str | None = None) -> RenderOptions:
-    return with_settings(RenderOptions(
+    options = with_settings(RenderOptions(
         lang=lang, note_type=NoteType(note_type) if note_type else None, strict=strict,
         translation=translation, template_dirs=template_dirs), _settings())
+    # A language asked for here must have a catalogue: a misused option (exit 2).
+    for value, hint in ((lang, "--lang"), (translation, "--translation")):
+        languages = options.folders.languages()
+        if value is not None and value not in languages:
+            raise click.BadParameter(f"no phrase catalogue for {value!r} in the template "
+                                     f"folders; available: {', '.join(languages)}",
+                                     param_hint=hint)
+    return options
 
 
 @cli.command()
@@ -551,7 +559,8 @@ def register_verify(pdf_file: Path, register_url: str | None) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 def serve(host: str, port: int, workers: int) -> None:
     """Serve notegen over HTTP (the service extra): validate, render, issue,
-    register queries, verify. OpenAPI at /docs and /openapi.json.
+    register queries, verify. The OpenAPI document is at /openapi.json (for
+    token holders).
 
     Tokens: NOTEGEN_TOKENS names their file (see `notegen token`); the
     register: NOTEGEN_REGISTER or notegen.toml.
@@ -576,14 +585,21 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True,
               type=click.Choice(["drafter", "issuer", "reader"]))
-def token(name: str, roles: tuple[str, ...]) -> None:
-    """Make a service token for NAME: prints the token, and on stderr the
-    entry to add to the tokens file (which keeps only its SHA-256)."""
-    from .service import new_token
+@click.option("--file", "tokens_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Add the token to this tokens file (made if missing), which keeps only "
+                   "its SHA-256. Without it, the file's entry is printed on stderr.")
+def token(name: str, roles: tuple[str, ...], tokens_file: Path | None) -> None:
+    """Make a service token for NAME and print it (once: only its SHA-256 is
+    kept)."""
+    from .service import add_token, new_token
 
     secret, entry = new_token(name, list(roles))
+    if tokens_file is None:
+        click.echo(json.dumps(entry), err=True)
+    else:
+        add_token(tokens_file, entry)
+        click.echo(f"added {name} to {tokens_file}", err=True)
     click.echo(secret)
-    click.echo(json.dumps(entry), err=True)
 
 
 @cli.group(cls=_Group)

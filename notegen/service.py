@@ -31,6 +31,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
@@ -426,6 +427,27 @@ def _case(data: bytes) -> Case:
     """The case in a request body: one record file, located as case.json. It
     is read from memory and may include no file of the server."""
     return load_case_data(data, "case.json")
+
+
+def add_token(path: Path, entry: dict[str, Any]) -> None:
+    """Add ``entry`` (from :func:`new_token`) to the tokens file ``path``,
+    made if missing; written whole or not at all.
+
+    :raises ConfigError: if the file is not a tokens file, or has the name.
+    """
+    from .render.atomic import write_atomic
+
+    data: dict[str, Any] = {"tokens": []}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            names = {item["name"] for item in data["tokens"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot read the tokens in {path}: {exc}") from None
+        if entry["name"] in names:
+            raise ConfigError(f"{path} already has a token named {entry['name']!r}")
+    data["tokens"].append(entry)
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 def new_token(name: str, roles: list[str]) -> tuple[str, dict[str, Any]]:

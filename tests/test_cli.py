@@ -116,8 +116,9 @@ def test_render_with_a_courtesy_translation(runner: CliRunner, tmp_path: Path) -
 
 def _misapplied(edit_seed: Edit) -> Path:
     return edit_seed("note.yaml", "  demands:\n    - kind: investigation",
-                     "  legal_bases:\n    - {article: vccr.31.3}\n    - {article: vcdr.30.1, "
-                     "framing: by_analogy}\n  demands:\n    - kind: investigation")
+                     "  legal_bases:\n    - {article: vccr.31.3}\n    - {article: vcdr.1.i}\n"
+                     "    - {article: vcdr.22.1, framing: general_principle}\n"
+                     "  demands:\n    - kind: investigation")
 
 
 def test_warnings_are_shown_and_fail_only_with_strict(runner: CliRunner,
@@ -216,9 +217,9 @@ def test_an_unknown_translation_language_is_a_located_error(
         runner: CliRunner, edit_seed: Edit, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "--translation", "xx",
                                  "-o", str(tmp_path / "note.pdf")])
-    assert result.exit_code == 1
-    assert "no phrase catalogue for the courtesy translation's language 'xx'; available: " \
-        "az, en, fr, ru" in result.stderr
+    assert result.exit_code == 2  # an option the folders cannot serve: misused
+    assert "Invalid value for --translation: no phrase catalogue for 'xx' in the template " \
+        "folders; available: az, en, fr, ru" in result.stderr
     assert "Traceback" not in result.output
     note = edit_seed("note.yaml", "  language: en\n", "  language: en\n  translation: zz\n")
     result = runner.invoke(cli, ["validate", str(note)])
@@ -247,3 +248,23 @@ def test_render_with_sign_words_the_note_once(runner: CliRunner, tmp_path: Path,
                                  "--passphrase", signing_key.passphrase.decode()])
     assert result.exit_code == 0, result.output
     assert len(calls) == 1
+
+
+def test_help_answers_to_h_too(runner: CliRunner) -> None:
+    for args in (["-h"], ["render", "-h"], ["register", "list", "-h"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, args
+        assert "Usage: " in result.output
+
+
+@pytest.mark.parametrize("content", [b"hello", b"%PDF-1.4\njunk", b""])
+def test_a_file_that_is_not_a_pdf_is_said_plainly(runner: CliRunner, tmp_path: Path,
+                                                  content: bytes) -> None:
+    path = tmp_path / "note.pdf"
+    path.write_bytes(content)
+    for args in (["verify", str(path)], ["extract", str(path)]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code in (1, 4), result.output
+        assert "not a readable PDF" in result.output
+        assert "BytesIO" not in result.output
+        assert "the records have" not in result.output

@@ -57,8 +57,8 @@ def test_the_command_line_uses_the_settings(tmp_path: Path, runner: CliRunner,
     plain.mkdir()
     result = runner.invoke(cli, ["render", second, "--lang", "es", "--template-dir",
                                  str(plain), "--format", "html"])
-    assert result.exit_code == 1
-    assert "no phrase catalogue for language 'es'" in result.stderr
+    assert result.exit_code == 2  # the option asks for what the folders do not have
+    assert "Invalid value for --lang: no phrase catalogue for 'es'" in result.stderr
     (tmp_path / "notegen.toml").write_text("[notegen\n")
     broken = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "--format", "html"])
     assert broken.exit_code == 1

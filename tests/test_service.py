@@ -266,3 +266,26 @@ def test_two_senders_with_one_pattern_are_told_apart(service, draft_json: bytes)
                        headers=_auth(service, "reader"))
     assert chosen.json()["sender"] == "mx-sre-2"
     assert chosen.json()["cancelled"] is None
+
+
+def test_the_tokens_file_is_made_by_notegen(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from notegen.cli import cli
+
+    runner = CliRunner()
+    path = tmp_path / "tokens.json"
+    first = runner.invoke(cli, ["token", "desk-1", "--role", "drafter", "--file", str(path)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, ["token", "reg-1", "--role", "reader", "--role", "issuer",
+                                 "--file", str(path)])
+    entries = json.loads(path.read_text())["tokens"]
+    assert [(e["name"], e["roles"]) for e in entries] == [
+        ("desk-1", ["drafter"]), ("reg-1", ["reader", "issuer"])]
+    import hashlib
+
+    assert entries[1]["sha256"] == hashlib.sha256(second.stdout.strip().encode()).hexdigest()
+    again = runner.invoke(cli, ["token", "desk-1", "--role", "drafter", "--file", str(path)])
+    assert again.exit_code == 1
+    assert "already has a token named 'desk-1'" in again.stderr
+    assert len(json.loads(path.read_text())["tokens"]) == 2

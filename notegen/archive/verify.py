@@ -113,7 +113,7 @@ def extract_record(pdf: bytes) -> bytes:
 def _read_record(pdf: bytes) -> bytes | None:
     """The embedded records, or None if ``pdf`` has none.
 
-    :raises RecordError: if the PDF, or the records in it, cannot be read.
+    :raises NotegenError: if the PDF, or the records in it, cannot be read.
     """
     import pikepdf
 
@@ -125,7 +125,14 @@ def _read_record(pdf: bytes) -> bytes | None:
             data: bytes = attached.get_file().read_bytes()
             return data
     except pikepdf.PdfError as exc:
-        raise RecordError([Problem(f"not a readable PDF: {exc}")]) from None
+        raise _unreadable(exc) from None
+
+
+def _unreadable(exc: Exception) -> NotegenError:
+    """The error for a file that is not a readable PDF, in qpdf's words
+    without the name of the in-memory stream it read."""
+    reason = re.sub(r"^(stream )?<[^>]*>:\s*", "", str(exc)).strip()
+    return NotegenError(f"not a readable PDF: {reason}" if reason else "not a readable PDF")
 
 
 def verify_pdf(pdf: bytes, *, trust_roots: Sequence[bytes] = (),
@@ -144,8 +151,8 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[bytes] = (),
         signatures, updates = _signatures(pdf, trust_roots)
     except Exception as exc:  # whatever breaks reading it is the verdict on this file
         logger.debug("unreadable PDF", exc_info=True)
-        return Verification(Status.tampered, None, (), "not compared", None,
-                            (f"the file cannot be read as a PDF: {exc}",))
+        reason = str(exc) if isinstance(exc, NotegenError) else str(_unreadable(exc))
+        return Verification(Status.tampered, None, (), "not compared", None, (reason,))
     findings.append(f"claims {pdfa}" if pdfa else "claims no PDF/A level")
     if updates:
         findings.append(
@@ -208,7 +215,7 @@ class Metadata:
 def read_metadata(pdf: bytes) -> Metadata:
     """The title, PDF/A claim and creator ``pdf`` records.
 
-    :raises RecordError: if ``pdf`` cannot be read as a PDF.
+    :raises NotegenError: if ``pdf`` cannot be read as a PDF.
     """
     import pikepdf
 
@@ -219,7 +226,7 @@ def read_metadata(pdf: bytes) -> Metadata:
             title = document.docinfo.get("/Title")
             creator = str(document.docinfo.get("/Creator", ""))
     except pikepdf.PdfError as exc:
-        raise RecordError([Problem(f"not a readable PDF: {exc}")]) from None
+        raise _unreadable(exc) from None
     return Metadata(str(title) if title is not None else None,
                     f"PDF/A-{part}{conformance or ''}" if part else None, creator)
 
@@ -362,8 +369,8 @@ def _compare_record(pdf: bytes, signed: bool, pdfa: str | None, creator: str,
     or, once signed, the first bytes (a signature is an incremental update)."""
     try:
         record = _read_record(pdf)
-    except RecordError as exc:  # there, but damaged
-        findings.append(f"the embedded records cannot be read: {exc.problems[0].message}")
+    except NotegenError as exc:  # there, but damaged
+        findings.append(f"the embedded records cannot be read: {exc}")
         return "differs", None
     if record is None:
         findings.append("no embedded records")
