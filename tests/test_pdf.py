@@ -11,7 +11,14 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from notegen import Case, RecordError, RenderError, RenderOptions, load_case, render_pdf
+from notegen import (
+    Case,
+    RecordError,
+    RenderError,
+    RenderOptions,
+    load_case,
+    render_pdf,
+)
 from notegen.records.models import NoteType
 from notegen.render.pdf import check_harfbuzz_subset, html_to_pdf
 
@@ -29,26 +36,39 @@ def test_worked_case_has_one_to_three_a4_pages(worked_pdf: bytes) -> None:
             assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)
 
 
-@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("lang", ["en", "ru", "az"])
 def test_no_name_is_hyphenated(worked_case: Case, worked_pdf: bytes, lang: str) -> None:
-    # Only the articles' wording is hyphenated, never a name ("Repub-lic of
-    # Azerbaijan"): every word split at a line's end (WeasyPrint ends the
-    # line with U+2010) starts with a small letter.
+    # Running text is hyphenated (issue 16, T9), never a name of two
+    # capitalised words ("Repub-lic of Azerbaijan", "Азербай-джанской
+    # Республики"): no word split at a line's end (WeasyPrint ends the line
+    # with U+2010) has a capitalised word beside it. A lone capitalised word
+    # ("Посоль-ства") may be split.
     pdf = worked_pdf if lang == "en" else render_pdf(worked_case, options=RenderOptions(
         lang=lang))
-    lines = pdf_text(pdf).splitlines()
-    split = [line.split()[-1] + following.split()[0]
+    lines = [line.split() for line in pdf_text(pdf).splitlines()]
+    split = [(line[-2] if len(line) > 1 else "", line[-1] + following[0],
+              following[1] if len(following) > 1 else "")
              for line, following in itertools.pairwise(lines)
-             if line.endswith("\u2010")]
-    assert split, "the legal bases' narrow lines are hyphenated"
-    assert [word for word in split if not word[0].islower()] == []
+             if line and following and line[-1].endswith("\u2010")]
+    assert split, "running text is hyphenated"
+
+    def capital(word: str) -> bool:
+        return word[:1].isupper()
+
+    def name(before: str, word: str, after: str) -> bool:
+        # Its neighbours in the same sentence.
+        before = "" if before.endswith((".", "!", "?", ":")) else before
+        after = "" if word.endswith((".", "!", "?", ":", ";")) else after
+        return capital(word) and (capital(before) or capital(after))
+
+    assert [words for words in split if name(*words)] == []
 
 
 def test_text_lists_every_earlier_incident_in_date_order(worked_pdf: bytes) -> None:
     text = flat(pdf_text(worked_pdf))
     # (pdftotext -raw puts list numbers at the end of each page: not checked here.)
     markers = ["10 March 2022, Kharkiv", "2 January 2024, Kyiv",
-               "8 August 2025 and 18 August 2025, Odesa region", "28 August 2025, Kyiv"]
+               "8 and 18 August 2025, Odesa region", "28 August 2025, Kyiv"]
     positions = [text.find(marker) for marker in markers]
     assert all(p >= 0 for p in positions), (positions, text)
     assert positions == sorted(positions)
@@ -202,18 +222,19 @@ def test_separate_processes_give_the_same_bytes(tmp_path: Path, worked_case: Cas
 
 
 DATES = {"en": "Baku, 14 November 2025", "ru": "Баку, 14 ноября 2025 года",
-         "az": "Bakı, 14 noyabr 2025-ci il", "fr": "Bakou, 14 novembre 2025"}
+         "az": "Bakı, 14 noyabr 2025-ci il", "fr": "Bakou, le 14 novembre 2025"}
+# A series shares its month and year (issue 16, T11).
 CHRONOLOGY = {
     "en": ["10 March 2022, Kharkiv", "2 January 2024, Kyiv",
-           "8 August 2025 and 18 August 2025, Odesa region", "28 August 2025, Kyiv"],
+           "8 and 18 August 2025, Odesa region", "28 August 2025, Kyiv"],
     "ru": ["10 марта 2022 года, Харьков", "2 января 2024 года, Киев",
-           "8 августа 2025 года и 18 августа 2025 года, Одесская область",
+           "8 и 18 августа 2025 года, Одесская область",
            "28 августа 2025 года, Киев"],
     "az": ["10 mart 2022-ci il, Xarkov", "2 yanvar 2024-cü il, Kiyev",
-           "8 avqust 2025-ci il və 18 avqust 2025-ci il, Odessa vilayəti",
+           "8 və 18 avqust 2025-ci il, Odessa vilayəti",
            "28 avqust 2025-ci il, Kiyev"],
     "fr": ["10 mars 2022, Kharkiv", "2 janvier 2024, Kyiv",
-           "8 août 2025 et 18 août 2025, région d'Odessa", "28 août 2025, Kyiv"],
+           "8 et 18 août 2025, région d’Odessa", "28 août 2025, Kyiv"],
 }
 ARTICLES = {
     "en": ["Vienna Convention on Diplomatic Relations of 1961",
@@ -228,9 +249,9 @@ ARTICLES = {
            "binaları toxunulmazdır", "30-cu maddəsinin 1-ci bəndi", "59-cu maddəsi (analogiya "
            "üzrə)"],
     "fr": ["Convention de Vienne sur les relations diplomatiques de 1961",
-           "Le paragraphe 1 de l'article 22 (en tant qu'expression d'un principe général) : "
-           "les locaux de la mission sont inviolables", "Le paragraphe 1 de l'article 30",
-           "L'article 59 (par analogie)"],
+           "Le paragraphe 1 de l’article 22 (en tant qu’expression d’un principe général) : "
+           "les locaux de la mission sont inviolables", "Le paragraphe 1 de l’article 30",
+           "L’article 59 (par analogie)"],
 }
 TITLES = {
     "en": {"note_verbale": "NOTEVERBALE", "aide_memoire": "AIDE-MÉMOIRE"},
@@ -270,14 +291,14 @@ FORMULAE = {
     ("az", "aide_memoire"): ["Azərbaycan tərəfi Rusiya Federasiyasının",
                              "Azərbaycan tərəfi hesab edir ki,"],
     ("fr", "note_verbale"): [
-        "présente ses compliments à l'Ambassade de la Fédération de Russie en "
-        "République d'Azerbaïdjan et a l'honneur d'élever",
-        "renouveler à l'Ambassade les assurances de sa très haute considération"],
+        "présente ses compliments à l’Ambassade de la Fédération de Russie en "
+        "République d’Azerbaïdjan et a l’honneur d’élever",
+        "renouveler à l’Ambassade les assurances de sa très haute considération"],
     ("fr", "first_person_note"): [
-        "Monsieur l'Ambassadeur, J'ai l'honneur d'élever",
-        "Je vous prie d'agréer, Monsieur l'Ambassadeur, les assurances de ma très haute "
+        "Monsieur l’Ambassadeur, J’ai l’honneur d’élever",
+        "Je vous prie d’agréer, Monsieur l’Ambassadeur, les assurances de ma très haute "
         "considération", "Djeyhoun Bayramov"],
-    ("fr", "aide_memoire"): ["La partie azerbaïdjanaise se doit d'élever",
+    ("fr", "aide_memoire"): ["La partie azerbaïdjanaise se doit d’élever",
                              "La partie azerbaïdjanaise estime que les attaques"],
 }
 
@@ -304,7 +325,7 @@ def test_worked_case_in_every_type_and_language(worked_case, lang: str,
     ambassador = {"en": "Embassy of the Russian Federation in the Republic of Azerbaijan Baku",
                   "ru": "Посольству Российской Федерации в Азербайджанской Республике г. Баку",
                   "az": "Səfirliyinə Bakı şəhəri", "fr": "Fédération de Russie en "
-                  "République d'Azerbaïdjan Bakou"}[lang]
+                  "République d’Azerbaïdjan Bakou"}[lang]
     # Only the note verbale has the Embassy's block; an aide-mémoire has none.
     assert (ambassador in text) is (note_type == "note_verbale")
 
