@@ -432,22 +432,9 @@ class Register:
 
     @contextmanager
     def _writers(self) -> Iterator[None]:
-        """SQLite: one writer at a time, waiting in turn. SQLite's own lock
-        is polled by its waiters, and a writer issuing note after note takes
-        it again before a poller wakes (8 writers starved past a minute); an
-        exclusive lock on a file beside the register is handed on by the
-        kernel. A writer killed mid-issue releases it."""
-        path = Path(f"{self.url}.lock")
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise RegisterError(f"the register {self._shown} cannot take its writers' lock "
-                                f"{path}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        """SQLite: one writer at a time, waiting in turn (:func:`_writers_lock`)."""
+        with _writers_lock(Path(self.url), self._shown):
             yield
-        finally:
-            os.close(descriptor)  # releases the lock
 
     def _schema_version(self, cursor: Any) -> int:
         if self._postgres:
@@ -839,10 +826,33 @@ def open_register(url: str | Path) -> Register:
         return Register(text, shared, postgres=True)
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))
     try:
-        connection = sqlite3.connect(path, timeout=60, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL takes SQLite's exclusive lock without
+        # waiting for it: openers take turns, as writers do.
+        with _writers_lock(path, str(path)):
+            connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
         raise RegisterError(f"cannot open the register {path}: {exc}") from None
     return Register(str(path), connection, postgres=False)
+
+
+@contextmanager
+def _writers_lock(register: Path, shown: str) -> Iterator[None]:
+    """SQLite: one writer (or first opener) at a time, waiting in turn.
+    SQLite's own lock is polled by its waiters, and a writer issuing note
+    after note takes it again before a poller wakes (8 writers starved past
+    a minute); an exclusive lock on a file beside the register is handed on
+    by the kernel. A writer killed mid-issue releases it."""
+    path = Path(f"{register}.lock")
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise RegisterError(f"the register {shown} cannot take its writers' lock "
+                            f"{path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
