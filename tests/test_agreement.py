@@ -217,7 +217,8 @@ def test_the_author_s_form_a_reply_needs_is_asked_for(edit_seed: Edit) -> None:
 
 @pytest.mark.parametrize(("lang", "intro"), [
     ("en", "The Azerbaijani side requests the Russian side to:"),
-    ("fr", "La partie azerbaïdjanaise demande à la partie russe de :"),
+    # French: each demand has its own "de" (demand.item), the intro none.
+    ("fr", "La partie azerbaïdjanaise demande à la partie russe :"),
     ("ru", "Азербайджанская сторона призывает Российскую сторону:"),
     # Active: "Rusiya tərəfindən tələb olunur" would be "is demanded BY the Russian side".
     ("az", "Azərbaycan tərəfi Rusiya tərəfindən aşağıdakıları tələb edir:"),
@@ -252,14 +253,17 @@ def test_the_talking_points_keep_to_one_person(lang: str) -> None:
 
 
 @pytest.mark.parametrize(("lang", "label", "counterpart"), [
+    # The title names the State of accreditation.
     ("en", "Counterpart", "His Excellency Mr Mikhail Yevdokimov, Ambassador Extraordinary and "
-                          "Plenipotentiary of the Russian Federation"),
-    ("ru", "Собеседник", "Чрезвычайный и Полномочный Посол Российской Федерации Михаил "
-                         "Евдокимов"),
-    ("az", "Həmsöhbət", "Rusiya Federasiyasının Fövqəladə və Səlahiyyətli Səfiri Mixail "
-                        "Yevdokimov"),
+                          "Plenipotentiary of the Russian Federation to the Republic of "
+                          "Azerbaijan"),
+    ("ru", "Собеседник", "Чрезвычайный и Полномочный Посол Российской Федерации в "
+                         "Азербайджанской Республике Михаил Евдокимов"),
+    ("az", "Həmsöhbət", "Rusiya Federasiyasının Azərbaycan Respublikasındakı Fövqəladə və "
+                        "Səlahiyyətli Səfiri Mixail Yevdokimov"),
     ("fr", "Interlocuteur", "Son Excellence Monsieur Mikhaïl Evdokimov, Ambassadeur "
-                            "extraordinaire et plénipotentiaire de la Fédération de Russie"),
+                            "extraordinaire et plénipotentiaire de la Fédération de Russie "
+                            "en République d'Azerbaïdjan"),
 ])
 def test_the_counterpart_of_a_summons_is_the_ambassador(worked_case, lang: str, label: str,
                                                         counterpart: str) -> None:
@@ -282,7 +286,8 @@ def test_the_english_talking_points_speak_as_we(worked_case) -> None:
     assert points.opening.startswith("We have asked you to come today to lodge")
     assert points.demands_intro == "We expect the Russian side to:"
     assert spaced(points.handover) == ("We are handing you our note No. 12/345/2025 of "
-                                       "14 November 2025, which sets all this out.")
+                                       "14 November 2025, which sets out the position of "
+                                       "the Azerbaijani side.")
 
 
 # --- everything the records lack, at once ----------------------------------

@@ -102,7 +102,8 @@ def test_first_person_note_is_signed_and_addressed_to_a_person(worked_case) -> N
         "Jeyhun Bayramov", "Minister of Foreign Affairs of the Republic of Azerbaijan")
     assert note.addressee_block[:2] == (
         "His Excellency Mr Mikhail Yevdokimov",
-        "Ambassador Extraordinary and Plenipotentiary of the Russian Federation")
+        "Ambassador Extraordinary and Plenipotentiary of the Russian Federation to the "
+        "Republic of Azerbaijan")
     assert note.seal == ""
     ru = context(worked_case, "ru", NoteType.first_person_note)
     assert ru.courtesy.salutation == "Уважаемый господин Посол!"
@@ -119,7 +120,8 @@ def test_aide_memoire_is_impersonal_without_courtesy_or_addressee(worked_case) -
     assert note.addressee_block == ()
     assert note.signatory is None
     assert note.seal == ""
-    assert note.recalls[0].startswith("It is further recalled that as early as April 2022")
+    assert note.recalls[0].startswith("It should further be recalled that as early as "
+                                      "April 2022")
 
 
 def test_note_verbale_addressee_block_uses_the_dative_in_russian(worked_case) -> None:
@@ -254,7 +256,7 @@ def test_a_first_person_note_needs_a_signatory_and_a_person_to_address(
 
 
 def test_french_elides_que_before_a_vowel(edit_seed: Edit) -> None:
-    note = edit_seed("note.yaml", "        dès avril 2022, la partie",
+    note = edit_seed("note.yaml", "        , dès avril 2022, la partie",
                      "        en avril 2022, la partie")
     assert context(load_case(note), "fr").recalls[0].startswith(
         "Le Ministère rappelle en outre qu'en avril 2022")

@@ -93,7 +93,7 @@ def test_each_document_speaks_in_its_own_voice(demarche) -> None:
     assert "12/345/2025" in texts["talking_points"]
     assert {"en": "Enclosure: courtesy translation into Russian",
             "ru": "Приложение: неофициальный перевод на английский язык",
-            "az": "Əlavə: ingilis dilinə nəzakət tərcüməsi"}[lang] in texts["note"]
+            "az": "Əlavə: ingilis dilinə qeyri-rəsmi tərcümə"}[lang] in texts["note"]
 
 
 def test_companions_can_be_overridden_like_any_template(worked_case, tmp_path: Path) -> None:

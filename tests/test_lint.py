@@ -108,8 +108,8 @@ def test_a_character_the_fonts_cannot_draw_is_found_before_rendering(
 
 def test_a_unit_is_no_pronoun_but_an_elision_is(edit_seed: Edit) -> None:
     """French "m'" and "j'" are pronouns only with their apostrophe: "200 m" is metres."""
-    note = edit_seed("note.yaml", "      d'élever une vive protestation contre l'attaque",
-                     "      d'élever une vive protestation contre la frappe tombée à 200 m "
+    note = edit_seed("note.yaml", "      une vive protestation contre l'attaque",
+                     "      une vive protestation contre la frappe tombée à 200 m "
                      "et à 3 km de l'enceinte, et contre l'attaque")
     context = prepare(load_case(note), RenderOptions(lang="fr")).context
     assert "tombée à 200 m et à 3 km de l'enceinte" in " ".join(context.courtesy.opening.split())

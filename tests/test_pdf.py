@@ -314,7 +314,7 @@ FORMULAE = {
         "Monsieur l’Ambassadeur, J’ai l’honneur d’élever",
         "Je vous prie d’agréer, Monsieur l’Ambassadeur, les assurances de ma très haute "
         "considération", "Djeyhoun Bayramov"],
-    ("fr", "aide_memoire"): ["La partie azerbaïdjanaise se doit d’élever",
+    ("fr", "aide_memoire"): ["La partie azerbaïdjanaise élève une vive protestation",
                              "La partie azerbaïdjanaise estime que les attaques"],
 }
 

@@ -20,6 +20,9 @@ records do not give the gender a phrase needs, that is a located error.
 Text in ``[brackets]`` is kept only when every placeholder in it has a value:
 ``"and[, {reply},] has the honour"`` names the note answered only in a reply.
 
+A value that starts with a comma joins the word before it: a French clause
+", dès avril 2022, la partie …" after "que {text}" gives "que, dès avril 2022".
+
 Nothing else in braces is interpreted, so a catalogue cannot reach into
 Python objects. Every form and gender one phrase lacks is reported at once.
 """
@@ -49,6 +52,8 @@ from .typography import Typography, TypographyRules
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z]+))?\}")
 #: ``{name:masculine=…|feminine=…}``: words that agree with the gender of ``name``.
 _CHOICE = re.compile(r"\{([a-z_][a-z0-9_]*):([a-z]+=[^|{}\[\]]*(?:\|[a-z]+=[^|{}\[\]]*)*)\}")
+#: A space before a comma, which a value opening with its comma leaves.
+_SPACE_BEFORE_COMMA = re.compile(r" +(?=,)")
 #: ``[…]``: text kept only when every placeholder in it has a value.
 _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 #: The grammatical genders a choice may name.
@@ -213,6 +218,7 @@ class Catalogue:
         text = _OPTIONAL.sub(optional, self.phrases[found])
         text = _CHOICE.sub(choose, text)
         text = _PLACEHOLDER.sub(fill, text)
+        text = _SPACE_BEFORE_COMMA.sub("", text)
         if problems:
             raise RecordError(problems)
         for pattern, elided in self.elisions:

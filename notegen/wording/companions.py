@@ -94,7 +94,11 @@ def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
         chronology_intro=say("chronology.intro") if note.chronology else "",
         chronology=tuple(incident.entry for incident in note.chronology),
         recalls=tuple(say("recall", text=text) for text in note.recall_clauses),
-        position=tuple(say("position", text=text) for text in note.position_clauses),
+        # A further point is not "Our position:" again (a catalogue without
+        # the phrase repeats it).
+        position=tuple(say("position.more" if index and catalogue.key(
+            "talking_points.position.more") else "position", text=text)
+                       for index, text in enumerate(note.position_clauses)),
         legal_intro=say("legal.intro") if note.legal_bases else "",
         legal=tuple(catalogue.sentence(citation.cite) for group in note.legal_bases
                     for citation in group.citations),

@@ -306,8 +306,11 @@ class NoteContext:
     legal_bases: tuple[InstrumentView, ...]
     #: The sentence introducing the demands.
     demands_intro: str
-    #: What the sender requests, each an infinitive clause.
+    #: What the sender requests, each an item of the lettered list as the
+    #: catalogue's ``demand.item`` words it (French "de procéder …").
     demands: tuple[str, ...]
+    #: The records' clauses behind ``demands`` (infinitive clauses).
+    demand_clauses: tuple[str, ...]
     #: Lines of the addressee block; empty for types without one.
     addressee_block: tuple[str, ...]
     #: Who signs a first-person note; ``None`` for the other types.
@@ -438,7 +441,12 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     recalls = tuple(phrase.sentence("recall", text=text) for text in recall_clauses)
     position = tuple(phrase.sentence("position" if i == 0 else "position.more", text=text)
                      for i, text in enumerate(position_clauses))
-    demands = tuple(_demand(d, i, catalogue, resolve) for i, d in enumerate(note.demands))
+    demand_clauses = tuple(_demand(d, i, catalogue, resolve)
+                           for i, d in enumerate(note.demands))
+    # Each as an item of a list: French gives each infinitive its own "de". A
+    # catalogue without the phrase (an older user folder) lists the clauses.
+    demands = (tuple(phrase("demand.item", demand=text) for text in demand_clauses)
+               if catalogue.key("demand.item") else demand_clauses)
 
     addressee_person = None
     salutation = ""
@@ -509,6 +517,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
         legal_bases=legal,
         demands_intro=phrase.sentence("demands.intro"),
         demands=demands,
+        demand_clauses=demand_clauses,
         addressee_block=(_addressee_block(addressee, addressee_person, phrase)
                          if form.addressee_block else ()),
         signatory=signatory,
