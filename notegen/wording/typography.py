@@ -14,23 +14,37 @@ the head: metadata is searched, not typeset), and:
 - writes the words of ``sentence_case`` lower case inside a sentence and
   capitalised at the head of a line or sentence ("n° 45", "N° 12/345");
 - applies the language's ``replace`` rules (French "l’article premier");
-- keeps on one line what must not be split: a number and the word after it
-  ("50 метрах", "14 ноября", "2025-ci il", "6 h 15"; a date may break only
-  between its month and its year), a word of ``no_break_after`` and the
-  next ("№ 12", "в Киеве"), and the groups of a number in the locale's own
-  grouping space ("12 500");
+- keeps on one line what must not be split: a number and the label before
+  it (``number_labels``: "статья 59", "l’article 48", "Rule 7"), a number and
+  the unit, counted noun or month after it (``number_units`` and CLDR's month
+  names: "50 метрах", "59-cu maddə", "2025-ci il", "6 h 15"), a whole date
+  ("14 ноября 2025 года", "12 août 1949"), a word of ``no_break_after`` and
+  the next ("№ 12", "в Киеве"), and the groups of a number in the locale's
+  own grouping space ("12 500"); a number never binds to a conjunction or an
+  arbitrary word ("8 and 18 August", "статьи 22 Венской");
+- sets what ``superior`` matches as superior letters (French "1<sup>er</sup>");
+- in the address and signature blocks, lets a title break only between its
+  parts: never after a word of ``title_links`` ("de la", "of the"), never
+  inside a name, nor before its last word; a break is allowed next to a
+  lower-case word, and after a word ``title_break_after`` matches (the
+  head of a title: "Послу", a genitive "Respublikasının");
 - marks, in the running text (``<main>``), the words hyphenation must leave
   whole: names of two capitalised words or more, linked or not ("Российской
   Федерации", "Azərbaycan Respublikasının", "République d’Azerbaïdjan",
   "Fédération de Russie") and what a number holds together (dates,
   references, quantities), as ``<span class="unbroken">`` (the style sheet
   sets ``hyphens: none`` on it). A single capitalised word ("Посольства")
-  may be hyphenated: protecting it too left rivers.
+  may be hyphenated, protecting it too left rivers, unless the language keeps
+  names whole (``whole_names``: French "Kinjal"); a name with a hyphen
+  ("États-Unis") and a number with its suffix ("1-ci", "06:15-də") never
+  break at the hyphen (``<span class="unbroken whole">``, ``white-space:
+  nowrap``).
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +59,12 @@ NNBSP = "\u202f"
 _SPACES = " \u00a0\u202f"
 #: The class of the spans that hyphenation leaves whole.
 UNBROKEN = "unbroken"
+#: ... and of those that do not break at a hyphen either ("1-ci", "États-Unis").
+WHOLE = "whole"
+#: The class of superior letters ("1<sup>er</sup>").
+SUPERIOR = "superior"
+#: The longest part of a title (in characters) kept on one line in a block.
+TITLE_PART = 34
 #: Tags that start a line: a word of ``sentence_case`` after one is at a head.
 _BLOCKS = frozenset(["p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "div",
                      "header", "footer", "address", "br", "dt", "dd", "blockquote"])
@@ -69,6 +89,21 @@ class TypographyRules(BaseModel):
     sentence_case: list[str] = Field(default_factory=list)
     #: Regular expressions and what they become, applied in order.
     replace: dict[str, str] = Field(default_factory=dict)
+    #: Labels a number after them binds to: ``[статья, пункт, Rule]`` (a
+    #: capitalised form is added).
+    number_labels: list[str] = Field(default_factory=list)
+    #: Words a number binds to the word after it: units, counted nouns, the
+    #: year's word, labels written after a number (``[m, метрах, il, maddə]``);
+    #: the month names are CLDR's.
+    number_units: list[str] = Field(default_factory=list)
+    #: Regular expressions whose match is set as superior letters: ``[(?<=\b1)er\b]``.
+    superior: list[str] = Field(default_factory=list)
+    #: A single capitalised word inside a sentence is not hyphenated either.
+    whole_names: bool = False
+    #: Words that, in an address or signature block, stay with the next: ``[de, la, of]``.
+    title_links: list[str] = Field(default_factory=list)
+    #: A word after which a title in a block may break, inside a name too.
+    title_break_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,11 +122,40 @@ class Typography:
         return re.compile(rf"(?<![\w\u2019'])({alternatives})[ ](?=\S)")
 
     @cached_property
-    def _number_word(self) -> re.Pattern[str]:
-        # Not a word that binds forward itself: "8 и 18" breaks after "8".
-        forward = "|".join(map(re.escape, self.rules.no_break_after))
-        unless = rf"(?!(?:{forward})[ \u00a0])" if forward else ""
-        return re.compile(rf"(\d(?:-[^\W\d_]+)?) (?=[^\W\d_]){unless}")
+    def _label_number(self) -> re.Pattern[str] | None:
+        labels = {form for word in self.rules.number_labels
+                  for form in (word, word[:1].upper() + word[1:])}
+        if not labels:
+            return None
+        return re.compile(rf"(?<!\w)({_alternatives(labels)})[ ](?=\d)")
+
+    @cached_property
+    def _months(self) -> list[str]:
+        if self.locale is None:
+            return []
+        return [str(name) for name in self.locale.months["format"]["wide"].values()]
+
+    @cached_property
+    def _number_unit(self) -> re.Pattern[str] | None:
+        units = set(self.rules.number_units) | set(self._months)
+        if not units:
+            return None
+        # "50 metrах", "1er décembre", "2025-ci il": not "8 and", "22 Венской".
+        return re.compile(rf"(?<![\w.,])(\d[\d.,:/()]*(?:-[^\W\d_]+|er|re)?)[ ]"
+                          rf"(?=(?:{_alternatives(units)})(?![\w\u2011-]))")
+
+    @cached_property
+    def _month_year(self) -> re.Pattern[str] | None:
+        if not self._months:
+            return None
+        # A date stays whole: "14 ноября 2025 года", "12 août 1949".
+        return re.compile(rf"(?<![\w])({_alternatives(self._months)})[ ](?=\d{{3,4}}(?!\d))")
+
+    @cached_property
+    def _superior(self) -> re.Pattern[str] | None:
+        if not self.rules.superior:
+            return None
+        return re.compile("|".join(f"(?:{pattern})" for pattern in self.rules.superior))
 
     @cached_property
     def _group(self) -> re.Pattern[str] | None:
@@ -131,12 +195,82 @@ class Typography:
                             .get("group", NBSP)) if self.locale is not None else NBSP
             text = self._group.sub(lambda m: re.sub(r"[ \u00a0\u202f]", separator,
                                                     m.group()), text)
-        # A number and the word after it: "50 метрах", "2025-ci il", "6 h 15".
-        text = self._number_word.sub(rf"\1{NBSP}", text)
+        # A number and its label, unit, counted noun or month; a whole date.
+        patterns: tuple[re.Pattern[str] | None, ...] = (
+            self._label_number, self._number_unit, self._month_year)
+        for binding in patterns:
+            if binding is not None:
+                text = binding.sub(rf"\1{NBSP}", text)
         text = re.sub(r"(?<=\b[^\W\d_]) (?=\d)", NBSP, text)  # "h 15"
         if self._no_break_after is not None:
             text = self._no_break_after.sub(rf"\1{NBSP}", text)
         return text
+
+    def title(self, text: str) -> str:
+        """``text``, a line of an address or signature block, with no-break
+        spaces where a title must not break: after a link word, inside a name
+        (capitalised words), before the last word."""
+        words = text.split(" ")
+        if len(words) < 2:
+            return text
+        links = set(self.rules.title_links)
+        head = re.compile(self.rules.title_break_after) if self.rules.title_break_after \
+            else None
+
+        def lower(word: str) -> bool:
+            initial = re.sub(r"^[^\W\d_]{1,2}['\u2019]", "", word)
+            first = next((c for c in initial if c.isalpha()), "")
+            return first.islower() and word not in links
+
+        allowed = [word not in links and (lower(word) or lower(after)
+                                          or bool(head and head.fullmatch(word)))
+                   for word, after in itertools.pairwise(words)]
+        # A part too long for the block's measure may break between any of
+        # its words, a link's and the last two excepted.
+        start = 0
+        for end in range(len(words)):
+            if end == len(words) - 1 or allowed[end]:
+                if sum(len(word) + 1 for word in words[start:end + 1]) > TITLE_PART:
+                    for gap in range(start, end):
+                        allowed[gap] = words[gap] not in links
+                start = end + 1
+        allowed[-1] = False
+        return "".join(word + (" " if ok else NBSP)
+                       for word, ok in zip(words, [*allowed, False], strict=True)).rstrip(NBSP)
+
+    def markup(self, text: str, running: bool) -> str:
+        """``text`` (typeset) as HTML: escaped, its superior letters marked,
+        and in running text the runs hyphenation leaves whole in spans; in a
+        block, only what must not break at its hyphen."""
+        if running:
+            return _spans(text, self.rules.whole_names, self._superior)
+        out: list[str] = []
+        position = 0
+        for match in re.finditer(r"[^\s\u00a0]*\w-\w[^\s\u00a0]*", text):
+            out.append(_superscript(text[position:match.start()], self._superior))
+            out.append(f'<span class="{UNBROKEN} {WHOLE}">'
+                       f'{_superscript(match.group(), self._superior)}</span>')
+            position = match.end()
+        out.append(_superscript(text[position:], self._superior))
+        return "".join(out)
+
+
+def _alternatives(words: set[str] | list[str]) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+def _superscript(text: str, superior: re.Pattern[str] | None) -> str:
+    """``text`` escaped, what ``superior`` matches in ``<sup>``."""
+    if superior is None:
+        return str(escape(text))
+    out: list[str] = []
+    position = 0
+    for match in superior.finditer(text):
+        out.append(str(escape(text[position:match.start()])))
+        out.append(f'<sup class="{SUPERIOR}">{escape(match.group())}</sup>')
+        position = match.end()
+    out.append(str(escape(text[position:])))
+    return "".join(out)
 
 
 def _sentence_case(text: str, word: str, at_head: bool) -> str:
@@ -159,13 +293,13 @@ _WORD = re.compile(r"[^\s\u00a0]+(?:\u00a0[^\s\u00a0]+)*")
 _LINK = re.compile(r"[^\W\d_A-Z]{1,3}")
 
 
-def _kind(group: str, sentence_start: bool) -> str:
+def _kind(group: str, sentence_start: bool, whole_names: bool = False) -> str:
     """What ``group`` (words joined by no-break spaces) is to hyphenation:
     "number" (it holds a number: a date, a quantity, a reference), "name" (a
     capitalised word not merely opening a sentence, also after an elision:
     "d’Azerbaïdjan"), "link" (a short lower-case word that may join the
     words of a name), or "" (running words)."""
-    if NBSP in group and any(c.isdigit() for c in group):
+    if (NBSP in group and any(c.isdigit() for c in group)) or re.search(r"\d-\w", group):
         return "number"
     for index, word in enumerate(group.split(NBSP)):
         initial = re.sub(r"^[^\W\d_]{1,2}['\u2019]", "", word)  # "d’", "l’", "qu’"
@@ -177,7 +311,15 @@ def _kind(group: str, sentence_start: bool) -> str:
     return ""
 
 
-def _spans(text: str) -> str:
+def _whole(group: str, kind: str, whole_names: bool) -> bool:
+    """Whether ``group``, alone, is kept whole: a number with its suffix, a
+    name with a hyphen ("États-Unis"), any name where ``whole_names``."""
+    return kind == "number" or (kind == "name" and (whole_names or bool(
+        re.search(r"\w-\w", group))))
+
+
+def _spans(text: str, whole_names: bool = False,
+           superior: re.Pattern[str] | None = None) -> str:
     """``text`` escaped, with the runs hyphenation leaves whole in spans: what
     holds a number, and names of two capitalised words or more, linked or not
     ("Российской Федерации", "République d’Azerbaïdjan", "Fédération de
@@ -205,12 +347,15 @@ def _spans(text: str) -> str:
         while run and run[0][2] == "link":
             run = run[1:]
         kinds = [kind for _, _, kind in run]
-        if "number" in kinds or kinds.count("name") >= 2:
-            start, end = run[0][0], run[-1][1]
-            out.append(str(escape(text[position:start])))
-            out.append(f'<span class="{UNBROKEN}">{escape(text[start:end])}</span>')
+        start, end = (run[0][0], run[-1][1]) if run else (0, 0)
+        whole = len(run) == 1 and _whole(text[start:end], kinds[0], whole_names)
+        if whole or kinds.count("name") >= 2:
+            classes = f"{UNBROKEN} {WHOLE}" if whole and (
+                kinds[0] == "number" or re.search(r"\w-\w", text[start:end])) else UNBROKEN
+            out.append(_superscript(text[position:start], superior))
+            out.append(f'<span class="{classes}">{_superscript(text[start:end], superior)}</span>')
             position = end
-    out.append(str(escape(text[position:])))
+    out.append(_superscript(text[position:], superior))
     return "".join(out)
 
 
@@ -225,6 +370,7 @@ def typeset_html(document: str, typography: Typography) -> str:
     """``document`` (a note's HTML) with its text typeset by ``typography``."""
     out: list[str] = []
     in_body = in_main = skip = False
+    block = False  # in an address block or a signatory's name or title
     at_head = True
     for piece, is_tag in _pieces(document):
         if is_tag:
@@ -238,6 +384,10 @@ def typeset_html(document: str, typography: Typography) -> str:
                 in_main = not closing
             elif tag in ("style", "script", "title"):
                 skip = not closing
+            elif closing and tag in ("address", "p"):
+                block = False
+            elif tag == "address" or (tag == "p" and "signatory" in piece):
+                block = True
             if tag in _BLOCKS:
                 at_head = True
             continue
@@ -245,6 +395,8 @@ def typeset_html(document: str, typography: Typography) -> str:
             out.append(piece)
             continue
         text = typography.text(html.unescape(piece), at_head)
+        if block:
+            text = typography.title(text)
         at_head = False
-        out.append(_spans(text) if in_main else str(escape(text)))
+        out.append(typography.markup(text, running=in_main))
     return "".join(out)
