@@ -4,7 +4,7 @@ import pytest
 
 from notegen import RecordError, RenderOptions, load_case, prepare
 from notegen.records.models import Framing
-from notegen.template_folders import builtin
+from notegen.template_folders import TemplateFolders, builtin
 from notegen.wording.legal import check, cited, derive, load_legal
 
 from .conftest import ROOT, Edit, line_of
@@ -153,3 +153,63 @@ def test_citations_are_grouped_by_instrument_and_worded(worked_case) -> None:
     # The citation the talking points and the press release use keeps the framing.
     assert first.cite == first.reference + " (как выражение общего принципа)"
     assert first.framing == Framing.general_principle.value
+
+
+#: Protocol I under its authentic title (one date for the Conventions, one for
+#: the Protocol, and what it relates to; Azerbaijani, which has no authentic
+#: text, mirrors it), and customary humanitarian law with the ICRC's study as
+#: where its rules are found, not as the authority that determines them.
+HEADINGS = {
+    "en": {"api": "Protocol Additional to the Geneva Conventions of 12 August 1949, and "
+                  "relating to the Protection of Victims of International Armed Conflicts "
+                  "(Protocol I), of 8 June 1977",
+           "ihl": "Customary international humanitarian law (the study of the International "
+                  "Committee of the Red Cross, 2005)"},
+    "ru": {"api": "Дополнительный протокол к Женевским конвенциям от 12 августа 1949 года, "
+                  "касающийся защиты жертв международных вооружённых конфликтов "
+                  "(Протокол I), от 8 июня 1977 года",
+           "ihl": "Обычное международное гуманитарное право (нормы, выявленные в "
+                  "исследовании Международного комитета Красного Креста, 2005 год)"},
+    "az": {"api": "12 avqust 1949-cu il Cenevrə Konvensiyalarına Əlavə və beynəlxalq silahlı "
+                  "münaqişələrin qurbanlarının müdafiəsinə dair 8 iyun 1977-ci il tarixli "
+                  "Protokol (I Protokol)",
+           "ihl": "Adət beynəlxalq humanitar hüququ (Beynəlxalq Qızıl Xaç Komitəsinin "
+                  "tədqiqatı, 2005-ci il)"},
+    "fr": {"api": "Protocole additionnel aux Conventions de Genève du 12 août 1949 relatif à "
+                  "la protection des victimes des conflits armés internationaux "
+                  "(Protocole I), du 8 juin 1977",
+           "ihl": "Droit international humanitaire coutumier (étude du Comité international "
+                  "de la Croix-Rouge, 2005)"},
+}
+
+
+def _plain(text: str) -> str:
+    """``text`` with the spaces and apostrophes typography may choose made plain."""
+    return " ".join(text.replace("\u2019", "'").replace("\u202f", " ")
+                    .replace("\u00a0", " ").split())
+
+
+@pytest.mark.parametrize("lang", sorted(HEADINGS))
+def test_protocol_i_and_customary_law_are_titled_as_they_are(worked_case, lang: str) -> None:
+    note = prepare(worked_case, RenderOptions(lang=lang)).context
+    titles = {group.citations[0].id.split(".")[0]: _plain(group.title)
+              for group in note.legal_bases}
+    assert titles["api"] == HEADINGS[lang]["api"]
+    assert titles["ihl"] == HEADINGS[lang]["ihl"]
+    # An article of Protocol I names the Protocol, one date each, in the form that
+    # follows it.
+    api = next(c for group in note.legal_bases for c in group.citations if c.id == "api.48")
+    of = _plain(api.reference)
+    assert of.count("1949") == 1
+    assert of.count("1977") == 1
+
+
+def test_the_spanish_example_titles_protocol_i_and_customary_law() -> None:
+    catalogue = load_legal(TemplateFolders.of([ROOT / "examples" / "sre-templates"]))
+    assert catalogue.instruments["api"].title["es"] == (
+        "Protocolo adicional a los Convenios de Ginebra del 12 de agosto de 1949 relativo a "
+        "la protección de las víctimas de los conflictos armados internacionales "
+        "(Protocolo I), del 8 de junio de 1977")
+    assert catalogue.instruments["ihl"].title["es"] == (
+        "Derecho internacional humanitario consuetudinario (estudio del Comité "
+        "Internacional de la Cruz Roja, 2005)")

@@ -383,30 +383,34 @@ FRAMED = {
            "principle": "Article 22(1) of the Vienna Convention on Diplomatic Relations of "
                         "1961 (as an expression of a general principle)",
            "binding": "Article 48 of the Protocol Additional to the Geneva Conventions of 12 "
-                      "August 1949 (Protocol I) of 1977 (binding on the Russian Federation as "
-                      "a party)"},
+                      "August 1949, and relating to the Protection of Victims of International "
+                      "Armed Conflicts (Protocol I), of 8 June 1977 (binding on the Russian "
+                      "Federation as a party)"},
     "ru": {"analogy": "статья 59 Венской конвенции о консульских сношениях 1963 года "
                       "(по аналогии)",
            "principle": "пункт 1 статьи 22 Венской конвенции о дипломатических сношениях "
                         "1961 года (как выражение общего принципа)",
            "binding": "статья 48 Дополнительного протокола к Женевским конвенциям от 12 "
-                      "августа 1949 года (Протокол I) 1977 года (норма договора, участником "
-                      "которого является Российская Федерация)"},
+                      "августа 1949 года, касающегося защиты жертв международных вооружённых "
+                      "конфликтов (Протокол I), от 8 июня 1977 года (положение договора, "
+                      "участником которого является Российская Федерация)"},
     "az": {"analogy": "1963-cü il Konsulluq əlaqələri haqqında Vyana Konvensiyasının 59-cu "
                       "maddəsi (analogiya üzrə)",
            "principle": "1961-ci il Diplomatik əlaqələr haqqında Vyana Konvensiyasının 22-ci "
                         "maddəsinin 1-ci bəndi (ümumi prinsipin ifadəsi kimi)",
-           "binding": "12 avqust 1949-cu il Cenevrə Konvensiyalarına 1977-ci il Əlavə "
-                      "Protokolunun (I Protokol) 48-ci maddəsi (iştirakçısı Rusiya "
-                      "Federasiyası olan müqavilənin norması kimi)"},
+           "binding": "12 avqust 1949-cu il Cenevrə Konvensiyalarına Əlavə və beynəlxalq "
+                      "silahlı münaqişələrin qurbanlarının müdafiəsinə dair 8 iyun 1977-ci il "
+                      "tarixli Protokolun (I Protokol) 48-ci maddəsi (iştirakçısı Rusiya "
+                      "Federasiyası olan müqavilənin müddəası kimi)"},
     "fr": {"analogy": "l'article 59 de la Convention de Vienne sur les relations consulaires "
                       "de 1963 (par analogie)",
            "principle": "le paragraphe 1 de l'article 22 de la Convention de Vienne sur les "
                         "relations diplomatiques de 1961 (en tant qu'expression d'un principe "
                         "général)",
            "binding": "l'article 48 du Protocole additionnel aux Conventions de Genève du 12 "
-                      "août 1949 (Protocole I) de 1977 (règle d'un traité auquel la Fédération "
-                      "de Russie est partie)"},
+                      "août 1949 relatif à la protection des victimes des conflits armés "
+                      "internationaux (Protocole I), du 8 juin 1977 (disposition d'un traité "
+                      "auquel la Fédération de Russie est partie)"},
 }
 
 
