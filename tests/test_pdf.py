@@ -342,8 +342,8 @@ def test_worked_case_in_every_type_and_language(worked_case, lang: str,
         assert str(document.Root.Lang) == lang
     ambassador = {"en": "Embassy of the Russian Federation in the Republic of Azerbaijan Baku",
                   "ru": "Посольству Российской Федерации в Азербайджанской Республике г. Баку",
-                  "az": "Səfirliyinə Bakı şəhəri", "fr": "Fédération de Russie en "
-                  "République d’Azerbaïdjan Bakou"}[lang]
+                  "az": "Səfirliyinə Bakı şəhəri", "fr": "Ambassade de la Fédération de "
+                  "Russie en République d’Azerbaïdjan Bakou"}[lang]
     # Only the note verbale has the Embassy's block; an aide-mémoire has none.
     assert (ambassador in text) is (note_type == "note_verbale")
 

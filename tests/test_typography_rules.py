@@ -45,7 +45,7 @@ def pdf_lines(pdf: bytes) -> list[str]:
     ("ru", "статья 59 Венской конвенции", "статья_59 Венской конвенции"),
     ("ru", "Пункт 1 статьи 22 Венской конвенции", "Пункт_1 статьи_22 Венской конвенции"),
     ("ru", "Норма 7 обычного права", "Норма_7 обычного права"),
-    ("ru", "около 35 шагах от 14 ноября 2025 года", "около 35_шагах от 14_ноября_2025_года"),
+    ("ru", "около 35 шагах от 14 ноября 2025 года", "около 35_шагах от 14_ноября 2025_года"),
     ("fr", "l'article 48 du Protocole", "l’article_48 du Protocole"),
     ("fr", "la règle 7 du droit", "la règle_7 du droit"),
     ("fr", "du 12 août 1949 vers 6 h 15", "du 12_août_1949 vers 6_h_15"),
@@ -64,11 +64,12 @@ def test_a_number_binds_to_its_label_unit_or_month(lang: str, typed: str, set_: 
 def test_a_number_does_not_bind_forward_in_the_pdf(worked_case) -> None:
     text = flat("\n".join(pdf_lines(render_pdf(worked_case,
                                                 options=RenderOptions(lang="ru")))))
-    # A label ends no line without its number; a date is never split.
+    # A label ends no line without its number; a date never leaves its
+    # month without its day (it may break before its year in Russian).
     lines = pdf_lines(render_pdf(worked_case, options=RenderOptions(lang="ru")))
     for line in lines:
         assert not re.search(r"(?:статья|статьи|Статья|Пункт|пункта|Норма)$", line), line
-        assert not re.search(r"\d+ (?:января|ноября|августа|марта|апреля)$", line), line
+        assert not re.search(r"(?:^|\s)\d+$", line), line
     assert "статьи 22" in text
 
 

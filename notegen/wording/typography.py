@@ -100,6 +100,10 @@ class TypographyRules(BaseModel):
     superior: list[str] = Field(default_factory=list)
     #: A single capitalised word inside a sentence is not hyphenated either.
     whole_names: bool = False
+    #: Whether a date keeps its month and year on one line ("14 ноября
+    #: 2025 года"); where the language's long words make justified lines
+    #: loose, a date may break before its year, never between day and month.
+    whole_dates: bool = True
     #: Words that, in an address or signature block, stay with the next: ``[de, la, of]``.
     title_links: list[str] = Field(default_factory=list)
     #: A word after which a title in a block may break, inside a name too.
@@ -146,7 +150,7 @@ class Typography:
 
     @cached_property
     def _month_year(self) -> re.Pattern[str] | None:
-        if not self._months:
+        if not self._months or not self.rules.whole_dates:
             return None
         # A date stays whole: "14 ноября 2025 года", "12 août 1949".
         return re.compile(rf"(?<![\w])({_alternatives(self._months)})[ ](?=\d{{3,4}}(?!\d))")
