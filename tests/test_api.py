@@ -45,7 +45,7 @@ def test_render_options_take_the_enums_or_their_values(worked_case: notegen.Case
     assert by_value == RenderOptions(note_type=NoteType.aide_memoire,
                                      document=Document.talking_points)
     html = notegen.render_html(worked_case, RenderOptions(note_type="aide_memoire"))
-    assert "<h1>Aide-Mémoire</h1>" in html
+    assert "Aide-Mémoire</span></h1>" in html
     with pytest.raises(ValueError, match="'memo' is not a valid NoteType"):
         RenderOptions(note_type="memo")
 

@@ -254,7 +254,7 @@ def test_seed_wording(worked_case) -> None:
     assert "dans la nuit du 13 au 14 novembre 2025" in spaced(context(worked_case, "fr").protest)
     az = context(worked_case, "az")
     assert "13 noyabrı 14 noyabra birləşdirən gecə" in spaced(az.protest)
-    assert "kombinəolunmuş hücum" in spaced(az.narrative)
+    assert "kombinə olunmuş hücum" in spaced(az.narrative)
     assert "Azərbaycan Respublikasının Dövlət Neft Şirkətinin (SOCAR)" in spaced(
         az.chronology[2].entry)
     ru = context(worked_case, "ru")
