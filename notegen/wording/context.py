@@ -448,37 +448,12 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     demands = (tuple(phrase("demand.item", demand=text) for text in demand_clauses)
                if catalogue.key("demand.item") else demand_clauses)
 
-    addressee_person = None
-    salutation = ""
-    if form.signed:
-        if signer is None:
-            resolve.problems.append(Problem(
-                "a first-person note is signed: give the note a 'signatory' or the sender "
-                "a 'head'", case.locate(None, "sender")))
-        head = addressee_party.head
-        if head is None:
-            resolve.problems.append(Problem(
-                "a first-person note is addressed to a person: give the addressee a 'head'",
-                case.locate(addressee_party.id)))
-        else:
-            addressee_person = counterpart
-            salutation = (resolve.text(head.salutation, addressee_party.id, "head",
-                                       "salutation")
-                          if head.salutation is not None else phrase("excellency"))
+    addressee_person, salutation = (
+        _persons_of_a_signed_note(case, signer, addressee_party, counterpart, phrase, resolve)
+        if form.signed else (None, ""))
     names["salutation"] = salutation
-
-    reply = ""
-    if note.in_reply_to is not None:
-        answered = note.in_reply_to
-        # A first-person note is its author's own ("Your Excellency's Note"),
-        # where the catalogue words it so; any other the addressee's.
-        personal = (answered.type or note.type) is NoteType.first_person_note
-        reply = phrase("reply.personal" if personal and catalogue.key("reply.personal")
-                       else "reply", author=addressee.short_name,
-                       reference=catalogue.phrase("reference", number=answered.reference),
-                       number=answered.reference, date=catalogue.date(answered.date))
     profile = sender_party if isinstance(sender_party, Profile) else None
-    courtesy = _courtesy(form, profile, phrase, reply, protest)
+    courtesy = _courtesy(form, profile, phrase, _reply(case, addressee, phrase), protest)
 
     date = _date(note.date, catalogue)
     title = catalogue.phrase("title")
@@ -521,9 +496,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
         addressee_block=(_addressee_block(addressee, addressee_person, phrase)
                          if form.addressee_block else ()),
         signatory=signatory,
-        seal=(catalogue.phrase(f"seal.{profile.seal.value if profile else 'seal_and_initials'}")
-              if not form.signed and form.courtesy
-              and (profile is None or profile.seal is not SealPolicy.none) else ""),
+        seal=_seal(form, profile, catalogue),
         enclosures=tuple(enclosures),
         translation_mark=translation_mark,
         meta=Metadata(
@@ -542,6 +515,49 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     if problems:
         raise RecordError(distinct(problems))
     return context
+
+
+def _persons_of_a_signed_note(case: Case, signer: Person | None, addressee_party: Party,
+                              counterpart: PersonView | None, phrase: _Phrases,
+                              resolve: _Resolver) -> tuple[PersonView | None, str]:
+    """A first-person note's addressee (a person) and salutation; what the
+    records lack for them is a problem of ``resolve``."""
+    if signer is None:
+        resolve.problems.append(Problem(
+            "a first-person note is signed: give the note a 'signatory' or the sender "
+            "a 'head'", case.locate(None, "sender")))
+    head = addressee_party.head
+    if head is None:
+        resolve.problems.append(Problem(
+            "a first-person note is addressed to a person: give the addressee a 'head'",
+            case.locate(addressee_party.id)))
+        return None, ""
+    salutation = (resolve.text(head.salutation, addressee_party.id, "head", "salutation")
+                  if head.salutation is not None else phrase("excellency"))
+    return counterpart, salutation
+
+
+def _reply(case: Case, addressee: PartyView, phrase: _Phrases) -> str:
+    """The note a reply answers, as the opening names it; empty if none."""
+    note, catalogue = case.note, phrase.catalogue
+    answered = note.in_reply_to
+    if answered is None:
+        return ""
+    # A first-person note is its author's own ("Your Excellency's Note"),
+    # where the catalogue words it so; any other the addressee's.
+    personal = (answered.type or note.type) is NoteType.first_person_note
+    return phrase("reply.personal" if personal and catalogue.key("reply.personal")
+                  else "reply", author=addressee.short_name,
+                  reference=catalogue.phrase("reference", number=answered.reference),
+                  number=answered.reference, date=catalogue.date(answered.date))
+
+
+def _seal(form: Form, profile: Profile | None, catalogue: Catalogue) -> str:
+    """What authenticates a note that is neither signed nor impersonal."""
+    if form.signed or not form.courtesy or (profile is not None
+                                            and profile.seal is SealPolicy.none):
+        return ""
+    return catalogue.phrase(f"seal.{profile.seal.value if profile else 'seal_and_initials'}")
 
 
 def phrase_names(sender: PartyView, addressee: PartyView, counterpart: PersonView | None = None,
