@@ -140,8 +140,8 @@ def _options(lang: str | None, note_type: str | None, strict: bool,
         lang=lang, note_type=NoteType(note_type) if note_type else None, strict=strict,
         translation=translation, template_dirs=template_dirs), _settings())
     # A language asked for here must have a catalogue: a misused option (exit 2).
+    languages = options.folders.languages() if lang or translation else []
     for value, hint in ((lang, "--lang"), (translation, "--translation")):
-        languages = options.folders.languages()
         if value is not None and value not in languages:
             raise click.BadParameter(f"no phrase catalogue for {value!r} in the template "
                                      f"folders; available: {', '.join(languages)}",

@@ -86,7 +86,14 @@ def _characters(folders: TemplateFolders) -> frozenset[int]:
                     for name in folders.names(FONTS_FOLDER, suffix)
                     for found in [folders.find(f"{FONTS_FOLDER}/{name}{suffix}")]
                     if found is not None})
-    return frozenset().union(*(_cmap(path, path.stat().st_mtime_ns) for path in files))
+    return _union(tuple((path, path.stat().st_mtime_ns) for path in files))
+
+
+@functools.lru_cache(maxsize=8)
+def _union(files: tuple[tuple[Path, int], ...]) -> frozenset[int]:
+    """The characters of ``files`` (each with its version): merged once per
+    set of font versions, not on every note checked."""
+    return frozenset().union(*(_cmap(path, mtime_ns) for path, mtime_ns in files))
 
 
 @functools.lru_cache(maxsize=32)
