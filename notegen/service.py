@@ -67,12 +67,22 @@ def load_tokens(settings: Settings) -> Tokens:
     if settings.tokens is None:
         raise ConfigError("the service needs its tokens: set NOTEGEN_TOKENS (or tokens in "
                           "notegen.toml) to their file (see `notegen token`)")
+    return {item["sha256"]: (item["name"], frozenset(item["roles"]))
+            for item in _token_entries(settings.tokens)}
+
+
+def _token_entries(path: Path) -> list[dict[str, Any]]:
+    """The entries of the tokens file ``path``, each checked to have a name,
+    roles and a SHA-256 (lower-cased).
+
+    :raises ConfigError: if it cannot be read or is not a tokens file.
+    """
     try:
-        data = json.loads(settings.tokens.read_text(encoding="utf-8"))
-        return {item["sha256"].lower(): (item["name"], frozenset(item["roles"]))
-                for item in data["tokens"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"cannot read the tokens in {settings.tokens}: {exc}") from None
+        entries = json.loads(path.read_text(encoding="utf-8"))["tokens"]
+        return [{**item, "sha256": item["sha256"].lower(), "name": item["name"],
+                 "roles": list(item["roles"])} for item in entries]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"cannot read the tokens in {path}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -437,16 +447,10 @@ def add_token(path: Path, entry: dict[str, Any]) -> None:
     """
     from .render.atomic import write_atomic
 
-    data: dict[str, Any] = {"tokens": []}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            names = {item["name"] for item in data["tokens"]}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"cannot read the tokens in {path}: {exc}") from None
-        if entry["name"] in names:
-            raise ConfigError(f"{path} already has a token named {entry['name']!r}")
-    data["tokens"].append(entry)
+    entries = _token_entries(path) if path.exists() else []
+    if entry["name"] in {item["name"] for item in entries}:
+        raise ConfigError(f"{path} already has a token named {entry['name']!r}")
+    data = {"tokens": [*entries, entry]}
     write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
