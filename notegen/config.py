@@ -13,11 +13,18 @@ first found applies. Paths in it are relative to the file::
     page_limit = 50               # pages a render may make
     max_body = 2000000            # bytes a service request may carry
     trust = ["ministry-root.pem"] # roots the service's /verify trusts
+    register_wait = 30            # seconds to wait for a busy register
+    signing_key = "service.p12"   # the service's own key (PKCS#12), for ?sign=true
+    tsa = "http://tsa.mfa/tsr"    # an RFC 3161 time-stamping authority (PAdES B-T)
+    access_log = "access.jsonl"   # the service's access log ("-": standard error)
 
 An environment variable overrides the file's setting of the same name:
 ``NOTEGEN_REGISTER``, ``NOTEGEN_TOKENS``, ``NOTEGEN_TIME_LIMIT``,
 ``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``,
-``NOTEGEN_TRUST`` (files separated by ``os.pathsep``, ":" on Linux). The
+``NOTEGEN_TRUST`` (files separated by ``os.pathsep``, ":" on Linux),
+``NOTEGEN_REGISTER_WAIT``, ``NOTEGEN_SIGNING_KEY``, ``NOTEGEN_TSA``,
+``NOTEGEN_ACCESS_LOG``. A key's passphrase is never a setting: it comes from
+``NOTEGEN_KEY_PASSPHRASE`` or a prompt. The
 command line and the service both read their settings through
 :func:`load_settings`, so they cannot disagree.
 """
@@ -45,7 +52,9 @@ CONFIG_NAME = "notegen.toml"
 ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
                "time_limit": "NOTEGEN_TIME_LIMIT",
                "memory_limit_mb": "NOTEGEN_MEMORY_LIMIT_MB", "page_limit": "NOTEGEN_PAGE_LIMIT",
-               "max_body": "NOTEGEN_MAX_BODY", "trust": "NOTEGEN_TRUST"}
+               "max_body": "NOTEGEN_MAX_BODY", "trust": "NOTEGEN_TRUST",
+               "register_wait": "NOTEGEN_REGISTER_WAIT", "signing_key": "NOTEGEN_SIGNING_KEY",
+               "tsa": "NOTEGEN_TSA", "access_log": "NOTEGEN_ACCESS_LOG"}
 
 
 class _File(BaseModel):
@@ -62,6 +71,10 @@ class _File(BaseModel):
     page_limit: PositiveInt | None = None
     max_body: PositiveInt | None = None
     trust: list[str] = Field(default_factory=list)
+    register_wait: PositiveFloat | None = None
+    signing_key: str | None = None
+    tsa: str | None = Field(None, pattern=r"^https?://")
+    access_log: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,18 @@ class Settings:
     #: Root certificates (PEM or DER files) a signer must chain to for the
     #: service's ``/verify`` to call a signature valid.
     trust: tuple[Path, ...] = ()
+    #: Seconds a command or request waits for a register busy with another
+    #: writer before it gives up (nothing issued, no number taken).
+    register_wait: float = 30.0
+    #: The service's own signing key (PKCS#12), for requests that ask for a
+    #: signed note; its passphrase comes from ``NOTEGEN_KEY_PASSPHRASE``.
+    signing_key: Path | None = None
+    #: An RFC 3161 time-stamping authority's URL: signatures then carry a
+    #: timestamp (PAdES B-T).
+    tsa: str | None = None
+    #: Where the service writes its access log (JSON lines): a file, or
+    #: ``-`` for standard error (the default).
+    access_log: Path | None = None
 
 
 def load_settings(start: Path | None = None,
@@ -130,9 +155,19 @@ def load_settings(start: Path | None = None,
         # A file given in the environment is relative to where the command runs.
         anchor = folder if "register" in overrides else base
         register = str((anchor / register).resolve())
-    tokens = None
-    if merged.tokens is not None:
-        tokens = ((folder if "tokens" in overrides else base) / merged.tokens).resolve()
+
+    def resolved(name: str, value: str | None) -> Path | None:
+        # A file given in the environment is relative to where the command runs.
+        return None if value is None else ((folder if name in overrides else base)
+                                           / value).resolve()
+
+    tokens = resolved("tokens", merged.tokens)
+    signing_key = resolved("signing_key", merged.signing_key)
+    if signing_key is not None and not signing_key.is_file():
+        raise ConfigError("the settings name a missing signing key",
+                          [Problem(f"signing key {signing_key} is not a file", Location(path))])
+    access_log = (Path("-") if merged.access_log == "-"
+                  else resolved("access_log", merged.access_log))
     trust = tuple(((folder if "trust" in overrides else base) / name).resolve()
                   for name in merged.trust)
     unreadable = [Problem(f"trust root {root} is not a file", Location(path))
@@ -144,7 +179,9 @@ def load_settings(start: Path | None = None,
     return Settings(path=path, template_dirs=folders, register=register, tokens=tokens,
                     time_limit=merged.time_limit, memory_limit_mb=merged.memory_limit_mb,
                     page_limit=merged.page_limit,
-                    max_body=merged.max_body or Settings.max_body, trust=trust)
+                    max_body=merged.max_body or Settings.max_body, trust=trust,
+                    register_wait=merged.register_wait or Settings.register_wait,
+                    signing_key=signing_key, tsa=merged.tsa, access_log=access_log)
 
 
 def _field(error: ErrorDetails) -> str:

@@ -3,7 +3,8 @@
 #   1. the system libraries WeasyPrint needs, libharfbuzz-subset0 included
 #      (without it rendering is 3-5x slower and PDFs are not reproducible),
 #      poppler-utils and qpdf, which the tests use to read PDFs, and
-#      PostgreSQL, which the register's tests start on loopback;
+#      PostgreSQL, which the register's tests start on loopback, and SoftHSM2,
+#      the PKCS#11 token the signing tests sign with;
 #   2. a virtual environment in .venv with notegen and its test extras;
 #   3. the worked case rendered to note.pdf.
 # Set NOTEGEN_SKIP_RENDER=1 to skip step 3.
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-              poppler-utils qpdf postgresql)
+              poppler-utils qpdf postgresql softhsm2)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

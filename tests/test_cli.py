@@ -241,7 +241,7 @@ def test_render_with_sign_words_the_note_once(runner: CliRunner, tmp_path: Path,
         return original(*args, **kwargs)
 
     monkeypatch.setattr(module, "prepare", counting)
-    monkeypatch.setattr("notegen.cli.prepare", counting)
+    monkeypatch.setattr("notegen.cli.rendering.prepare", counting)
     monkeypatch.setattr("notegen.render.html.prepare", counting)
     result = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "-o",
                                  str(tmp_path / "note.pdf"), "--sign", str(signing_key.p12),

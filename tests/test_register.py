@@ -584,13 +584,13 @@ def test_no_number_is_taken_for_an_output_that_cannot_be_written(
     with open_register(database) as register:
         assert register.find() == []  # no number taken
 
-    import notegen.cli
+    import notegen.cli.registry
 
     def fails(path: Path, data: bytes) -> Path:
         raise notegen.RenderError(f"cannot write {path}: No space left on device")
 
     with monkeypatch.context() as patched:
-        patched.setattr(notegen.cli, "write_atomic", fails)
+        patched.setattr(notegen.cli.registry, "write_atomic", fails)
         result = runner.invoke(cli, ["issue", str(draft), "-o", str(tmp_path / "note.pdf")])
     assert result.exit_code == 1, result.output
     assert ("SRE/1/2024 is issued (number 1 of series mx-sre:SRE/{number}/2024 is taken and "

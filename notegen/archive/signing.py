@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import RenderError
 from ..template_folders import builtin
+from . import load_pyhanko
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str, location: str | None =
 
     :raises RenderError: if the key cannot be read or the PDF cannot be signed.
     """
+    load_pyhanko()
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.text import TextBoxStyle

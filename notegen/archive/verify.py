@@ -25,6 +25,7 @@ from ..options import RenderOptions
 from ..records.case import load_case_data
 from ..render.pdf import RECORD_NAME, render_pdf
 from ..version import __version__
+from . import load_pyhanko
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +237,7 @@ def _signatures(pdf: bytes, trust_roots: Sequence[bytes]
     """Each signature, and how many incremental updates the file had before
     the first signature (or in all, if unsigned): a note as notegen writes it
     has none."""
+    load_pyhanko()
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
 

@@ -1,0 +1,89 @@
+"""The ``notegen`` command: a thin layer over the public API.
+
+Errors caused by input end the process with exit code 1 and a located
+message on stderr; usage errors exit with 2 (click's convention). Anything
+else is a bug and shows its traceback.
+
+Each command lives in the module of its concern and is imported only when
+it runs (or when help lists it), as MkDocs does: ``notegen --help`` and
+``notegen validate`` do not pay for WeasyPrint or pyHanko.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import sys
+
+import click
+
+from ..version import __version__
+from .common import Group
+
+#: Every command: its name, the module that defines it, and its one-line help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "render": ("rendering", "Render the note of CASE to PDF (or HTML)."),
+    "validate": ("rendering", "Check the records of each CASE without rendering."),
+    "batch": ("rendering", "Render every case in DIR_OR_GLOB, in parallel."),
+    "sign": ("signatures", "Sign a rendered note with a PAdES signature, keeping its PDF/A."),
+    "verify": ("signatures", "Check a note: its signatures, its embedded records, its PDF/A "
+                             "claim."),
+    "extract": ("signatures", "Write out the records a note was rendered from (JSON)."),
+    "issue": ("registry", "Give the note of CASE the next number and issue it."),
+    "register": ("registry", "Look up issued notes, cancel one, or check a PDF against the "
+                             "register."),
+    "serve": ("serving", "Serve notegen over HTTP: the API for other programs."),
+    "token": ("serving", "Make, list and revoke the service's tokens."),
+    "schema": ("schema", "Print the JSON Schema of a record file, for editors."),
+    "new": ("scaffold", "Start a case, a sender profile or a ministry's template folder."),
+    "watch": ("watching", "Preview CASE in the browser, again on every save."),
+    "templates": ("templating", "List, copy and check templates: make the notes a "
+                                "ministry's own."),
+}
+
+
+class _LazyGroup(Group):
+    """The top-level group: loads a command's module when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name][0]}")
+        command = getattr(module, cmd_name.replace("-", "_"))
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The one-line help from COMMANDS: listing commands imports none of them.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="notegen")
+@click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging).")
+def cli(verbose: int) -> None:
+    """Turn incident records into formal diplomatic protest notes."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    if verbose < 2:
+        # WeasyPrint reports every CSS property it skips; notegen turns what
+        # matters into errors itself. Filter at the handler, not the logger,
+        # so notegen still sees WeasyPrint's warnings.
+        handler.addFilter(lambda record: not record.name.startswith(
+            ("weasyprint", "fontTools", "pyhanko")))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def main() -> None:
+    """Entry point of the ``notegen`` console script."""
+    gc.freeze()  # the modules every command imports: out of the collector's sight
+    cli(prog_name="notegen")
+
+
+__all__ = ["COMMANDS", "cli", "main"]

@@ -1,0 +1,151 @@
+"""Rendering notes: ``render``, ``validate`` and ``batch``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from ..archive.signing import sign_pdf
+from ..batch import find_cases, run_batch, summary
+from ..errors import NotegenError
+from ..options import settle
+from ..records.case import load_case
+from ..render.atomic import write_atomic
+from ..render.demarche import SETS, render_demarche
+from ..render.html import render_html
+from ..render.pdf import PDF_VARIANTS, render_pdf
+from ..wording.prepare import prepare
+from .common import CASE, FILE, NotegenCommand, note_options, ready_to_render, render_options
+from .signatures import signing_key, signing_options
+
+
+@click.command(cls=NotegenCommand)
+@click.argument("case_file", metavar="CASE", type=CASE)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Where to write the note. Default: CASE's name with .pdf or .html, "
+                   "in the current folder.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
+              show_default=True, help="html writes the HTML instead, for preview.")
+@note_options
+@click.option("--translation", metavar="CODE",
+              help="Append a courtesy translation into this language, as an enclosure "
+                   "(PDF only).")
+@click.option("--pdf-variant", type=click.Choice([*PDF_VARIANTS, "plain"]),
+              default="pdf/a-3b", show_default=True,
+              help="The PDF standard to follow; plain for none.")
+@click.option("--set", "document_set", type=click.Choice(SETS),
+              help="Render a set of documents into the folder -o: demarche is the note, "
+                   "talking points, a press release and a courtesy translation.")
+@click.option("--sign", "key_file", type=FILE,
+              help="Sign the PDF with the key and certificate in this PKCS#12 file (PAdES).")
+@signing_options
+def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
+           note_type: str | None, strict: bool, template_dirs: tuple[Path, ...],
+           translation: str | None, pdf_variant: str, document_set: str | None,
+           key_file: Path | None, passphrase: str | None, reason: str | None) -> None:
+    """Render the note of CASE to PDF (or HTML).
+
+    CASE is the YAML or JSON file holding the note; the files it includes
+    are read too. The PDF is PDF/A-3b and carries the records it was made
+    from. Nothing is written unless the whole note renders (and, with
+    --sign, is signed).
+    """
+    if fmt == "html" and key_file:
+        raise click.UsageError("--sign applies to PDF output only")
+    if fmt == "html" and translation and not document_set:
+        raise click.UsageError("--translation and --sign apply to PDF output only")
+    case = load_case(case_file)
+    options = settle(case, replace(
+        render_options(lang, note_type, strict, template_dirs, translation),
+        pdf_variant=None if pdf_variant == "plain" else pdf_variant))
+    if fmt == "pdf":
+        ready_to_render()
+    # Worded once: the note's render and its signature (title, place) use it.
+    prepared = prepare(case, options) if document_set is None or key_file else None
+
+    def finish(pdf: bytes) -> bytes:
+        if key_file is None or prepared is None:
+            return pdf
+        context = prepared.context
+        return sign_pdf(pdf, signing_key(key_file, passphrase),
+                        reason=reason or context.meta.title, location=context.place)
+
+    if document_set is not None:
+        folder = output or Path(f"{case_file.stem}-{document_set}")
+        for path in render_demarche(case, folder, options, html=fmt == "html",
+                                    finish=finish).values():
+            click.echo(f"wrote {path}", err=True)
+        return
+    target = output or Path(f"{case_file.stem}.{fmt}")
+    if fmt == "html":
+        write_atomic(target, render_html(case, options, prepared=prepared).encode("utf-8"))
+    else:
+        write_atomic(target, finish(render_pdf(case, options=options, prepared=prepared)))
+    click.echo(f"wrote {target}", err=True)
+
+
+@click.command(cls=NotegenCommand)
+@click.argument("case_files", metavar="CASE...", nargs=-1, required=True, type=CASE)
+@note_options
+def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | None,
+             strict: bool, template_dirs: tuple[Path, ...]) -> None:
+    """Check the records of each CASE without rendering.
+
+    Every problem is listed with file, line and field, and every warning;
+    the exit code is 1 if any case has a problem (or, with --strict, a
+    warning).
+    """
+    failed = 0
+    options = render_options(lang, note_type, strict, template_dirs)
+    for case_file in case_files:
+        try:
+            prepared = prepare(load_case(case_file), options)
+        except NotegenError as exc:
+            failed += 1
+            click.echo(f"Error: {exc}", err=True)
+        else:
+            count = len(prepared.warnings)
+            note = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
+            click.echo(f"{case_file}: valid{note}")
+    if failed:
+        sys.exit(1)
+
+
+@click.command(cls=NotegenCommand)
+@click.argument("source", metavar="DIR_OR_GLOB")
+@click.option("-o", "--output", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write the notes into, keeping the cases' relative paths.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes. Default: one per core.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
+              show_default=True)
+@note_options
+def batch(source: str, output: Path, jobs: int | None, fmt: str, lang: str | None,
+          note_type: str | None, strict: bool, template_dirs: tuple[Path, ...]) -> None:
+    """Render every case in DIR_OR_GLOB, in parallel.
+
+    In a folder, every YAML or JSON file holding a note is a case. A case
+    that fails is reported with its located error and the others go on; the
+    exit code is 1 if any failed.
+    """
+    base, cases = find_cases(source)
+    if not cases:
+        raise click.UsageError(f"no cases (files holding a note) in {source}")
+    options = render_options(lang, note_type, strict, template_dirs)
+    if jobs == 1 and fmt == "pdf":  # rendered in this process
+        ready_to_render()
+    start = time.perf_counter()
+    with click.progressbar(length=len(cases), label="Rendering", file=sys.stderr) as bar:
+        outcomes = run_batch(cases, base, output, options, jobs=jobs, fmt=fmt,
+                             progress=lambda outcome: bar.update(1))
+    for line in summary(outcomes, time.perf_counter() - start):
+        click.echo(line, err=True)
+    if any(outcome.error for outcome in outcomes):
+        sys.exit(1)
+
+
