@@ -1,13 +1,14 @@
-"""The HTTP service: ``serve`` and ``token``."""
+"""The HTTP service: ``serve``, and ``token add|list|revoke`` for its tokens file."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import click
 
-from .common import NotegenCommand, settings
+from .common import Group, NotegenCommand, settings
 
 
 @click.command(cls=NotegenCommand)
@@ -16,20 +17,24 @@ from .common import NotegenCommand, settings
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 def serve(host: str, port: int, workers: int) -> None:
     """Serve notegen over HTTP (the service extra): validate, render, issue,
-    register queries, verify. The OpenAPI document is at /openapi.json (for
-    token holders).
+    register queries, verify. /docs shows the API (Swagger UI, served from
+    the service itself), /health and /ready answer probes.
 
-    Tokens: NOTEGEN_TOKENS names their file (see `notegen token`); the
-    register: NOTEGEN_REGISTER or notegen.toml.
+    Tokens: NOTEGEN_TOKENS names their file (see `notegen token add`); the
+    register, trust roots, signing key and access log: NOTEGEN_REGISTER,
+    NOTEGEN_TRUST, NOTEGEN_SIGNING_KEY (its passphrase in
+    NOTEGEN_KEY_PASSPHRASE), NOTEGEN_ACCESS_LOG, or notegen.toml.
     """
     try:
         import uvicorn
     except ImportError:
         raise click.UsageError("the service needs its extra: pip install 'notegen[service]'"
                                ) from None
-    from ..service import load_tokens
+    from ..service.startup import check, startup_line
 
-    load_tokens(settings())  # fail here, clearly, rather than in every worker
+    given = settings()
+    checked = check(given)  # fail here, clearly, rather than in every worker
+    click.echo(startup_line(given, checked, host=host, port=port, workers=workers), err=True)
     # WeasyPrint keeps 10-20 KiB of every render: a worker is replaced
     # after 500 requests (with --workers 1, the server then stops: run it
     # under a supervisor, or with two workers or more).
@@ -38,24 +43,113 @@ def serve(host: str, port: int, workers: int) -> None:
                 limit_max_requests=500 if workers > 1 else None)
 
 
-@click.command(cls=NotegenCommand)
+class _TokenGroup(Group):
+    """``token``: its commands, and the older form ``token NAME --role …``
+    taken as ``token add NAME --role …``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["add", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_TokenGroup)
+def token() -> None:
+    """Make, list and revoke the service's tokens.
+
+    The tokens file (NOTEGEN_TOKENS, tokens in notegen.toml, or --file)
+    keeps each token's SHA-256, never the token; the service reads it again
+    when it changes, so a new or revoked token applies at once.
+    """
+
+
+def _tokens_file(given: Path | None, *, needed: bool = True) -> Path | None:
+    found = given or settings().tokens
+    if found is None and needed:
+        raise click.UsageError("no tokens file: give --file, set NOTEGEN_TOKENS, or tokens = "
+                               "… in notegen.toml")
+    return found
+
+
+def _expiry(ctx: click.Context, param: click.Parameter, value: str | None
+            ) -> dt.datetime | None:
+    from ..service.tokens import parse_expiry
+
+    if value is None:
+        return None
+    try:
+        return parse_expiry(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+@token.command("add")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["drafter", "issuer", "reader"]))
+              type=click.Choice(["drafter", "issuer", "reader"]),
+              help="What the token may do; repeatable.")
+@click.option("--expires", metavar="DATE|DURATION", callback=_expiry,
+              help="When it stops working: a date (2027-03-31: through that day, UTC), a "
+                   "moment with its offset, or a duration from now (90d, 12h, 30m, 2w).")
 @click.option("--file", "tokens_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Add the token to this tokens file (made if missing), which keeps only "
-                   "its SHA-256. Without it, the file's entry is printed on stderr.")
-def token(name: str, roles: tuple[str, ...], tokens_file: Path | None) -> None:
-    """Make a service token for NAME and print it (once: only its SHA-256 is
-    kept)."""
-    from ..service import add_token, new_token
+              help="Add it to this tokens file (made if missing). Default: NOTEGEN_TOKENS, or "
+                   "tokens in notegen.toml; with neither, the file's entry is printed on "
+                   "stderr.")
+def add(name: str, roles: tuple[str, ...], expires: dt.datetime | None,
+        tokens_file: Path | None) -> None:
+    """Make a token for NAME and print it (once: only its SHA-256 is kept)."""
+    from ..service.tokens import add_token, new_token
 
-    secret, entry = new_token(name, list(roles))
-    if tokens_file is None:
-        click.echo(json.dumps(entry), err=True)
+    try:
+        secret, entry = new_token(name, roles, expires=expires)
+    except ValueError:
+        raise click.BadParameter("a name is a letter or digit, then up to 63 letters, digits, "
+                                 "'.', '_', '@' or '-'", param_hint="NAME") from None
+    target = _tokens_file(tokens_file, needed=False)
+    if target is None:
+        click.echo(json.dumps(entry.as_json()), err=True)
     else:
-        add_token(tokens_file, entry)
-        click.echo(f"added {name} to {tokens_file}", err=True)
+        add_token(target, entry)
+        until = f", until {entry.as_json()['expires']}" if entry.expires else ""
+        click.echo(f"added {name} ({', '.join(roles)}{until}) to {target}", err=True)
     click.echo(secret)
 
 
+@token.command("list")
+@click.option("--file", "tokens_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The tokens file. Default: NOTEGEN_TOKENS, or tokens in notegen.toml.")
+def list_tokens(tokens_file: Path | None) -> None:
+    """List the tokens of the file: name, roles, state, made, expires."""
+    from ..service.tokens import read_tokens
+
+    path = _tokens_file(tokens_file)
+    assert path is not None
+    now = dt.datetime.now(dt.UTC)
+    rows = [("NAME", "ROLES", "STATE", "CREATED", "EXPIRES")]
+    for entry in read_tokens(path):
+        fields = entry.as_json()
+        state: str = entry.state(now)
+        if state == "revoked":
+            state = f"revoked {fields['revoked']}"
+        rows.append((entry.name, ",".join(entry.roles), state, str(fields.get("created", "-")),
+                     str(fields.get("expires", "-"))))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        click.echo("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths,
+                                                                           strict=False)),
+                              row[4]]).rstrip())
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.option("--file", "tokens_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The tokens file. Default: NOTEGEN_TOKENS, or tokens in notegen.toml.")
+def revoke(name: str, tokens_file: Path | None) -> None:
+    """Revoke NAME's token: the service refuses it from now on (it stays in
+    the file, marked, so refusals name it)."""
+    from ..service.tokens import revoke_token
+
+    path = _tokens_file(tokens_file)
+    assert path is not None
+    revoke_token(path, name)
+    click.echo(f"revoked {name} in {path}", err=True)

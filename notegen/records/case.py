@@ -18,10 +18,12 @@ tell whether it exists; with ``includes`` false, any include is refused.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,17 +174,57 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
     return records
 
 
-def load_case(path: str | Path, *, includes: bool = True, root: Path | None = None) -> Case:
-    """Load and validate the case whose note is in ``path``.
+def load_case(source: str | Path | Mapping[str, Any] | bytes, *, includes: bool = True,
+              root: Path | None = None, name: str | None = None) -> Case:
+    """Load and validate a case: the note file at ``source`` (a path), or the
+    records themselves, already in memory (a mapping, or the bytes of a JSON
+    or YAML record file), so an embedder needs no temporary file.
 
-    ``path`` holds the note and may ``include`` catalogue files (relative to
-    itself) holding states, parties, facilities and incidents; with
-    ``includes`` false it may not, and with ``root`` only files inside that
-    folder.
+    A note file may ``include`` catalogue files (relative to itself) holding
+    states, parties, facilities and incidents; with ``includes`` false it may
+    not, and with ``root`` only files inside that folder. Records given in
+    memory are located as ``name`` (default ``case.json``, or ``case.yaml``
+    for bytes that are not JSON); their includes are read relative to
+    ``root`` and only inside it, and without ``root`` they are refused.
 
     :raises RecordError: listing every problem found, each located.
     """
-    return _load(read_file(Path(path)), includes=includes, root=root)
+    if isinstance(source, str | Path):
+        return _load(read_file(Path(source)), includes=includes, root=root)
+    if isinstance(source, Mapping):
+        data, default = _json_bytes(source), "case.json"
+    elif isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        default = "case.json" if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") \
+            else "case.yaml"
+    else:
+        raise TypeError(f"load_case takes a path, a mapping or bytes, not "
+                        f"{type(source).__name__}")
+    located = Path(name or default)
+    if root is not None:
+        located = Path(os.path.realpath(root)) / located.name
+    return _load(parse_source(located, data), includes=includes and root is not None,
+                 root=root)
+
+
+def _json_bytes(records: Mapping[str, Any]) -> bytes:
+    """``records`` as the text of a JSON record file, one value a line or so,
+    so that problems are located by line; dates may be given as dates.
+
+    :raises RecordError: if a value has no JSON form.
+    """
+
+    def encode(value: object) -> str:
+        if isinstance(value, dt.date | dt.time):
+            return value.isoformat()
+        raise TypeError(type(value).__name__)
+
+    try:
+        return json.dumps(records, indent=1, ensure_ascii=False, default=encode,
+                          allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise RecordError([Problem(f"the records hold a value that is not JSON data ({exc})",
+                                   Location(Path("case.json")))]) from None
 
 
 def load_case_data(data: bytes, name: str = "case.json") -> Case:
