@@ -44,12 +44,6 @@ UNLOGGED = frozenset({"/health", "/ready"})
 _CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
-class _JsonLines(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        fields: dict[str, Any] = getattr(record, "access", {"message": record.getMessage()})
-        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-
-
 def open_access_log(target: Path | None) -> logging.Handler:
     """Send the access log to ``target`` (a file, appended to; ``-`` or
     ``None``: standard error), replacing the handler an earlier call set."""
@@ -62,7 +56,7 @@ def open_access_log(target: Path | None) -> logging.Handler:
         handler = logging.StreamHandler(sys.stderr)
     else:
         handler = logging.FileHandler(target, mode="a", encoding="utf-8")
-    handler.setFormatter(_JsonLines())
+    handler.setFormatter(logging.Formatter("%(message)s"))
     handler.set_name(logger.name)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -109,13 +103,14 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            if self.enabled and scope["path"] not in UNLOGGED:
+            if (self.enabled and scope["path"] not in UNLOGGED
+                    and logger.isEnabledFor(logging.INFO)):
                 route = scope.get("route")
                 line: dict[str, Any] = {
                     "ts": arrived.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                     "id": request_id, "token": notes.get("token"), "method": scope["method"]}
                 if route is not None:
-                    line["route"] = getattr(route, "path", None)
+                    line["route"] = getattr(route, "path_format", None)
                 else:
                     line["path"] = scope["path"][:200]
                 line["status"] = status
@@ -123,4 +118,4 @@ class AccessLog:
                 for key in ("reference", "refused"):
                     if key in notes:
                         line[key] = notes[key]
-                logger.info("access", extra={"access": line})
+                logger.info("%s", json.dumps(line, ensure_ascii=False, separators=(",", ":")))

@@ -167,7 +167,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "The request is too large."},
     422: {"model": ErrorOut, "description": "The case or the request has problems (located)."},
     503: {"model": ErrorOut, "description": "The service lacks what this needs (a register, "
-                                            "a signing key, its tokens)."},
+                                            "its tokens)."},
 }
 
 _CASE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
@@ -336,7 +336,8 @@ async def render(data: Body, user: Drafter, chosen: Options, state: State,
     if format == "html" and (sign or (chosen.translation and document_set is None)):
         raise HTTPException(422, "translation and sign apply to PDF output only")
     if sign and state.signing_key is None:
-        raise HTTPException(503, "the service has no signing key (NOTEGEN_SIGNING_KEY)")
+        raise HTTPException(422, "sign: this service has no signing key (its operator sets "
+                                 "NOTEGEN_SIGNING_KEY)")
     case = _case(data)
     chosen = settle(case, replace(chosen, pdf_variant=None if pdf_variant == "plain"
                                   else pdf_variant))
