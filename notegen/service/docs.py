@@ -40,8 +40,9 @@ def record_schemas() -> dict[str, Any]:
     file itself under :data:`CASE_SCHEMA` and each model it uses under its
     name. A posted case includes no file, so ``include`` is left out.
 
-    (From the records' models; ``notegen schema`` prints the same schema for
-    editors.)
+    (From the records' models, as pydantic gives it. When
+    ``notegen.records.schema`` lands, take the record file's schema from it,
+    so that ``notegen schema`` and the service publish one schema.)
     """
     schema = RecordFile.model_json_schema(ref_template="#/components/schemas/{model}")
     components: dict[str, Any] = schema.pop("$defs", {})
