@@ -76,7 +76,7 @@ def cli(verbose: int) -> None:
         # matters into errors itself. Filter at the handler, not the logger,
         # so notegen still sees WeasyPrint's warnings.
         handler.addFilter(lambda record: not record.name.startswith(
-            ("weasyprint", "fontTools", "pyhanko")))
+            ("weasyprint", "fontTools", "pyhanko", "watchfiles")))
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 

@@ -120,6 +120,15 @@ def _render(case: Case, options: RenderOptions, prepared: Prepared | None) -> st
                             prepared.catalogue, prepared.companion)
 
 
+def forget_templates() -> None:
+    """Drop every compiled template, so that the next render reads the
+    templates again: for a long-lived process (``notegen watch``) after a
+    template file changed. (Catalogues and legal wording are read again by
+    themselves when their files change.)"""
+    make_environment.cache_clear()
+    _warm.clear()
+
+
 def warm_templates(folders: TemplateFolders) -> None:
     """Compile, in this process, the built-in templates ``folders`` use (once
     per process): renders run in forked children, which would compile them
