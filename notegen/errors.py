@@ -58,6 +58,12 @@ class Problem:
         where = str(self.location)
         return f"{where}: {self.message}" if where else self.message
 
+    def as_dict(self) -> dict[str, str | int | None]:
+        """The problem as JSON takes it: message, file, line, column, field."""
+        where = self.location
+        return {"message": self.message, "file": str(where.file) if where.file else None,
+                "line": where.line, "column": where.column, "field": where.field}
+
 
 def _restore(kind: type[NotegenError], args: tuple[Any, ...],
              state: dict[str, Any]) -> NotegenError:

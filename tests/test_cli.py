@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +14,7 @@ from click.testing import CliRunner
 
 from notegen.cli import cli
 
-from .conftest import FIXTURES, SEED, Edit, ThrowawayKey, line_of
+from .conftest import FIXTURES, ROOT, SEED, Edit, ThrowawayKey, line_of
 
 NOTE = str(SEED / "note.yaml")
 
@@ -65,12 +68,78 @@ def test_render_html_for_preview(runner: CliRunner, tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_render_defaults_to_the_case_name(runner: CliRunner, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_writes_next_to_the_case_named_after_its_folder(
+        runner: CliRunner, seed_copy: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(cli, ["render", NOTE])
+    result = runner.invoke(cli, ["render", str(seed_copy / "note.yaml"), "--format", "html"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "note.pdf").read_bytes().startswith(b"%PDF-")
+    # seeds/az-kyiv-2025/note.yaml → seeds/az-kyiv-2025/az-kyiv-2025.html
+    assert (seed_copy / "az-kyiv-2025.html").read_text(encoding="utf-8").startswith("<!DOCTYPE")
+    assert f"wrote {seed_copy / 'az-kyiv-2025.html'}" in result.stderr
+    # A second case in the same folder gets a name of its own: nothing replaced.
+    shutil.copy(seed_copy / "note.yaml", seed_copy / "to-france.yaml")
+    result = runner.invoke(cli, ["render", str(seed_copy / "to-france.yaml"), "--format",
+                                 "html", "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    assert 'lang="fr"' in (seed_copy / "az-kyiv-2025-to-france.html").read_text("utf-8")
+    assert 'lang="en"' in (seed_copy / "az-kyiv-2025.html").read_text("utf-8")
+    assert not list(tmp_path.glob("*.html"))  # nothing in the current folder
+
+
+def test_records_from_stdin_and_the_note_to_stdout(runner: CliRunner, seed_copy: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Includes of records on standard input resolve from the current folder.
+    monkeypatch.chdir(seed_copy)
+    records = (seed_copy / "note.yaml").read_bytes()
+    result = runner.invoke(cli, ["render", "-", "-o", "-", "--format", "html"], input=records)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("<!DOCTYPE html>")
+    assert "Kyiv" in result.stdout
+    assert "wrote" not in result.stderr
+    # Without -o, from stdin: note-<reference>, in the current folder, never replaced.
+    result = runner.invoke(cli, ["render", "-", "--format", "html"], input=records)
+    assert result.exit_code == 0, result.stderr
+    assert (seed_copy / "note-12-345-2025.html").is_file()
+    result = runner.invoke(cli, ["render", "-", "--format", "html"], input=records)
+    assert result.exit_code == 2
+    assert "note-12-345-2025.html exists already" in result.stderr
+
+
+def test_quiet_says_only_what_goes_wrong(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["-q", "render", NOTE, "-o", str(tmp_path / "n.html"),
+                                 "--format", "html"])
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert (tmp_path / "n.html").is_file()
+
+
+def test_validate_json_lists_every_problem_located(runner: CliRunner, edit_seed: Edit) -> None:
+    note = edit_seed("note.yaml", "subject: kyiv-2025-11-14", "subject: nothing")
+    result = runner.invoke(cli, ["validate", "--json", NOTE, str(note)])
+    assert result.exit_code == 1
+    good, bad = (json.loads(line) for line in result.stdout.splitlines())
+    assert good["valid"] is True
+    assert good["problems"] == []
+    assert bad["valid"] is False
+    problem = bad["problems"][0]
+    assert problem["file"] == str(note)
+    assert problem["field"] == "note.subject"
+    assert isinstance(problem["line"], int)
+    assert "unknown id 'nothing'" in problem["message"]
+
+
+def test_lang_completes_from_the_template_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "ministry"
+    (folder / "catalogues").mkdir(parents=True)
+    shutil.copy(ROOT / "templates" / "catalogues" / "en.yaml", folder / "catalogues" / "de.yaml")
+    env = {**os.environ, "_NOTEGEN_COMPLETE": "bash_complete",
+           "COMP_WORDS": f"notegen render x.yaml --template-dir {folder} --lang ",
+           "COMP_CWORD": "6"}
+    result = subprocess.run([sys.executable, "-c", "from notegen.cli import main; main()"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    offered = [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+    assert {"en", "ru", "az", "fr", "de"} <= set(offered), result.stdout + result.stderr
 
 
 def test_bad_records_write_nothing(runner: CliRunner, edit_seed: Edit, tmp_path: Path) -> None:

@@ -66,8 +66,17 @@ class _LazyGroup(Group):
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="notegen")
 @click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging).")
-def cli(verbose: int) -> None:
-    """Turn incident records into formal diplomatic protest notes."""
+@click.option("-q", "--quiet", is_flag=True, help="Say only what goes wrong.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Turn incident records into formal diplomatic protest notes.
+
+    \b
+    Shell completion (commands, options, --lang from the template folders):
+      eval "$(_NOTEGEN_COMPLETE=bash_source notegen)"   # in ~/.bashrc
+      eval "$(_NOTEGEN_COMPLETE=zsh_source notegen)"    # in ~/.zshrc
+    """
+    ctx.meta["notegen.quiet"] = quiet
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

@@ -4,9 +4,12 @@ the settings, and the checks made before a note is rendered or written."""
 from __future__ import annotations
 
 import gc
+import re
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,8 +17,15 @@ from ..config import Settings, load_settings
 from ..errors import NotegenError, RenderError
 from ..options import RenderOptions, with_settings
 from ..records.models import NoteType
+from ..render.atomic import write_atomic
 
-CASE = click.Path(exists=True, dir_okay=False, path_type=Path)
+if TYPE_CHECKING:
+    from ..records.case import Case
+
+#: A case file, or ``-`` for records on standard input.
+CASE = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+#: What ``-`` as CASE or as ``-o`` means.
+STDIO = Path("-")
 #: An existing file: a PDF, a key, a certificate.
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -48,6 +58,19 @@ def options_of(*options: Callable[[Callable[..., None]], Callable[..., None]]
     return decorate
 
 
+def _languages(ctx: click.Context, param: click.Parameter, incomplete: str
+               ) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of ``--lang``: the languages of the template folders in use."""
+    try:
+        folders = with_settings(RenderOptions(template_dirs=tuple(
+            ctx.params.get("template_dirs") or ())), load_settings()).folders
+        languages = folders.languages()
+    except NotegenError:
+        return []
+    return [click.shell_completion.CompletionItem(lang) for lang in languages
+            if lang.startswith(incomplete)]
+
+
 template_dirs_option = click.option(
     "--template-dir", "template_dirs", multiple=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -56,7 +79,7 @@ template_dirs_option = click.option(
 
 #: The options that choose how a note is worded, shared by render and validate.
 note_options = options_of(
-    click.option("--lang", metavar="CODE",
+    click.option("--lang", metavar="CODE", shell_complete=_languages,
                  help="Write the note in this language (en, ru, az, fr…) instead of the one "
                       "the note names."),
     click.option("--type", "note_type", type=click.Choice([t.value for t in NoteType]),
@@ -99,6 +122,66 @@ def render_options(lang: str | None, note_type: str | None, strict: bool,
                                      f"folders; available: {', '.join(languages)}",
                                      param_hint=hint)
     return options
+
+
+def say(message: str) -> None:
+    """Tell the user what was done (on stderr), unless ``-q`` was given."""
+    if not click.get_current_context().find_root().meta.get("notegen.quiet"):
+        click.echo(message, err=True)
+
+
+def read_case(case_file: Path) -> Case:
+    """The case in ``case_file``, or on standard input for ``-`` (JSON or
+    YAML records; their includes are read from the current folder)."""
+    from ..records.case import load_case
+
+    if case_file == STDIO:
+        return load_case(sys.stdin.buffer.read(), name=str(Path.cwd() / "stdin"))
+    return load_case(case_file)
+
+
+def default_output(case_file: Path, case: Case, suffix: str) -> Path:
+    """Where a command writes what it made of ``case_file`` when not told:
+    next to the case, named after its folder.
+
+    ``<folder>/note.yaml`` gives ``<folder>/<folder>.pdf``; any other case
+    file ``<folder>/<name>.yaml`` gives ``<folder>/<folder>-<name>.pdf``, so
+    two cases never share a name. Records from standard input give
+    ``note-<reference or date>.pdf`` in the current folder, and that name is
+    never used if a file has it already. ``suffix`` is the extension, or
+    ``-demarche`` and the like for a folder.
+    """
+    if case_file == STDIO:
+        label = case.note.reference or case.note.date.isoformat()
+        target = Path(f"note-{_file_name(label)}{suffix}")
+        if target.exists():
+            raise click.UsageError(f"{target} exists already: give -o to choose where the "
+                                   "note goes")
+        return target
+    folder = case_file.absolute().parent
+    name = folder.name if case_file.stem == "note" else f"{folder.name}-{case_file.stem}"
+    return folder / f"{_file_name(name)}{suffix}"
+
+
+def _file_name(text: str) -> str:
+    """``text`` made a file name: runs of anything but letters, digits, ``.``
+    and ``-`` become one ``-`` (12/345/2025 gives 12-345-2025)."""
+    return re.sub(r"[^\w.-]+", "-", text).strip("-") or "note"
+
+
+def write_output(target: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to ``target`` atomically, or to standard output for
+    ``-`` (refused on a terminal for anything but text)."""
+    if target == STDIO:
+        stream = sys.stdout.buffer
+        if what != "html" and sys.stdout.isatty():
+            raise click.UsageError(f"will not write the {what} to a terminal: redirect it, "
+                                   "or give -o FILE")
+        stream.write(data)
+        stream.flush()
+        return
+    write_atomic(target, data)
+    say(f"wrote {target}")
 
 
 def register_location(given: str | None) -> str:

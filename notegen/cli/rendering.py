@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import replace
@@ -13,21 +14,33 @@ from ..archive.signing import sign_pdf
 from ..batch import find_cases, run_batch, summary
 from ..errors import NotegenError
 from ..options import settle
-from ..records.case import load_case
-from ..render.atomic import write_atomic
 from ..render.demarche import SETS, render_demarche
 from ..render.html import render_html
 from ..render.pdf import PDF_VARIANTS, render_pdf
 from ..wording.prepare import prepare
-from .common import CASE, FILE, NotegenCommand, note_options, ready_to_render, render_options
+from .common import (
+    CASE,
+    FILE,
+    STDIO,
+    NotegenCommand,
+    default_output,
+    note_options,
+    read_case,
+    ready_to_render,
+    render_options,
+    say,
+    write_output,
+)
 from .signatures import signing_key, signing_options
 
 
 @click.command(cls=NotegenCommand)
 @click.argument("case_file", metavar="CASE", type=CASE)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Where to write the note. Default: CASE's name with .pdf or .html, "
-                   "in the current folder.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True,
+                                                path_type=Path),
+              help="Where to write the note; - for standard output. Default: next to "
+                   "CASE, named after its folder (seeds/az-kyiv-2025/note.yaml gives "
+                   "seeds/az-kyiv-2025/az-kyiv-2025.pdf).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
               show_default=True, help="html writes the HTML instead, for preview.")
 @note_options
@@ -49,8 +62,9 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
            key_file: Path | None, passphrase: str | None, reason: str | None) -> None:
     """Render the note of CASE to PDF (or HTML).
 
-    CASE is the YAML or JSON file holding the note; the files it includes
-    are read too. The PDF is PDF/A-3b and carries the records it was made
+    CASE is the YAML or JSON file holding the note (- reads it from
+    standard input, its includes then from the current folder); the files
+    it includes are read too. The PDF is PDF/A-3b and carries the records it was made
     from. Nothing is written unless the whole note renders (and, with
     --sign, is signed).
     """
@@ -58,7 +72,9 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
         raise click.UsageError("--sign applies to PDF output only")
     if fmt == "html" and translation and not document_set:
         raise click.UsageError("--translation and --sign apply to PDF output only")
-    case = load_case(case_file)
+    if document_set is not None and output == STDIO:
+        raise click.UsageError("a set is several files: give -o a folder, not -")
+    case = read_case(case_file)
     options = settle(case, replace(
         render_options(lang, note_type, strict, template_dirs, translation),
         pdf_variant=None if pdf_variant == "plain" else pdf_variant))
@@ -75,24 +91,28 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
                         reason=reason or context.meta.title, location=context.place)
 
     if document_set is not None:
-        folder = output or Path(f"{case_file.stem}-{document_set}")
+        folder = output or default_output(case_file, case, f"-{document_set}")
         for path in render_demarche(case, folder, options, html=fmt == "html",
                                     finish=finish).values():
-            click.echo(f"wrote {path}", err=True)
+            say(f"wrote {path}")
         return
-    target = output or Path(f"{case_file.stem}.{fmt}")
+    target = output or default_output(case_file, case, f".{fmt}")
     if fmt == "html":
-        write_atomic(target, render_html(case, options, prepared=prepared).encode("utf-8"))
+        write_output(target, render_html(case, options, prepared=prepared).encode("utf-8"),
+                     "html")
     else:
-        write_atomic(target, finish(render_pdf(case, options=options, prepared=prepared)))
-    click.echo(f"wrote {target}", err=True)
+        write_output(target, finish(render_pdf(case, options=options, prepared=prepared)),
+                     "PDF")
 
 
 @click.command(cls=NotegenCommand)
 @click.argument("case_files", metavar="CASE...", nargs=-1, required=True, type=CASE)
 @note_options
+@click.option("--json", "as_json", is_flag=True,
+              help="Write a JSON object per case (file, valid, problems, warnings), one per "
+                   "line, on standard output.")
 def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | None,
-             strict: bool, template_dirs: tuple[Path, ...]) -> None:
+             strict: bool, template_dirs: tuple[Path, ...], as_json: bool) -> None:
     """Check the records of each CASE without rendering.
 
     Every problem is listed with file, line and field, and every warning;
@@ -103,10 +123,22 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
     options = render_options(lang, note_type, strict, template_dirs)
     for case_file in case_files:
         try:
-            prepared = prepare(load_case(case_file), options)
+            prepared = prepare(read_case(case_file), options)
         except NotegenError as exc:
             failed += 1
-            click.echo(f"Error: {exc}", err=True)
+            if as_json:
+                click.echo(json.dumps({"file": str(case_file), "valid": False,
+                                       "error": str(exc).split("\n")[0],
+                                       "problems": [p.as_dict() for p in exc.problems],
+                                       "warnings": []}, ensure_ascii=False))
+            else:
+                click.echo(f"Error: {exc}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps({"file": str(case_file), "valid": True, "error": None,
+                                   "problems": [],
+                                   "warnings": [w.as_dict() for w in prepared.warnings]},
+                                  ensure_ascii=False))
         else:
             count = len(prepared.warnings)
             note = f" ({count} warning{'s' if count != 1 else ''})" if count else ""

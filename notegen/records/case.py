@@ -185,7 +185,9 @@ def load_case(source: str | Path | Mapping[str, Any] | bytes, *, includes: bool 
     not, and with ``root`` only files inside that folder. Records given in
     memory are located as ``name`` (default ``case.json``, or ``case.yaml``
     for bytes that are not JSON); their includes are read relative to
-    ``root`` and only inside it, and without ``root`` they are refused.
+    ``root`` and only inside it; without ``root``, relative to the folder of
+    ``name`` if it is an absolute path (as for a file there: what the command
+    line does with records on standard input), and otherwise refused.
 
     :raises RecordError: listing every problem found, each located.
     """
@@ -203,8 +205,8 @@ def load_case(source: str | Path | Mapping[str, Any] | bytes, *, includes: bool 
     located = Path(name or default)
     if root is not None:
         located = Path(os.path.realpath(root)) / located.name
-    return _load(parse_source(located, data), includes=includes and root is not None,
-                 root=root)
+    return _load(parse_source(located, data),
+                 includes=includes and (root is not None or located.is_absolute()), root=root)
 
 
 def _json_bytes(records: Mapping[str, Any]) -> bytes:
