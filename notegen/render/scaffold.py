@@ -1,0 +1,179 @@
+"""New cases, sender profiles and ministry folders, to start from instead of
+copying a seed (``notegen new``).
+
+The files come from Jinja templates beside this module (``scaffolds/``), with
+every value written as YAML through :func:`json.dumps` (JSON is YAML); the
+kinds the comments offer come from the records' own enumerations, and the
+grammatical forms each language needs from ``scaffolds/forms.yaml``. Every
+text to replace is in ``[brackets]``: a scaffold validates and renders as it
+is, so the officer sees the note take shape from the first save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from ..errors import NotegenError
+from ..records.models import DemandKind, Effect, MeansKind, NoteType, SealPolicy
+from ..template_folders import BUILTIN_FOLDER
+from .atomic import write_atomic
+from .authoring import eject
+
+logger = logging.getLogger(__name__)
+
+_HERE = Path(__file__).parent / "scaffolds"
+_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE),
+                                undefined=jinja2.StrictUndefined, autoescape=False,
+                                trim_blocks=True, lstrip_blocks=True,
+                                keep_trailing_newline=True)
+_TEMPLATES.filters["yaml"] = lambda value: json.dumps(value, ensure_ascii=False)
+#: Where the records' JSON Schema is shipped, for the editor's modeline.
+SCHEMA = Path(__file__).parent.parent / "records" / "record.schema.json"
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """What a new case is about; everything else is a placeholder."""
+
+    #: The State that sends the note, and the State it holds responsible
+    #: (whose Embassy receives it), as ids such as ``az`` and ``ru``.
+    sender_state: str
+    addressee_state: str
+    #: The subject incident: its date, its place (in ``lang``), and the
+    #: State where it happened (default: the responsible State).
+    date: dt.date
+    place: str
+    country: str | None = None
+    lang: str = "en"
+    note_type: NoteType = NoteType.note_verbale
+    #: An existing sender profile file; none: a new one is written beside the case.
+    profile: Path | None = None
+
+
+def new_case(folder: Path, spec: CaseSpec, *, overwrite: bool = False) -> list[Path]:
+    """Write a new case into ``folder``: ``note.yaml``, and ``profile.yaml``
+    unless ``spec.profile`` names one. Returns the files written.
+
+    :raises NotegenError: if a file exists (and not ``overwrite``), or an id
+        is not one.
+    """
+    for name, value in (("sending State", spec.sender_state),
+                        ("responsible State", spec.addressee_state),
+                        ("country", spec.country or spec.addressee_state)):
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", value):
+            raise NotegenError(f"the {name} must be an id such as az or ru (lower-case "
+                               f"letters, digits, -), not {value!r}")
+    folder = folder.absolute()
+    written: dict[Path, str] = {}
+    profile_id = f"{spec.sender_state}-mfa"
+    if spec.profile is None:
+        profile = folder / "profile.yaml"
+        written[profile] = _profile_text(profile_id, spec.sender_state, spec.lang)
+    else:
+        profile = spec.profile.absolute()
+        profile_id = _profile_id(profile)
+    country = spec.country or spec.addressee_state
+    forms = yaml.safe_load((_HERE / "forms.yaml").read_text(encoding="utf-8"))
+    note = folder / "note.yaml"
+    written[note] = _TEMPLATES.get_template("case.yaml.j2").render(
+        schema=_schema_path(), profile=_relative(profile, folder), sender=profile_id,
+        sender_state=spec.sender_state, addressee_state=spec.addressee_state, country=country,
+        addressee=f"{spec.addressee_state}-embassy",
+        facility=f"{spec.sender_state}-embassy-{country}",
+        incident=f"{_slug(spec.place)}-{spec.date.isoformat()}", lang=spec.lang,
+        note_type=spec.note_type.value, date=spec.date.isoformat(), place=spec.place,
+        forms=_Forms(forms.get(spec.lang, {})), effects=[e.value for e in Effect],
+        means=[m.value for m in MeansKind], demands=[d.value for d in DemandKind])
+    return _write(written, overwrite)
+
+
+def new_profile(path: Path, *, profile_id: str, state: str, lang: str = "en",
+                overwrite: bool = False) -> list[Path]:
+    """Write a new sender profile to ``path``.
+
+    :raises NotegenError: if the file exists (and not ``overwrite``).
+    """
+    return _write({path.absolute(): _profile_text(profile_id, state, lang)}, overwrite)
+
+
+def new_ministry(folder: Path, *, lang: str | None = None, template: str = "note_verbale",
+                 overwrite: bool = False) -> list[Path]:
+    """Make ``folder`` a ministry's own: ``notegen.toml`` naming its template
+    folder ``templates/``, the built-in ``template`` ejected into it (with the
+    style sheets), and, for a ``lang`` notegen has no catalogue for, a
+    catalogue to translate (a copy of the English one).
+
+    :raises NotegenError: if a file exists (and not ``overwrite``).
+    """
+    folder = folder.absolute()
+    texts = {folder / "notegen.toml": _TEMPLATES.get_template("notegen.toml.j2").render()}
+    if lang is not None:
+        if not re.fullmatch(r"[a-z]{2,3}", lang):
+            raise NotegenError(f"{lang!r} is not a language code such as de or es")
+        if (BUILTIN_FOLDER / "catalogues" / f"{lang}.yaml").exists():
+            raise NotegenError(f"notegen already speaks {lang}: override single phrases in "
+                               f"templates/catalogues/{lang}.yaml instead of a whole catalogue")
+        english = (BUILTIN_FOLDER / "catalogues" / "en.yaml").read_text(encoding="utf-8")
+        texts[folder / "templates" / "catalogues" / f"{lang}.yaml"] = (
+            _TEMPLATES.get_template("catalogue-header.j2").render(lang=lang) + english)
+    written = _write(texts, overwrite)
+    written += eject(template, folder / "templates", overwrite=overwrite)
+    return written
+
+
+class _Forms(dict[str, list[str]]):
+    """The forms a language needs, by record; none where it needs none."""
+
+    def __getattr__(self, name: str) -> list[str]:
+        return self.get(name, [])
+
+
+def _profile_text(profile_id: str, state: str, lang: str) -> str:
+    return _TEMPLATES.get_template("profile.yaml.j2").render(
+        schema=_schema_path(), id=profile_id, state=state, lang=lang,
+        seals=[s.value for s in SealPolicy])
+
+
+def _profile_id(path: Path) -> str:
+    """The id of the sender profile in the file ``path``."""
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return str(data["profile"]["id"])
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise NotegenError(f"{path} is not a sender profile (profile: with an id): "
+                           f"{exc}") from None
+
+
+def _schema_path() -> str | None:
+    return SCHEMA.as_uri() if SCHEMA.exists() else None
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` as an include of a file in ``folder``."""
+    return Path(os.path.relpath(path, folder)).as_posix()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "incident"
+
+
+def _write(texts: dict[Path, str], overwrite: bool) -> list[Path]:
+    existing = [path for path in texts if path.exists()]
+    if existing and not overwrite:
+        raise NotegenError(f"{', '.join(map(str, existing))} already exist; keep them, or "
+                           "write over them with --force")
+    for path, text in texts.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode("utf-8"))
+        logger.info("wrote %s", path)
+    return list(texts)
