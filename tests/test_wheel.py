@@ -33,7 +33,11 @@ def test_wheel_ships_templates_catalogues_and_fonts(wheel: Path) -> None:
                  "notegen/templates/static/fonts/OFL.txt",
                  "notegen/templates/legal/bases.yaml",
                  # The worked cases, which `templates check` renders against.
-                 "notegen/seeds/az-kyiv-2025/note.yaml", "notegen/seeds/profiles/az-mfa.yaml"]:
+                 "notegen/seeds/az-kyiv-2025/note.yaml", "notegen/seeds/profiles/az-mfa.yaml",
+                 # Typed for embedders; the preview's page; the scaffolds of `new`.
+                 "notegen/py.typed", "notegen/watch/page.html.j2", "notegen/watch/reload.js",
+                 "notegen/render/scaffolds/case.yaml.j2",
+                 "notegen/render/scaffolds/forms.yaml"]:
         assert name in names, name
     assert not any(name.startswith(("tests/", "seeds/")) for name in names)
 
