@@ -67,7 +67,8 @@ PATTERN_HINTS = {
 Id = Annotated[
     str,
     StringConstraints(pattern=_ID_PATTERN, max_length=80),
-    Field(description="Lower-case letters, digits, '.', '_' or '-'."),
+    Field(description="Lower-case letters, digits, '.', '_' or '-'.",
+          examples=["ru-embassy-baku"]),
 ]
 
 #: A language code such as ``en``, ``ru``, ``az`` or ``fr``.
@@ -168,8 +169,14 @@ def _short(value: object) -> str:
 Text = Annotated[
     str | dict[str, str],
     PlainValidator(_check_text),
-    WithJsonSchema({"anyOf": [{"type": "string"},
-                              {"type": "object", "additionalProperties": {"type": "string"}}]}),
+    # What the validator accepts: a text with something besides spaces, or a
+    # mapping from language codes to such texts.
+    WithJsonSchema({"anyOf": [
+        {"type": "string", "pattern": r"\S", "maxLength": MAX_TEXT_LENGTH},
+        {"type": "object", "minProperties": 1,
+         "propertyNames": {"pattern": _LANGUAGE_PATTERN},
+         "additionalProperties": {"type": "string", "pattern": r"\S",
+                                  "maxLength": MAX_TEXT_LENGTH}}]}),
 ]
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -225,37 +232,56 @@ PersonForms = dict[LanguageCode,
 class Person(Record):
     """An official who signs a note or to whom one is addressed."""
 
-    name: Text = Field(description='e.g. "Jeyhun Bayramov".')
+    name: Text = Field(description='e.g. "Jeyhun Bayramov".',
+                       examples=["Jeyhun Bayramov", {"en": "Jeyhun Bayramov",
+                                                     "ru": "Джейхун Байрамов"}])
     title: Text = Field(description='Office held, e.g. "Minister of Foreign Affairs of the '
-                        'Republic of Azerbaijan".')
+                        'Republic of Azerbaijan".',
+                        examples=["Minister of Foreign Affairs of the Republic of Azerbaijan"])
     style: Text | None = Field(None, description='Written before the name in an address, '
-                               'e.g. "His Excellency Mr".')
+                               'e.g. "His Excellency Mr".',
+                               examples=["His Excellency Mr", {"fr": "Son Excellence Monsieur"}])
     salutation: Text | None = Field(None, description='How a first-person note greets them, '
-                                    'e.g. "Excellency"; the catalogue\'s default otherwise.')
+                                    'e.g. "Excellency"; the catalogue\'s default otherwise.',
+                                    examples=["Excellency", {"ru": "господин Посол"}])
     gender: Gender | None = Field(None, description="female or male: salutations, titles and "
                                   "participles agree with it (\"Уважаемая госпожа Посол\", "
                                   "\"Madame l'Ambassadrice\"). Needed where a language's "
-                                  "phrases agree with the person.")
+                                  "phrases agree with the person.",
+                                  examples=["male", "female"])
     forms: PersonForms = Field(default_factory=dict, description="Other grammatical cases of "
                                "name, title, style and salutation, per language (e.g. the "
                                "nominative where the texts give the dative of an address "
-                               "block).")
+                               "block).",
+                               examples=[{"ru": {"name.nom": "Михаил Евдокимов",
+                                                 "title.nom": "Чрезвычайный и Полномочный "
+                                                              "Посол"}}])
 
 
 class State(Record):
     """A State, named as a note names it ("the Russian Federation")."""
 
-    id: Id
+    id: Id = Field(description="How other records name this State: lower-case letters, "
+                   "digits, '.', '_' or '-'; its ISO code in lower case (az) also gives its "
+                   "treaty participation.", examples=["az", "ru"])
     name: Text = Field(description='Full name with article as used in running text, e.g. '
-                       '"the Republic of Azerbaijan".')
-    short_name: Text | None = Field(None, description='e.g. "Azerbaijan".')
+                       '"the Republic of Azerbaijan".',
+                       examples=["the Republic of Azerbaijan",
+                                 {"en": "the Russian Federation", "ru": "Российская Федерация"}])
+    short_name: Text | None = Field(None, description='e.g. "Azerbaijan".',
+                                    examples=["Azerbaijan", {"en": "Russia", "ru": "Россия"}])
     side: Text | None = Field(None, description='How a note refers to its authorities, '
-                              'e.g. "the Russian side".')
+                              'e.g. "the Russian side".',
+                              examples=["the Russian side",
+                                        {"en": "the Russian side", "fr": "la partie russe"}])
     forms: Forms = Field(default_factory=dict, description="Other grammatical cases of name "
-                         "and side, per language.")
+                         "and side, per language.",
+                         examples=[{"ru": {"side.acc": "Российскую сторону"},
+                                    "fr": {"side.dat": "à la partie russe"}}])
     iso: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
         None, description='Its ISO 3166-1 alpha-2 code, e.g. "AZ", by which treaty '
-        "participation is looked up; the id in capitals if the id has two letters.")
+        "participation is looked up; the id in capitals if the id has two letters.",
+        examples=["AZ"])
 
     @property
     def code(self) -> str | None:
@@ -265,10 +291,13 @@ class State(Record):
         return self.id.upper() if re.fullmatch(r"[a-z]{2}", self.id) else None
     gender: Genders = Field(default_factory=dict, description="The grammatical gender of its "
                             "name and side per language, where a phrase agrees with it, e.g. "
-                            "{ru: feminine} for \"Российская сторона\".")
+                            "{ru: feminine} for \"Российская сторона\".",
+                            examples=[{"ru": "feminine", "fr": "feminine"}])
 
 
 class PartyKind(StrEnum):
+    """What kind of body sends or receives notes."""
+
     ministry = "ministry"
     embassy = "embassy"
     consulate = "consulate"
@@ -279,28 +308,43 @@ class PartyKind(StrEnum):
 class Party(Record):
     """A sender or addressee of notes: a ministry, an embassy, a mission."""
 
-    id: Id
-    kind: PartyKind
-    state: Id = Field(description="The State this party belongs to.")
+    id: Id = Field(description="How a note names it as sender or addressee.",
+                   examples=["ru-embassy-baku", "az-mfa"])
+    kind: PartyKind = Field(description="What kind of body it is.", examples=["embassy"])
+    state: Id = Field(description="The State this party belongs to (the id of one of the "
+                      "states).", examples=["ru"])
     name: Text = Field(description='Full name, e.g. "the Embassy of the Russian Federation '
-                       'in the Republic of Azerbaijan".')
+                       'in the Republic of Azerbaijan".',
+                       examples=["the Embassy of the Russian Federation in the Republic of "
+                                 "Azerbaijan"])
     short_name: Text = Field(description='How the note refers to it after the first mention, '
-                             'e.g. "the Embassy".')
+                             'e.g. "the Embassy".',
+                             examples=["the Embassy", {"en": "the Embassy", "ru": "Посольство"}])
     address: list[Text] = Field(default_factory=list,
-                                description="Lines of the addressee block after the name.")
+                                description="Lines of the addressee block after the name.",
+                                examples=[["Baku"]])
     seat: Text | None = Field(None, description="City where the party sits (the place on the "
-                              "date line of notes it sends).")
+                              "date line of notes it sends).",
+                              examples=["Baku", {"en": "Baku", "ru": "Баку", "az": "Bakı"}])
     letterhead: list[Text] = Field(default_factory=list, description="Lines of its letterhead, "
                                    'e.g. ["Ministry of Foreign Affairs", "of the Republic of '
-                                   'Azerbaijan"].')
+                                   'Azerbaijan"].',
+                                   examples=[["Ministry of Foreign Affairs",
+                                              "of the Republic of Azerbaijan"]])
     head: Person | None = Field(None, description="Its head: the minister or ambassador who "
-                                "signs, or receives, a first-person note.")
+                                "signs, or receives, a first-person note.",
+                                examples=[{"name": "Jeyhun Bayramov", "gender": "male",
+                                           "title": "Minister of Foreign Affairs"}])
     forms: Forms = Field(default_factory=dict, description="Other grammatical cases of name "
-                         "and short_name, per language (e.g. the dative in Russian).")
+                         "and short_name, per language (e.g. the dative in Russian).",
+                         examples=[{"ru": {"name.dat": "Посольству Российской Федерации в "
+                                                       "Азербайджанской Республике",
+                                           "short_name.dat": "Посольству"}}])
     gender: Genders = Field(default_factory=dict, description="The grammatical gender of its "
                             "name and short_name per language, where a phrase agrees with it, "
                             "e.g. {ru: neuter, fr: masculine} for a Ministry "
-                            "(\"Министерство … сочло\").")
+                            "(\"Министерство … сочло\").",
+                            examples=[{"ru": "neuter", "fr": "masculine"}])
 
 
 class SealPolicy(StrEnum):
@@ -315,8 +359,11 @@ class SealPolicy(StrEnum):
 class CourtesyPolicy(Record):
     """Which courtesy formulae a ministry writes; some omit the closing one."""
 
-    opening: bool = True
-    closing: bool = True
+    opening: bool = Field(True, description="Whether its notes open with the courtesy "
+                          "formula (\"… presents its compliments to …\").", examples=[True])
+    closing: bool = Field(True, description="Whether its notes close with the courtesy "
+                          "formula (\"… avails itself of this opportunity …\").",
+                          examples=[False])
 
 
 _REFERENCE_FIELDS = re.compile(r"\{(\w*)\}")
@@ -343,25 +390,37 @@ class Profile(Party):
     A profile is a party: a note's ``sender`` names it by id.
     """
 
-    kind: PartyKind = PartyKind.ministry
+    kind: PartyKind = Field(PartyKind.ministry, description="What kind of body it is; a "
+                            "sending ministry by default.", examples=["ministry"])
     formulae: dict[LanguageCode, dict[NonEmpty, PlainText]] = Field(
         default_factory=dict, description="House wording per language, overriding phrases of "
-        "the catalogue by key, e.g. {az: {note_verbale.opening: …}}.")
-    courtesy: CourtesyPolicy = Field(default_factory=CourtesyPolicy)
-    seal: SealPolicy = SealPolicy.seal_and_initials
+        "the catalogue by key, e.g. {az: {note_verbale.opening: …}}.",
+        examples=[{"en": {"note_verbale.closing": "The Ministry avails itself of this "
+                          "opportunity to renew to the Embassy the assurances of its highest "
+                          "consideration."}}])
+    courtesy: CourtesyPolicy = Field(default_factory=CourtesyPolicy, description="Which "
+                                     "courtesy formulae its notes carry.",
+                                     examples=[{"opening": True, "closing": False}])
+    seal: SealPolicy = Field(SealPolicy.seal_and_initials, description="What authenticates "
+                             "its notes verbales at the foot.", examples=["seal_and_initials"])
     embed_sources: bool = Field(False, description="Whether the records embedded in its "
                                 "notes keep each incident's sources. Off by default: a note "
-                                "goes to another State, and sources may be internal.")
+                                "goes to another State, and sources may be internal.",
+                                examples=[False])
     reference_pattern: ReferencePattern | None = Field(
         None, description='How its reference numbers are written, e.g. "{number}/{year}" or '
-        '"12/{number}/{year}".')
+        '"12/{number}/{year}".', examples=["12/{number}/{year}", "SRE/{number}/{year}"])
     aide_memoire_reference: bool = Field(False, description="Whether its aide-mémoires carry "
                                          "the reference number, as its notes do. Off by "
                                          "default: an aide-mémoire is an unsigned record of a "
-                                         "démarche and usually has none.")
+                                         "démarche and usually has none.",
+                                         examples=[False])
 
 
 class FacilityKind(StrEnum):
+    """What premises are: it decides which articles protect them (an honorary
+    consulate is not an embassy)."""
+
     embassy = "embassy"
     consulate_general = "consulate_general"
     consulate = "consulate"
@@ -378,18 +437,26 @@ class FacilityKind(StrEnum):
 class Facility(Record):
     """A building or site of the sending State (or its company) abroad."""
 
-    id: Id
-    kind: FacilityKind
-    name: Text = Field(description='e.g. "the Embassy of the Republic of Azerbaijan in Ukraine".')
-    owner: Id = Field(description="The State whose facility this is.")
-    operator: Text | None = Field(None, description='A company that runs it, e.g. "SOCAR".')
-    place: Text = Field(description="City or region.")
-    host: Id = Field(description="The State in whose territory it lies.")
+    id: Id = Field(description="How an incident's impacts name it.",
+                   examples=["az-embassy-kyiv"])
+    kind: FacilityKind = Field(description="What the premises are; it decides which articles "
+                               "protect them.", examples=["embassy"])
+    name: Text = Field(description='e.g. "the Embassy of the Republic of Azerbaijan in Ukraine".',
+                       examples=["the Embassy of the Republic of Azerbaijan in Ukraine"])
+    owner: Id = Field(description="The State whose facility this is.", examples=["az"])
+    operator: Text | None = Field(None, description='A company that runs it, e.g. "SOCAR".',
+                                  examples=["SOCAR"])
+    place: Text = Field(description="City or region.",
+                        examples=["Kyiv", {"en": "Kyiv", "ru": "Киев", "fr": "Kyiv"}])
+    host: Id = Field(description="The State in whose territory it lies.", examples=["ua"])
     part_of: Id | None = Field(None, description="A facility this one belongs to, e.g. the "
-                               "consular section of an embassy.")
+                               "consular section of an embassy.", examples=["az-embassy-kyiv"])
 
 
 class Effect(StrEnum):
+    """What an incident did to a facility, from destroyed to a near miss;
+    the facts that decide which articles a note cites."""
+
     destroyed = "destroyed"
     seriously_damaged = "seriously_damaged"
     damaged = "damaged"
@@ -408,22 +475,32 @@ class Effect(StrEnum):
 class Distance(Record):
     """How far from a facility a weapon fell."""
 
-    value: float = Field(gt=0, le=MAX_DISTANCE, allow_inf_nan=False)
-    unit: Annotated[str, Field(pattern=_UNIT_PATTERN)] = "m"
-    approximate: bool = True
+    value: float = Field(gt=0, le=MAX_DISTANCE, allow_inf_nan=False,
+                         description="How far, in the unit.", examples=[50, 1.5])
+    unit: Annotated[str, Field(pattern=_UNIT_PATTERN)] = Field(
+        "m", description="m, km or steps.", examples=["m", "km"])
+    approximate: bool = Field(True, description='Whether the distance is approximate '
+                              '("about 50 metres").', examples=[True])
     reference: Text | None = Field(None, description='What was measured from, if not the '
-                                   'facility itself, e.g. "the administrative building".')
+                                   'facility itself, e.g. "the administrative building".',
+                                   examples=["the administrative building"])
 
 
 class Impact(Record):
     """What an incident did to one facility."""
 
-    facility: Id
-    effect: Effect
-    distance: Distance | None = None
+    facility: Id = Field(description="The facility hit (the id of one of the facilities).",
+                         examples=["az-embassy-kyiv"])
+    effect: Effect = Field(description="What the incident did to it.",
+                           examples=["seriously_damaged", "near_miss"])
+    distance: Distance | None = Field(None, description="How far from it the weapon fell "
+                                      "(for a near miss).",
+                                      examples=[{"value": 50, "unit": "m"}])
 
 
 class MeansKind(StrEnum):
+    """The kind of weapon or method used."""
+
     missile = "missile"
     ballistic_missile = "ballistic_missile"
     aeroballistic_missile = "aeroballistic_missile"
@@ -438,52 +515,80 @@ class MeansKind(StrEnum):
 class Means(Record):
     """A weapon or method used, e.g. an Iskander-type missile."""
 
-    kind: MeansKind
+    kind: MeansKind = Field(description="What kind of weapon or method.",
+                            examples=["missile", "forced_entry"])
     name: PlainText | None = Field(None, description='Designation, e.g. "Iskander" or '
-                                   '"Kinzhal".')
-    count: int | None = Field(None, ge=1, le=MAX_COUNT)
+                                   '"Kinzhal".', examples=["Iskander"])
+    count: int | None = Field(None, ge=1, le=MAX_COUNT, description="How many were used.",
+                              examples=[2])
 
 
 class Casualties(Record):
     """Casualties as reported. Leave the whole block out when unknown."""
 
-    killed: int = Field(0, ge=0, le=MAX_COUNT)
-    injured: int = Field(0, ge=0, le=MAX_COUNT)
+    killed: int = Field(0, ge=0, le=MAX_COUNT, description="People killed.", examples=[0])
+    injured: int = Field(0, ge=0, le=MAX_COUNT, description="People injured.", examples=[2])
 
 
 class Source(Record):
     """A public or internal source for the facts of an incident."""
 
-    title: NonEmpty
-    publisher: PlainText | None = None
-    url: Annotated[PlainText, Field(pattern=_URL_PATTERN)] | None = None
-    date: dt.date | None = None
+    title: NonEmpty = Field(description="Its title.",
+                            examples=["Press release of the Ministry of Foreign Affairs"])
+    publisher: PlainText | None = Field(None, description="Who published it.",
+                                        examples=["Ministry of Foreign Affairs of Azerbaijan"])
+    url: Annotated[PlainText, Field(pattern=_URL_PATTERN)] | None = Field(
+        None, description="Where it is published: http:// or https://.",
+        examples=["https://mfa.gov.az/en/news"])
+    date: dt.date | None = Field(None, description="When it was published (YYYY-MM-DD).",
+                                 examples=["2025-11-14"])
 
 
 class Incident(Record):
     """One event: an attack, an intrusion, damage to a facility."""
 
-    id: Id
-    date: dt.date
+    id: Id = Field(description="How a note names it as subject or earlier incident.",
+                   examples=["kyiv-2025-11-14"])
+    date: dt.date = Field(description="The day it happened (YYYY-MM-DD); the first of a "
+                          "series.", examples=["2025-11-14"])
     also_on: list[dt.date] = Field(default_factory=list,
-                                   description="Further dates of a series of attacks.")
-    time: Annotated[str, BeforeValidator(_check_time)] | None = None
-    time_approximate: bool = False
-    place: Text
-    country: Id = Field(description="The State where it happened.")
-    attributed_to: Id = Field(description="The State held responsible.")
-    impacts: list[Impact] = Field(min_length=1)
-    means: list[Means] = Field(default_factory=list)
+                                   description="Further dates of a series of attacks, each "
+                                   "after date.", examples=[["2025-08-18"]])
+    time: Annotated[str, BeforeValidator(_check_time)] | None = Field(
+        None, description='Local time, "HH:MM" in quotes (unquoted, YAML may read 13:30 as a '
+        "number).", examples=["01:00"], json_schema_extra={"pattern": _TIME.pattern})
+    time_approximate: bool = Field(False, description='Whether the time is approximate '
+                                   '("at about 01:00").', examples=[True])
+    place: Text = Field(description="City or region where it happened.",
+                        examples=["Kyiv", {"en": "Kyiv", "ru": "Киев", "az": "Kiyev"}])
+    country: Id = Field(description="The State where it happened.", examples=["ua"])
+    attributed_to: Id = Field(description="The State held responsible.", examples=["ru"])
+    impacts: list[Impact] = Field(min_length=1, description="What it did to each facility "
+                                  "(at least one).",
+                                  examples=[[{"facility": "az-embassy-kyiv",
+                                              "effect": "seriously_damaged"}]])
+    means: list[Means] = Field(default_factory=list, description="The weapons or methods "
+                               "used.", examples=[[{"kind": "missile", "name": "Iskander"}]])
     account: Text = Field(description="The note's own words for what happened, as a clause "
-                          'following the date, e.g. "a missile struck the compound".')
+                          'following the date, e.g. "a missile struck the compound".',
+                          examples=["a missile struck the compound of the Embassy"])
     damage: list[Text] = Field(default_factory=list,
-                               description="Each item damaged or destroyed, as a phrase.")
-    casualties: Casualties | None = None
+                               description="Each item damaged or destroyed, as a phrase.",
+                               examples=[["a section of the perimeter wall was destroyed"]])
+    casualties: Casualties | None = Field(None, description="Killed and injured as reported; "
+                                          "leave out when unknown.",
+                                          examples=[{"killed": 0, "injured": 0}])
     agents_harmed: int = Field(0, ge=0, le=MAX_COUNT, description="Members of the "
-                               "diplomatic or consular staff assaulted or injured.")
+                               "diplomatic or consular staff assaulted or injured.",
+                               examples=[0])
     conflict: Id | None = Field(None, description="The armed conflict (id of one of the "
-                                "case's conflicts) it took place in; none: peacetime.")
-    sources: list[Source] = Field(default_factory=list)
+                                "case's conflicts) it took place in; none: peacetime.",
+                                examples=["ru-ua"])
+    sources: list[Source] = Field(default_factory=list, description="Where the facts come "
+                                  "from; embedded in the PDF only if the sender's profile "
+                                  "says embed_sources.",
+                                  examples=[[{"title": "Press release of the Ministry",
+                                              "date": "2025-11-14"}]])
 
     @model_validator(mode="after")
     def _series_after_first_date(self) -> Incident:
@@ -508,14 +613,17 @@ class ConflictKind(StrEnum):
 class ArmedConflict(Record):
     """An armed conflict in force: without one, no humanitarian law is cited."""
 
-    id: Id
-    kind: ConflictKind = ConflictKind.international
+    id: Id = Field(description="How an incident's conflict names it.", examples=["ru-ua"])
+    kind: ConflictKind = Field(ConflictKind.international, description="international "
+                               "(between States) or non_international (a State and an armed "
+                               "group).", examples=["international"])
     parties: list[Id] = Field(
         min_length=1, description="The States party to it (an international conflict has "
         "at least two; a non-international one the State or States fighting an armed "
-        "group).")
-    since: dt.date = Field(description="When it began.")
-    until: dt.date | None = Field(None, description="When it ended; none: in force.")
+        "group).", examples=[["ru", "ua"]])
+    since: dt.date = Field(description="When it began.", examples=["2022-02-24"])
+    until: dt.date | None = Field(None, description="When it ended; none: in force.",
+                                  examples=["2024-12-31"])
 
     @model_validator(mode="after")
     def _consistent(self) -> ArmedConflict:
@@ -549,12 +657,16 @@ class Relations(Record):
     """Diplomatic relations from a day on. Before any record, and between
     States no record names, relations are normal."""
 
-    sending: Id = Field(description="The State whose premises lie in the receiving State.")
-    receiving: Id
-    status: RelationsStatus = RelationsStatus.normal
-    since: dt.date | None = Field(None, description="From when; none: from the start.")
+    sending: Id = Field(description="The State whose premises lie in the receiving State.",
+                        examples=["az"])
+    receiving: Id = Field(description="The State where the premises lie.", examples=["ua"])
+    status: RelationsStatus = Field(RelationsStatus.normal, description="The state of "
+                                    "relations from since on.", examples=["normal"])
+    since: dt.date | None = Field(None, description="From when; none: from the start.",
+                                  examples=["2024-04-06"])
     protecting_power: Id | None = Field(None, description="The State protecting the "
-                                        "sending State's interests.")
+                                        "sending State's interests; given exactly when the "
+                                        "status is protecting_power.", examples=["ch"])
 
     @model_validator(mode="after")
     def _consistent(self) -> Relations:
@@ -575,6 +687,8 @@ class NoteType(StrEnum):
 
 
 class DemandKind(StrEnum):
+    """What a note asks of the addressee's State; ``other`` has its own text."""
+
     investigation = "investigation"
     explanation = "explanation"
     accountability = "accountability"
@@ -586,9 +700,11 @@ class DemandKind(StrEnum):
 class Demand(Record):
     """Something the sender asks of the addressee's State."""
 
-    kind: DemandKind
+    kind: DemandKind = Field(description="What is asked; the catalogue words each kind "
+                             "but other.", examples=["investigation", "other"])
     text: Text | None = Field(None, description="Own wording; without it the phrase catalogue "
-                              "words the demand by its kind.")
+                              "words the demand by its kind. Needed for kind other.",
+                              examples=["ensure the safety of the Embassy's staff"])
 
     @model_validator(mode="after")
     def _other_needs_text(self) -> Demand:
@@ -609,12 +725,15 @@ class ReplyTo(Record):
     Embassy's Note No. … of …"; a first-person note by its head: "Your
     Excellency's Note No. … of …"."""
 
-    reference: NonEmpty = Field(description="Its number, without 'No.'.")
-    date: dt.date
+    reference: NonEmpty = Field(description="Its number, without 'No.'.",
+                                examples=["4512"])
+    date: dt.date = Field(description="Its date (YYYY-MM-DD), not after this note's.",
+                          examples=["2025-11-10"])
     type: NoteType | None = Field(None, description="Its form, which says who wrote it: a "
                                   "first-person note is the addressee's head's, any other the "
                                   "addressee's. The form of the reply (the note's type) if "
-                                  "not given: a reply answers in the same form.")
+                                  "not given: a reply answers in the same form.",
+                                  examples=["note_verbale"])
 
 
 class Framing(StrEnum):
@@ -635,47 +754,73 @@ class Citation(Record):
     """An article a note relies on, from the legal-basis catalogue."""
 
     article: Annotated[str, StringConstraints(pattern=_ARTICLE_PATTERN)] = Field(
-        description='Its id in the legal-basis catalogue, e.g. "vcdr.22.1".')
-    framing: Framing = Framing.direct
+        description='Its id in the legal-basis catalogue, e.g. "vcdr.22.1".',
+        examples=["vcdr.22.1", "ihl.7"])
+    framing: Framing = Field(Framing.direct, description="How the note relies on it.",
+                             examples=["direct", "by_analogy"])
     facilities: list[Id] = Field(default_factory=list, description="The facilities it is "
-                                 "cited for; all the note's facilities if none are named.")
+                                 "cited for; all the note's facilities if none are named.",
+                                 examples=[["az-embassy-kyiv"]])
 
 
 class Note(Record):
     """The note to issue: who writes to whom, about what, recalling what."""
 
-    type: NoteType = NoteType.note_verbale
-    language: LanguageCode = "en"
+    type: NoteType = Field(NoteType.note_verbale, description="The form of the note "
+                           "(--type renders it as another).",
+                           examples=["note_verbale", "first_person_note", "aide_memoire"])
+    language: LanguageCode = Field("en", description="The language it is written in "
+                                   "(--lang renders it in another); a text given once is "
+                                   "in this language.", examples=["en", "az"])
     reference: NonEmpty | None = Field(None, description="Reference number without 'No.'; "
-                                       "left blank in a draft until the note is issued.")
+                                       "left blank in a draft until the note is issued.",
+                                       examples=["12/345/2025"])
     in_reply_to: ReplyTo | None = Field(None, description="The addressee's note this one "
-                                        "answers.")
+                                        "answers.",
+                                        examples=[{"reference": "4512", "date": "2025-11-10"}])
     signatory: Person | None = Field(None, description="Who signs a first-person note; the "
-                                     "sender's head if not given.")
+                                     "sender's head if not given.",
+                                     examples=[{"name": "Jeyhun Bayramov", "gender": "male",
+                                                "title": "Minister of Foreign Affairs"}])
     translation: LanguageCode | None = Field(None, description="Enclose a courtesy "
-                                             "translation into this language.")
-    date: dt.date
+                                             "translation into this language.",
+                                             examples=["ru"])
+    date: dt.date = Field(description="The note's date (YYYY-MM-DD), on its date line.",
+                          examples=["2025-11-14"])
     place: Text | None = Field(None, description="Place on the date line; defaults to the "
-                               "sender's seat.")
-    sender: Id
-    addressee: Id
-    subject: Id = Field(description="The incident the note protests.")
+                               "sender's seat.", examples=["Baku"])
+    sender: Id = Field(description="Who sends it: the id of a party (usually the profile).",
+                       examples=["az-mfa"])
+    addressee: Id = Field(description="Who receives it: the id of a party.",
+                          examples=["ru-embassy-baku"])
+    subject: Id = Field(description="The incident the note protests.",
+                        examples=["kyiv-2025-11-14"])
     earlier: Annotated[list[Id], AfterValidator(_unique)] = Field(
-        default_factory=list, description="Earlier incidents to recall, in any order.")
+        default_factory=list, description="Earlier incidents to recall, in any order.",
+        examples=[["kharkiv-2022-03-10", "kyiv-2024-01-02"]])
     chronology_required: bool = Field(True, description="Whether a note without earlier "
-                                      "incidents is an error.")
+                                      "incidents is an error.", examples=[False])
     protest: Text = Field(description='What the sender "has the honour to" do, as an '
                           'infinitive clause that suits every note type, e.g. "protest in '
-                          'the strongest terms against …".')
+                          'the strongest terms against …".',
+                          examples=["protest in the strongest terms against the missile "
+                                    "strike on the Embassy"])
     recalls: list[Text] = Field(default_factory=list, description="Facts the sender recalls "
                                 "after the chronology, each a that-clause: \"as early as April "
-                                "2022 …\".")
+                                "2022 …\".",
+                                examples=[["as early as April 2022 the Embassy had informed "
+                                           "the Russian side of its coordinates"]])
     position: list[Text] = Field(default_factory=list, description="The sender's assessment, "
-                                 "each a that-clause: \"such attacks are unacceptable …\".")
-    demands: list[Demand] = Field(min_length=1)
+                                 "each a that-clause: \"such attacks are unacceptable …\".",
+                                 examples=[["such attacks are unacceptable"]])
+    demands: list[Demand] = Field(min_length=1, description="What the sender asks of the "
+                                  "addressee's State (at least one).",
+                                  examples=[[{"kind": "investigation"},
+                                             {"kind": "compensation"}]])
     legal_bases: list[Citation] | None = Field(None, description="The articles to cite; "
                                                "derived from the incidents' facts if not "
-                                               "given, none if empty.")
+                                               "given, none if empty.",
+                                               examples=[[{"article": "vcdr.22.1"}]])
 
 
 class RecordFile(Record):
@@ -683,12 +828,55 @@ class RecordFile(Record):
     exactly one ``note`` across its files."""
 
     include: list[NonEmpty] = Field(default_factory=list,
-                                    description="Further files, relative to this one.")
-    states: list[State] = Field(default_factory=list)
-    parties: list[Party] = Field(default_factory=list)
-    facilities: list[Facility] = Field(default_factory=list)
-    incidents: list[Incident] = Field(default_factory=list)
-    conflicts: list[ArmedConflict] = Field(default_factory=list)
-    relations: list[Relations] = Field(default_factory=list)
-    profile: Profile | None = None
-    note: Note | None = None
+                                    description="Further files, relative to this one.",
+                                    examples=[["../profiles/az-mfa.yaml", "parties.yaml"]])
+    states: list[State] = Field(default_factory=list, description="States, as notes name "
+                                "them.", examples=[[{"id": "ru",
+                                                     "name": "the Russian Federation",
+                                                     "side": "the Russian side"}]])
+    parties: list[Party] = Field(default_factory=list, description="Senders and addressees "
+                                 "of notes: ministries, embassies, missions.",
+                                 examples=[[{"id": "ru-embassy-baku", "kind": "embassy",
+                                             "state": "ru",
+                                             "name": "the Embassy of the Russian Federation",
+                                             "short_name": "the Embassy"}]])
+    facilities: list[Facility] = Field(default_factory=list, description="Premises that "
+                                       "can be hit.",
+                                       examples=[[{"id": "az-embassy-kyiv", "kind": "embassy",
+                                                   "name": "the Embassy of the Republic of "
+                                                           "Azerbaijan in Ukraine",
+                                                   "owner": "az", "host": "ua",
+                                                   "place": "Kyiv"}]])
+    incidents: list[Incident] = Field(default_factory=list, description="Events: attacks, "
+                                      "intrusions, damage to facilities.",
+                                      examples=[[{"id": "kyiv-2025-11-14",
+                                                  "date": "2025-11-14", "place": "Kyiv",
+                                                  "country": "ua", "attributed_to": "ru",
+                                                  "impacts": [{"facility": "az-embassy-kyiv",
+                                                               "effect": "damaged"}],
+                                                  "account": "a missile struck the "
+                                                             "compound"}]])
+    conflicts: list[ArmedConflict] = Field(default_factory=list, description="Armed "
+                                           "conflicts in force; none: peacetime, no "
+                                           "humanitarian law.",
+                                           examples=[[{"id": "ru-ua", "parties": ["ru", "ua"],
+                                                       "since": "2022-02-24"}]])
+    relations: list[Relations] = Field(default_factory=list, description="Diplomatic "
+                                       "relations other than normal, from a day on.",
+                                       examples=[[{"sending": "mx", "receiving": "ec",
+                                                   "status": "broken_off",
+                                                   "since": "2024-04-06"}]])
+    profile: Profile | None = Field(None, description="The sending ministry's house style; "
+                                    "it is a party too.",
+                                    examples=[{"id": "az-mfa", "state": "az",
+                                               "name": "the Ministry of Foreign Affairs",
+                                               "short_name": "the Ministry",
+                                               "reference_pattern": "12/{number}/{year}"}])
+    note: Note | None = Field(None, description="The note to issue; a case has exactly one, "
+                              "in one of its files.",
+                              examples=[{"date": "2025-11-14", "sender": "az-mfa",
+                                         "addressee": "ru-embassy-baku",
+                                         "subject": "kyiv-2025-11-14",
+                                         "protest": "protest against the attack",
+                                         "chronology_required": False,
+                                         "demands": [{"kind": "investigation"}]}])
