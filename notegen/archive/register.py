@@ -40,7 +40,19 @@ PostgreSQL database (``postgresql://…``, with the ``postgres`` extra). Its
 schema is versioned and migrated forward on opening, one opener at a time
 (an advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite). Every
 database error becomes a :class:`~notegen.errors.RegisterError` saying which
-register refused what.
+register refused what, in a plain sentence.
+
+Under contention a writer waits its turn, for at most ``wait`` seconds
+(:func:`open_register`; the ``register_wait`` setting, 30 by default). It
+says once, after :data:`BUSY_NOTICE` seconds, that the register is busy and
+it is waiting (a warning in the log); at the deadline it gives up with a
+:class:`RegisterError` saying the register is busy and how long it waited.
+Nothing is written then, so no number is taken or lost. On SQLite the
+writers queue on a lock file beside the register (the kernel hands it on,
+in turn) and SQLite's own busy timeout covers the rest of the deadline; on
+PostgreSQL, on an advisory lock under ``lock_timeout``, and a transaction
+the server aborts as a serialization failure or deadlock is run again
+within the same deadline.
 """
 
 from __future__ import annotations
@@ -53,6 +65,8 @@ import logging
 import os
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -71,6 +85,9 @@ logger = logging.getLogger(__name__)
 #: time, one migration at a time. Taking them needs no privilege.
 _WRITES = 0x6E6F746567656E01
 _MIGRATION = 0x6E6F746567656E02
+
+#: Seconds a writer waits before it says (once) that the register is busy.
+BUSY_NOTICE = 2.0
 
 #: The chain value before the first entry.
 GENESIS = "0" * 64
@@ -352,11 +369,78 @@ def _shown(url: str) -> str:
     return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
+class _Conflict(RegisterError):
+    """PostgreSQL aborted a transaction as a serialization failure or a
+    deadlock: it is run again, within the register's wait."""
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says another writer holds the register."""
+    if type(exc).__name__ in ("LockNotAvailable", "QueryCanceled"):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc) for word in ("database is locked", "database is busy",
+                                      "database table is locked"))
+
+
+#: Database errors in a plain sentence: (words of the error, the sentence).
+_PLAIN = (
+    ("disk i/o error", "its file could not be read or written (disk I/O error): check the "
+                       "disk and the file system"),
+    ("readonly database", "its file may not be written (read-only file, folder or file "
+                          "system): give notegen write access to it and its folder"),
+    ("unable to open database", "its file cannot be opened: check the path and the "
+                                "folder's permissions"),
+    ("file is not a database", "the file is not an SQLite database"),
+    ("malformed", "its file is damaged: restore it from a backup, then run "
+                  "`notegen register audit`"),
+    ("no such table", "it lacks the register's tables (damaged, or not a notegen register)"),
+    ("does not exist", "a table, column or database it needs does not exist (not a "
+                       "notegen register, or the wrong database)"),
+    ("connection refused", "the database server cannot be reached (connection refused): "
+                           "is it running, on this host and port?"),
+    ("password authentication failed", "the database server refused the credentials "
+                                        "(password authentication failed)"),
+    ("no password supplied", "the database server wants a password, and the URL gives "
+                             "none"),
+    ("permission denied", "the database refused the role the permission"),
+    ("terminating connection", "the database server closed the connection"),
+    ("server closed the connection", "the database server closed the connection"),
+    ("the connection is closed", "the connection to the database server is closed"),
+    ("timeout expired", "the database server did not answer in time"),
+)
+
+
+def _plain(exc: BaseException) -> str:
+    """``exc`` as a plain sentence, with the database's own first line."""
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    lowered = str(exc).lower()
+    for words, sentence in _PLAIN:
+        if words in lowered:
+            return detail if sentence in detail else f"{sentence} ({detail})"
+    return detail
+
+
+def _busy_error(shown: str, what: str, waited: float) -> RegisterError:
+    return RegisterError(
+        f"the register {shown} is busy: {what} waited {waited:.0f} s for another writer "
+        "to finish and gave up (the wait is the register_wait setting, "
+        "NOTEGEN_REGISTER_WAIT); nothing was written, so no number was taken")
+
+
+def _notice(shown: str, what: str, deadline: float) -> None:
+    """Say once that the register is busy and this is waiting."""
+    logger.warning("the register %s is busy: %s waits for another writer, for up to "
+                   "%.0f s more", shown, what, max(0.0, deadline - time.monotonic()))
+
+
 class Register:
     """An open register. Use :func:`open_register`; close it, or use ``with``."""
 
-    def __init__(self, url: str, connection: Any, postgres: bool) -> None:
+    def __init__(self, url: str, connection: Any, postgres: bool, wait: float = 30.0) -> None:
         self.url = url
+        #: Seconds a writer waits for its turn before giving up.
+        self.wait = wait
         self._shown = _shown(url)
         self._connection = connection
         self._postgres = postgres
@@ -392,34 +476,92 @@ class Register:
         return statement.replace("?", "%s") if self._postgres else statement
 
     def _refused(self, what: str, exc: Exception) -> RegisterError:
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return RegisterError(f"the register {self._shown} refused {what}: {detail}")
+        if type(exc).__name__ in ("SerializationFailure", "DeadlockDetected"):
+            return _Conflict(f"the register {self._shown} refused {what}: {_plain(exc)}")
+        if _is_busy(exc):
+            return self._busy(what, self.wait)
+        return RegisterError(f"the register {self._shown} refused {what}: {_plain(exc)}")
+
+    def _busy(self, what: str, waited: float) -> RegisterError:
+        return _busy_error(self._shown, what, waited)
 
     @contextmanager
-    def _transaction(self, what: str, lock: int | None = None) -> Iterator[Any]:
+    def _transaction(self, what: str, lock: int | None = None,
+                     deadline: float | None = None) -> Iterator[Any]:
         """A transaction doing ``what`` (for messages); with ``lock`` (an
-        advisory lock key; on SQLite, any), one no other writer runs beside.
-        A database error becomes a :class:`RegisterError`."""
+        advisory lock key; on SQLite, any), one no other writer runs beside,
+        waited for until ``deadline`` (``time.monotonic()``; default: the
+        register's wait from now). A database error becomes a
+        :class:`RegisterError`."""
+        if deadline is None:
+            deadline = time.monotonic() + self.wait
         try:
             if self._postgres:
                 with self._connection.transaction(), self._connection.cursor() as cursor:
                     if lock is not None:
-                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+                        self._pg_lock(cursor, lock, what, deadline)
                     yield cursor
                 return
             if lock is None:
-                with self._sqlite_transaction("BEGIN") as cursor:
+                with self._sqlite_transaction("BEGIN", deadline) as cursor:
                     yield cursor
                 return
-            with self._writers(), self._sqlite_transaction("BEGIN IMMEDIATE") as cursor:
+            with _writers_lock(Path(self.url), self._shown, what, deadline), \
+                    self._sqlite_transaction("BEGIN IMMEDIATE", deadline) as cursor:
                 yield cursor
         except self._errors as exc:
             raise self._refused(what, exc) from None
 
+    def _pg_lock(self, cursor: Any, lock: int, what: str, deadline: float) -> None:
+        """PostgreSQL: take the advisory lock ``lock`` for the transaction,
+        waiting in the server's queue until ``deadline``; say once, after
+        :data:`BUSY_NOTICE` seconds, that the register is busy."""
+        from psycopg import errors
+
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (lock,))
+        if cursor.fetchone()[0]:
+            return
+        started = time.monotonic()
+        noticed = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._busy(what, time.monotonic() - started)
+            step = left if noticed else min(left, BUSY_NOTICE)
+            cursor.execute("SAVEPOINT notegen_wait")
+            cursor.execute(f"SET LOCAL lock_timeout = {max(1, int(step * 1000))}")
+            try:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+            except errors.LockNotAvailable:
+                cursor.execute("ROLLBACK TO SAVEPOINT notegen_wait")
+                if not noticed:
+                    _notice(self._shown, what, deadline)
+                    noticed = True
+                continue
+            cursor.execute("SET LOCAL lock_timeout = 0")
+            cursor.execute("RELEASE SAVEPOINT notegen_wait")
+            return
+
+    def _retrying(self, what: str) -> Iterator[float]:
+        """The deadline of one attempt at a write, for as long as PostgreSQL
+        aborts the attempts as serialization failures or deadlocks and the
+        register's wait lasts (the caller stops at the first that succeeds)."""
+        deadline = time.monotonic() + self.wait
+        while True:
+            yield deadline
+            if time.monotonic() >= deadline:
+                raise self._busy(what, self.wait)
+            logger.debug("register %s: %s runs again after a serialization failure",
+                         self._shown, what)
+
     @contextmanager
-    def _sqlite_transaction(self, begin: str) -> Iterator[Any]:
+    def _sqlite_transaction(self, begin: str, deadline: float) -> Iterator[Any]:
         cursor = self._connection.cursor()
         try:
+            # SQLite's own busy handler waits out the rest of the deadline
+            # (a writer outside notegen, a checkpoint, a reader in recovery).
+            left = max(0.0, deadline - time.monotonic())
+            cursor.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
             cursor.execute(begin)
             try:
                 yield cursor
@@ -429,12 +571,6 @@ class Register:
             self._connection.commit()
         finally:
             cursor.close()
-
-    @contextmanager
-    def _writers(self) -> Iterator[None]:
-        """SQLite: one writer at a time, waiting in turn (:func:`_writers_lock`)."""
-        with _writers_lock(Path(self.url), self._shown):
-            yield
 
     def _schema_version(self, cursor: Any) -> int:
         if self._postgres:
@@ -527,7 +663,23 @@ class Register:
         options = settle(case, options)
         pattern = sender.reference_pattern
         series = f"{sender.id}:{pattern.replace('{year}', str(note.date.year))}"
-        with self._transaction(f"issuing a note of series {series}", lock=_WRITES) as cursor:
+        what = f"issuing a note of series {series}"
+        for deadline in self._retrying(what):
+            try:
+                entry, pdf = self._issue(case, options, series, pattern, issued_by, now, what,
+                                         deadline)
+            except _Conflict:
+                continue
+            break
+        logger.info("issued %s (%s)", entry.reference, series)
+        return entry, pdf
+
+    def _issue(self, case: Case, options: RenderOptions, series: str, pattern: str,
+               issued_by: str, now: dt.datetime | None, what: str,
+               deadline: float) -> tuple[Entry, bytes]:
+        """One attempt at :meth:`issue`, in one transaction."""
+        note = case.note
+        with self._transaction(what, lock=_WRITES, deadline=deadline) as cursor:
             cursor.execute(self._sql("SELECT MAX(number) FROM issued WHERE series = ?"),
                            (series,))
             number = (cursor.fetchone()[0] or 0) + 1
@@ -556,7 +708,6 @@ class Register:
             self._append(cursor, "issued", position + 1, previous,
                          {column: getattr(entry, column) for column in _COLUMNS},
                          records.decode("utf-8"))
-        logger.info("issued %s (%s)", reference, series)
         return entry, pdf
 
     def cancel(self, reference: str, *, reason: str, cancelled_by: str,
@@ -806,12 +957,14 @@ class Register:
         logger.info("register %s: %s may select and insert", self._shown, role)
 
 
-def open_register(url: str | Path) -> Register:
-    """Open (creating or migrating) the register at ``url``.
+def open_register(url: str | Path, *, wait: float = 30.0) -> Register:
+    """Open (creating or migrating) the register at ``url``. A writer waits
+    at most ``wait`` seconds for its turn (the ``register_wait`` setting).
 
-    :raises RegisterError: if it cannot be opened.
+    :raises RegisterError: if it cannot be opened, or stays busy ``wait`` seconds.
     """
     text = str(url)
+    deadline = time.monotonic() + wait
     if text.startswith(("postgresql://", "postgres://")):
         try:
             import psycopg
@@ -819,32 +972,41 @@ def open_register(url: str | Path) -> Register:
             raise RegisterError("a PostgreSQL register needs psycopg: install notegen with "
                                 "its postgres extra") from None
         try:
-            shared = psycopg.connect(text, autocommit=True)
+            shared = psycopg.connect(text, autocommit=True,
+                                     connect_timeout=max(2, round(min(wait, 30))))
         except psycopg.Error as exc:
             raise RegisterError(f"cannot open the register {_shown(text)}: "
-                                f"{str(exc).strip().splitlines()[0]}") from None
-        return Register(text, shared, postgres=True)
+                                f"{_plain(exc)}") from None
+        return Register(text, shared, postgres=True, wait=wait)
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))
     try:
         # Switching a new file to WAL takes SQLite's exclusive lock without
         # waiting for it: openers take turns, as writers do.
-        with _writers_lock(path, str(path)):
-            connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+        with _writers_lock(path, str(path), "opening it", deadline):
+            connection = sqlite3.connect(path, timeout=max(0.001, deadline - time.monotonic()),
+                                         isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
-        raise RegisterError(f"cannot open the register {path}: {exc}") from None
-    return Register(str(path), connection, postgres=False)
+        if _is_busy(exc):
+            raise _busy_error(str(path), "opening it", wait) from None
+        raise RegisterError(f"cannot open the register {path}: {_plain(exc)}") from None
+    return Register(str(path), connection, postgres=False, wait=wait)
 
 
 @contextmanager
-def _writers_lock(register: Path, shown: str) -> Iterator[None]:
-    """SQLite: one writer (or first opener) at a time, waiting in turn.
-    SQLite's own lock is polled by its waiters, and a writer issuing note
-    after note takes it again before a poller wakes (8 writers starved past
-    a minute); an exclusive lock on a file beside the register is handed on
-    by the kernel. A writer killed mid-issue releases it."""
+def _writers_lock(register: Path, shown: str, what: str, deadline: float) -> Iterator[None]:
+    """SQLite: one writer (or first opener) at a time, waiting in turn until
+    ``deadline`` (``time.monotonic()``). SQLite's own lock is polled by its
+    waiters, and a writer issuing note after note takes it again before a
+    poller wakes (8 writers starved past a minute); an exclusive lock on a
+    file beside the register is handed on by the kernel. A writer killed
+    mid-issue releases it.
+
+    The kernel's wait cannot be given a deadline, so a helper thread waits
+    in it; a waiter that gives up leaves the thread to release the lock the
+    moment it gets it."""
     path = Path(f"{register}.lock")
     try:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -852,7 +1014,47 @@ def _writers_lock(register: Path, shown: str) -> Iterator[None]:
         raise RegisterError(f"the register {shown} cannot take its writers' lock "
                             f"{path}: {exc.strerror or exc}") from None
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        _wait_for_lock(descriptor, shown, what, deadline)  # closes it if it gives up
+    except OSError as exc:
+        os.close(descriptor)
+        raise RegisterError(f"the register {shown} cannot take its writers' lock "
+                            f"{path}: {exc.strerror or exc}") from None
+    try:
         yield
     finally:
         os.close(descriptor)  # releases the lock
+
+
+def _wait_for_lock(descriptor: int, shown: str, what: str, deadline: float) -> None:
+    """Wait in the kernel's queue for the lock on ``descriptor`` until
+    ``deadline``; on giving up, raise the busy :class:`RegisterError`."""
+    got = threading.Event()
+    settled = threading.Lock()
+    state = {"abandoned": False, "error": ""}
+
+    def take() -> None:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError as exc:
+            state["error"] = exc.strerror or str(exc)
+        with settled:
+            if state["abandoned"]:
+                os.close(descriptor)  # the waiter gave up: hand the lock on
+                return
+            got.set()
+
+    started = time.monotonic()
+    threading.Thread(target=take, name="notegen-register-lock", daemon=True).start()
+    if not got.wait(max(0.0, min(BUSY_NOTICE, deadline - started))):
+        _notice(shown, what, deadline)
+        got.wait(max(0.0, deadline - time.monotonic()))
+    with settled:
+        if not got.is_set():
+            state["abandoned"] = True
+            raise _busy_error(shown, what, time.monotonic() - started)
+    if state["error"]:
+        os.close(descriptor)
+        raise RegisterError(f"the register {shown} cannot take its writers' lock: "
+                            f"{state['error']}")

@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from ..archive.register import Entry, open_register
+from ..archive.register import Entry, Register
+from ..archive.register import open_register as _open_register
 from ..errors import NotegenError, RegisterError
 from ..options import RenderOptions, with_settings
 from ..records.case import load_case
@@ -33,6 +34,12 @@ from .common import (
     template_dirs_option,
     writable,
 )
+
+
+def open_register(register_url: str | None) -> Register:
+    """The register of ``--register`` or the settings, whose writers wait
+    ``register_wait`` seconds for their turn."""
+    return _open_register(register_location(register_url), wait=settings().register_wait)
 
 
 @click.command("issue", cls=NotegenCommand)
@@ -60,8 +67,7 @@ def issue(case_file: Path, register_url: str | None, output: Path | None, issued
     options = render_options(lang, note_type, strict, template_dirs, translation)
     ready_to_render()
     writable(output, "the issued note")  # before a number is taken
-    url = register_location(register_url)
-    with open_register(url) as register:
+    with open_register(register_url) as register:
         entry, pdf = register.issue(case, options, issued_by=issued_by)
     click.echo(f"issued {entry.reference}", err=True)
     target = output or Path(re.sub(r"[^\w.-]+", "-", entry.reference).strip("-") + ".pdf")
@@ -107,7 +113,7 @@ def register_find(register_url: str | None, incident: str | None, addressee: str
 
 
 def _print_entries(register_url: str | None, as_json: bool, **criteria: Any) -> None:
-    with open_register(register_location(register_url)) as register:
+    with open_register(register_url) as register:
         entries = register.find(**criteria)
     for entry in entries:
         click.echo(json.dumps(dataclasses.asdict(entry), ensure_ascii=False) if as_json
@@ -135,7 +141,7 @@ sender_option = click.option(
 def register_show(reference: str, register_url: str | None, sender: str | None,
                   records: Path | None) -> None:
     """One issued note, by its number."""
-    with open_register(register_location(register_url)) as register:
+    with open_register(register_url) as register:
         click.echo(json.dumps(dataclasses.asdict(register.show(reference, sender=sender)),
                               ensure_ascii=False, indent=2))
         if records is not None:
@@ -152,7 +158,7 @@ def register_show(reference: str, register_url: str | None, sender: str | None,
 def register_cancel(reference: str, register_url: str | None, sender: str | None, reason: str,
                     cancelled_by: str) -> None:
     """Mark an issued note cancelled; its number stays taken."""
-    with open_register(register_location(register_url)) as register:
+    with open_register(register_url) as register:
         register.cancel(reference, reason=reason, cancelled_by=cancelled_by, sender=sender)
     click.echo(f"cancelled {reference}", err=True)
 
@@ -172,7 +178,7 @@ def register_pdf(reference: str, output: Path, register_url: str | None, sender:
     writable(output, "the issued note")
     options = with_settings(RenderOptions(template_dirs=template_dirs), settings())
     ready_to_render()
-    with open_register(register_location(register_url)) as register:
+    with open_register(register_url) as register:
         entry, pdf = register.pdf(reference, options, sender=sender)
     write_atomic(output, pdf)
     click.echo(f"wrote {output}: issued note {entry.reference} of {entry.sender}, "
@@ -186,7 +192,7 @@ def register_audit(register_url: str | None) -> None:
     intact, 4 at the first broken link (named). Note down the head it
     prints: a later audit ending on another head, with fewer entries, means
     the log was rewritten."""
-    with open_register(register_location(register_url)) as register:
+    with open_register(register_url) as register:
         audit = register.audit()
     click.echo(audit.finding)
     if not audit.intact:
@@ -200,7 +206,7 @@ def register_audit(register_url: str | None) -> None:
 def register_migrate(register_url: str | None, roles: tuple[str, ...]) -> None:
     """Create the register or bring its schema up to date (as the role that
     owns it, on PostgreSQL), and grant application roles its use."""
-    with open_register(register_location(register_url)) as register:
+    with open_register(register_url) as register:
         for role in roles:
             register.grant(role)
             click.echo(f"{role} may select and insert", err=True)
@@ -212,7 +218,7 @@ def register_migrate(register_url: str | None, roles: tuple[str, ...]) -> None:
 @register_option
 def register_verify(pdf_file: Path, register_url: str | None) -> None:
     """Is PDF a note we issued, unaltered? Exit code 0 if so, 4 if not."""
-    with open_register(register_location(register_url)) as register:
+    with open_register(register_url) as register:
         check = register.check(pdf_file.read_bytes())
     click.echo(f"{pdf_file}: {check.finding}")
     if not check.issued:
