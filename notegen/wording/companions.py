@@ -11,11 +11,13 @@ catalogue (``talking_points.*``, ``press_release.*``); their templates
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import Problem, RecordError
 from ..options import Document
 from .catalogue import Catalogue
-from .context import NoteContext, phrase_names
+from .context import NoteContext, distinct, phrase_names
 
 
 @dataclass(frozen=True)
@@ -65,20 +67,44 @@ Companion = TalkingPoints | PressRelease
 def build_companion(document: Document, note: NoteContext,
                     catalogue: Catalogue) -> Companion | None:
     """The context of ``document`` for ``note``, in the catalogue's language;
-    ``None`` for the note itself."""
+    ``None`` for the note itself.
+
+    :raises RecordError: listing every form and gender the records lack for
+        the document's phrases, all at once (as for the note's).
+    """
+    problems: list[Problem] = []
+    built: Companion | None = None
     if document is Document.talking_points:
-        return _talking_points(note, catalogue)
-    if document is Document.press_release:
-        return _press_release(note, catalogue)
-    return None
+        built = _talking_points(note, catalogue, problems)
+    elif document is Document.press_release:
+        built = _press_release(note, catalogue, problems)
+    if problems:
+        raise RecordError(distinct(problems))
+    return built
 
 
-def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
+def _collecting(problems: list[Problem], phrase: Callable[..., str]) -> Callable[..., str]:
+    """``phrase``, which on a form or gender the records lack gives an empty
+    text and keeps the problems, so that all of them are reported together."""
+
+    def call(*args: object, **values: object) -> str:
+        try:
+            return phrase(*args, **values)
+        except RecordError as error:
+            problems.extend(error.problems)
+            return ""
+
+    return call
+
+
+def _talking_points(note: NoteContext, catalogue: Catalogue,
+                    problems: list[Problem]) -> TalkingPoints:
     # The counterpart of a summons is the ambassador (prepare checks there is one).
     names = phrase_names(note.sender, note.addressee, note.counterpart)
+    phrase = _collecting(problems, catalogue.phrase)
 
     def say(key: str, **values: object) -> str:
-        return catalogue.sentence(catalogue.phrase(f"talking_points.{key}", **names, **values))
+        return catalogue.sentence(phrase(f"talking_points.{key}", **names, **values))
 
     subject = note.subject
     return TalkingPoints(
@@ -109,12 +135,14 @@ def _talking_points(note: NoteContext, catalogue: Catalogue) -> TalkingPoints:
     )
 
 
-def _press_release(note: NoteContext, catalogue: Catalogue) -> PressRelease:
+def _press_release(note: NoteContext, catalogue: Catalogue,
+                   problems: list[Problem]) -> PressRelease:
     names = phrase_names(note.sender, note.addressee)
-    third_person = catalogue.with_phrases({}, variant="note_verbale")
+    phrase = _collecting(problems, catalogue.phrase)
+    third_person = _collecting(problems, catalogue.with_phrases({}, variant="note_verbale").phrase)
 
     def say(key: str, **values: object) -> str:
-        return catalogue.sentence(catalogue.phrase(f"press_release.{key}", **names, **values))
+        return catalogue.sentence(phrase(f"press_release.{key}", **names, **values))
 
     subject = note.subject
     paragraphs = [
@@ -130,15 +158,15 @@ def _press_release(note: NoteContext, catalogue: Catalogue) -> PressRelease:
             say("chronology.entry", date=i.dates_words, time=i.time_joined, place=i.place,
                 account=catalogue.join([i.account, *i.damage]))
             for i in note.chronology)]))
-    paragraphs += [catalogue.sentence(third_person.phrase("recall", **names, text=text))
+    paragraphs += [catalogue.sentence(third_person("recall", **names, text=text))
                    for text in note.recall_clauses]
-    paragraphs += [catalogue.sentence(third_person.phrase(
+    paragraphs += [catalogue.sentence(third_person(
         "position" if index == 0 else "position.more", **names, text=text))
         for index, text in enumerate(note.position_clauses)]
     if note.legal_bases:
         paragraphs.append(say("legal", cites=catalogue.join(
             [c.cite for group in note.legal_bases for c in group.citations])))
     paragraphs.append(say("demands", demands=catalogue.join(
-        [catalogue.phrase("press_release.demand", demand=demand) for demand in note.demands])))
+        [phrase("press_release.demand", demand=demand) for demand in note.demands])))
     return PressRelease(title=say("title"), dateline=note.date_line,
                         paragraphs=tuple(paragraphs))
