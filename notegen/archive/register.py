@@ -500,14 +500,18 @@ class Register:
                 with self._connection.transaction(), self._connection.cursor() as cursor:
                     if lock is not None:
                         self._pg_lock(cursor, lock, what, deadline)
+                    # Any other lock waited for (a table locked outside
+                    # notegen) is waited for until the deadline too.
+                    left = max(1, int((deadline - time.monotonic()) * 1000))
+                    cursor.execute(f"SET LOCAL lock_timeout = {left}")
                     yield cursor
                 return
             if lock is None:
-                with self._sqlite_transaction("BEGIN", deadline) as cursor:
+                with self._sqlite_transaction("BEGIN", deadline, what) as cursor:
                     yield cursor
                 return
             with _writers_lock(Path(self.url), self._shown, what, deadline), \
-                    self._sqlite_transaction("BEGIN IMMEDIATE", deadline) as cursor:
+                    self._sqlite_transaction("BEGIN IMMEDIATE", deadline, what) as cursor:
                 yield cursor
         except self._errors as exc:
             raise self._refused(what, exc) from None
@@ -538,7 +542,6 @@ class Register:
                     _notice(self._shown, what, deadline)
                     noticed = True
                 continue
-            cursor.execute("SET LOCAL lock_timeout = 0")
             cursor.execute("RELEASE SAVEPOINT notegen_wait")
             return
 
@@ -555,14 +558,30 @@ class Register:
                          self._shown, what)
 
     @contextmanager
-    def _sqlite_transaction(self, begin: str, deadline: float) -> Iterator[Any]:
+    def _sqlite_transaction(self, begin: str, deadline: float, what: str) -> Iterator[Any]:
         cursor = self._connection.cursor()
         try:
             # SQLite's own busy handler waits out the rest of the deadline
-            # (a writer outside notegen, a checkpoint, a reader in recovery).
-            left = max(0.0, deadline - time.monotonic())
+            # (a writer outside notegen, a checkpoint, a reader in recovery),
+            # saying once, after BUSY_NOTICE seconds, that it waits.
+            started = time.monotonic()
+            left = max(0.0, deadline - started)
+            cursor.execute(f"PRAGMA busy_timeout = {max(1, int(min(left, BUSY_NOTICE) * 1000))}")
+            try:
+                cursor.execute(begin)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or left <= BUSY_NOTICE:
+                    raise
+                _notice(self._shown, what, deadline)
+                left = max(0.0, deadline - time.monotonic())
+                cursor.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+                try:
+                    cursor.execute(begin)
+                except sqlite3.OperationalError as again:
+                    if _is_busy(again):
+                        raise self._busy(what, time.monotonic() - started) from None
+                    raise
             cursor.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
-            cursor.execute(begin)
             try:
                 yield cursor
             except BaseException:
