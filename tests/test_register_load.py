@@ -112,7 +112,9 @@ def hold() -> Iterator[object]:
     yield start
     for holder in holders:
         holder.kill()
-        holder.communicate()  # and close its pipe
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
 
 
 @pytest.mark.slow
@@ -145,7 +147,7 @@ def test_a_busy_register_fails_after_the_wait_and_takes_no_number(
     assert 3 <= took < 3 + 10  # the wait, and rendering time (none: no lock, no render)
     assert not (tmp_path / "note.pdf").exists()
     holder.kill()
-    holder.communicate()
+    holder.wait()
     with open_register(register_url, wait=3) as register:
         assert register.find() == []
         entry, _ = register.issue(load_case(draft), FAST, issued_by="after")
