@@ -539,7 +539,7 @@ class Source(Record):
                                         examples=["Ministry of Foreign Affairs of Azerbaijan"])
     url: Annotated[PlainText, Field(pattern=_URL_PATTERN)] | None = Field(
         None, description="Where it is published: http:// or https://.",
-        examples=["https://mfa.gov.az/en/news"])
+        examples=["https://mfa.gov.az/en/news"], json_schema_extra={"pattern": _URL_PATTERN})
     date: dt.date | None = Field(None, description="When it was published (YYYY-MM-DD).",
                                  examples=["2025-11-14"])
 
