@@ -5,6 +5,7 @@ records (notegen/wording/needs.py)."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import runpy
 from pathlib import Path
@@ -300,3 +301,17 @@ def test_talking_points_report_every_missing_form_at_once(edit_seed: Any) -> Non
     forms = sorted(problem.message.rsplit("{", 1)[1].split(":")[0]
                    for problem in info.value.problems)
     assert forms == ["name.nom", "side.gen", "title.nom"]
+
+
+def test_a_new_case_validates_against_the_schema_it_names(tmp_path: Path) -> None:
+    from notegen.render.scaffold import CaseSpec, new_case
+
+    written = new_case(tmp_path / "case", CaseSpec("az", "ru", dt.date(2025, 11, 14), "Kyiv",
+                                                   lang="ru"))
+    assert written
+    prefix = "# yaml-language-server: $schema="
+    for path in written:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith(prefix)
+        assert first.removeprefix(prefix) == SCHEMA_FILE.as_uri()
+        assert not errors_of(parse_source(path, path.read_bytes()).data)
