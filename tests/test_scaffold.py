@@ -30,8 +30,10 @@ def test_a_new_case_renders_in_every_note_type(tmp_path: Path, lang: str) -> Non
                                          country="ua", lang=lang))
     case = notegen.load_case(tmp_path / "case" / "note.yaml")
     assert case.note.language == lang
-    for note_type in NoteType:
-        html = notegen.render_html(case, notegen.RenderOptions(note_type=note_type))
+    documents = [notegen.RenderOptions(note_type=note_type) for note_type in NoteType]
+    documents += [notegen.RenderOptions(document=document) for document in notegen.Document]
+    for options in documents:
+        html = notegen.render_html(case, options)
         assert f'lang="{lang}"' in html
         # The officer's facts are in; what is left to write is in brackets.
         assert "[the Ministry]" in html or "[the Ministry of Foreign Affairs of …]" in html

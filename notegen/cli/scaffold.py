@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
+from ..options import RenderOptions, with_settings
 from ..records.models import NoteType
 from ..render.authoring import builtin_templates
 from ..render.scaffold import CaseSpec, new_case, new_ministry, new_profile
-from .common import Group, NotegenCommand, say
+from .common import Group, NotegenCommand, say, settings
 
 _no_input = click.option("--no-input", is_flag=True,
                          help="Never ask: what is not given is an error.")
@@ -66,7 +67,8 @@ def new_case_command(folder: Path, sender_state: str | None, addressee_state: st
         date=_ask(date, "--date", "Date of the incident", no_input,
                   type=click.DateTime(["%Y-%m-%d"])).date(),
         place=_ask(place, "--place", "Place of the incident", no_input),
-        country=country, lang=lang, note_type=NoteType(note_type), profile=profile)
+        country=country, lang=lang, note_type=NoteType(note_type), profile=profile,
+        folders=with_settings(RenderOptions(), settings()).folders)
     for path in new_case(folder, spec, overwrite=force):
         say(f"wrote {path}")
     say(f"next: edit {folder / 'note.yaml'}, and watch it with: notegen watch "

@@ -4,7 +4,8 @@ copying a seed (``notegen new``).
 The files come from Jinja templates beside this module (``scaffolds/``), with
 every value written as YAML through :func:`json.dumps` (JSON is YAML); the
 kinds the comments offer come from the records' own enumerations, and the
-grammatical forms each language needs from ``scaffolds/forms.yaml``. Every
+grammatical forms each language needs from its wording
+(:func:`~notegen.wording.needs.language_needs`, what ``validate`` would ask). Every
 text to replace is in ``[brackets]``: a scaffold validates and renders as it
 is, so the officer sees the note take shape from the first save.
 """
@@ -16,7 +17,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ import yaml
 
 from ..errors import NotegenError
 from ..records.models import DemandKind, Effect, MeansKind, NoteType, SealPolicy
-from ..template_folders import BUILTIN_FOLDER
+from ..template_folders import BUILTIN_FOLDER, TemplateFolders, builtin
+from ..wording.needs import language_needs
 from .atomic import write_atomic
 from .authoring import eject
 
@@ -58,6 +60,8 @@ class CaseSpec:
     note_type: NoteType = NoteType.note_verbale
     #: An existing sender profile file; none: a new one is written beside the case.
     profile: Path | None = None
+    #: The template folders whose catalogues word the note (for its forms).
+    folders: TemplateFolders = field(default_factory=builtin)
 
 
 def new_case(folder: Path, spec: CaseSpec, *, overwrite: bool = False) -> list[Path]:
@@ -76,14 +80,14 @@ def new_case(folder: Path, spec: CaseSpec, *, overwrite: bool = False) -> list[P
     folder = folder.absolute()
     written: dict[Path, str] = {}
     profile_id = f"{spec.sender_state}-mfa"
+    forms = _forms(spec.lang, spec.folders)
     if spec.profile is None:
         profile = folder / "profile.yaml"
-        written[profile] = _profile_text(profile_id, spec.sender_state, spec.lang)
+        written[profile] = _profile_text(profile_id, spec.sender_state, spec.lang, forms)
     else:
         profile = spec.profile.absolute()
         profile_id = _profile_id(profile)
     country = spec.country or spec.addressee_state
-    forms = yaml.safe_load((_HERE / "forms.yaml").read_text(encoding="utf-8"))
     note = folder / "note.yaml"
     written[note] = _TEMPLATES.get_template("case.yaml.j2").render(
         schema=_schema_path(), profile=_relative(profile, folder), sender=profile_id,
@@ -92,7 +96,7 @@ def new_case(folder: Path, spec: CaseSpec, *, overwrite: bool = False) -> list[P
         facility=f"{spec.sender_state}-embassy-{country}",
         incident=f"{_slug(spec.place)}-{spec.date.isoformat()}", lang=spec.lang,
         note_type=spec.note_type.value, date=spec.date.isoformat(), place=spec.place,
-        forms=_Forms(forms.get(spec.lang, {})), effects=[e.value for e in Effect],
+        forms=forms, effects=[e.value for e in Effect],
         means=[m.value for m in MeansKind], demands=[d.value for d in DemandKind])
     return _write(written, overwrite)
 
@@ -103,7 +107,8 @@ def new_profile(path: Path, *, profile_id: str, state: str, lang: str = "en",
 
     :raises NotegenError: if the file exists (and not ``overwrite``).
     """
-    return _write({path.absolute(): _profile_text(profile_id, state, lang)}, overwrite)
+    return _write({path.absolute(): _profile_text(profile_id, state, lang,
+                                                  _forms(lang, builtin()))}, overwrite)
 
 
 def new_ministry(folder: Path, *, lang: str | None = None, template: str = "note_verbale",
@@ -131,16 +136,32 @@ def new_ministry(folder: Path, *, lang: str | None = None, template: str = "note
     return written
 
 
+#: Where the wording's needs are given in a scaffold, by the record of the
+#: probe case :func:`~notegen.wording.needs.language_needs` names.
+_SLOTS = {"profile": "profile", "profile.head": "profile_head", "states[0]": "sender_state",
+          "states[1]": "addressee_state", "parties[0]": "embassy", "parties[0].head": "head"}
+
+
 class _Forms(dict[str, list[str]]):
-    """The forms a language needs, by record; none where it needs none."""
+    """The forms a language needs, by slot of the scaffold; none where it needs none."""
 
     def __getattr__(self, name: str) -> list[str]:
         return self.get(name, [])
 
 
-def _profile_text(profile_id: str, state: str, lang: str) -> str:
+def _forms(lang: str, folders: TemplateFolders) -> _Forms:
+    """The forms the wording of ``lang`` asks of each record (genders, which
+    the scaffolds always give, aside)."""
+    forms = _Forms()
+    for need in language_needs(lang, folders):
+        if need.key != "gender":
+            forms.setdefault(_SLOTS[need.record], []).append(need.key)
+    return forms
+
+
+def _profile_text(profile_id: str, state: str, lang: str, forms: _Forms) -> str:
     return _TEMPLATES.get_template("profile.yaml.j2").render(
-        schema=_schema_path(), id=profile_id, state=state, lang=lang,
+        schema=_schema_path(), id=profile_id, state=state, lang=lang, forms=forms,
         seals=[s.value for s in SealPolicy])
 
 
