@@ -230,10 +230,10 @@ def test_ready_says_whether_the_register_is_reachable(tmp_path: Path,
     assert answer.json()["error"] == "the register cannot be reached"
     assert "a-folder" not in answer.text
     # The operator's log says why.
-    assert [record.getMessage() for record in caplog.records
-            if record.name == "notegen.service.app"] == [
-        f"not ready: cannot open the register {tmp_path / 'a-folder'}: unable to open "
-        "database file"]
+    [logged] = [record.getMessage() for record in caplog.records
+                if record.name == "notegen.service.app"]
+    assert logged.startswith(f"not ready: cannot open the register {tmp_path / 'a-folder'}: ")
+    assert "cannot be opened" in logged
     without = TestClient(create_app(Settings(access_log=tmp_path / "log"),
                                     TokenStore(None, ())))
     assert without.get("/ready").json() == {"ready": True, "register_status": "none"}

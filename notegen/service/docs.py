@@ -25,7 +25,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from ..records.models import RecordFile
+from ..records.schema import record_schema
 
 #: The name of the posted case's schema among the document's components.
 CASE_SCHEMA = "RecordFile"
@@ -36,22 +36,33 @@ ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css
 
 
 def record_schemas() -> dict[str, Any]:
-    """The JSON Schema of a record file, as OpenAPI components: the record
-    file itself under :data:`CASE_SCHEMA` and each model it uses under its
-    name. A posted case includes no file, so ``include`` is left out.
-
-    (From the records' models, as pydantic gives it. When
-    ``notegen.records.schema`` lands, take the record file's schema from it,
-    so that ``notegen schema`` and the service publish one schema.)
-    """
-    schema = RecordFile.model_json_schema(ref_template="#/components/schemas/{model}")
+    """The JSON Schema of a record file (the one ``notegen schema`` prints),
+    as OpenAPI components: the record file itself under :data:`CASE_SCHEMA`
+    and each definition it uses under its name. A posted case includes no
+    file, so ``include`` is left out."""
+    schema = _refer_to_components(record_schema())
     components: dict[str, Any] = schema.pop("$defs", {})
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
     schema["properties"].pop("include", None)
     schema["description"] = ("A case as one record file (what `notegen extract` writes): "
                              "states, parties, facilities, incidents, conflicts, relations, "
                              "profile and note.")
     components[CASE_SCHEMA] = schema
     return components
+
+
+def _refer_to_components(node: Any) -> Any:
+    """``node`` with its ``$ref``s to ``#/$defs/…`` pointing into the
+    OpenAPI document's components instead."""
+    if isinstance(node, dict):
+        return {key: (value.replace("#/$defs/", "#/components/schemas/", 1)
+                      if key == "$ref" and isinstance(value, str)
+                      else _refer_to_components(value))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_refer_to_components(item) for item in node]
+    return node
 
 
 def _request_id() -> dict[str, Any]:
