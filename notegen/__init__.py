@@ -31,7 +31,8 @@ are raised, not logged.
 import logging
 
 from .archive.register import Audit, Entry, IssueCheck, Register, open_register
-from .archive.signing import SigningKey, sign_pdf
+from .archive.signing import Level as SignatureLevel
+from .archive.signing import Pkcs11Key, SigningKey, sign_pdf
 from .archive.verify import Status, Verification, extract_record, verify_pdf
 from .config import Settings, load_settings
 from .errors import (
@@ -47,6 +48,7 @@ from .errors import (
 from .options import Document, RenderOptions
 from .records.case import Case, load_case
 from .records.models import NoteType
+from .records.schema import record_schema
 from .render.html import render_html
 from .render.pdf import render_pdf
 from .template_folders import TemplateFolders
@@ -71,6 +73,7 @@ __all__ = [
     "NoteContext",
     "NoteType",
     "NotegenError",
+    "Pkcs11Key",
     "Prepared",
     "Problem",
     "RecordError",
@@ -79,6 +82,7 @@ __all__ = [
     "RenderError",
     "RenderOptions",
     "Settings",
+    "SignatureLevel",
     "SigningKey",
     "Status",
     "TemplateError",
@@ -92,6 +96,7 @@ __all__ = [
     "load_settings",
     "open_register",
     "prepare",
+    "record_schema",
     "render_html",
     "render_pdf",
     "sign_pdf",

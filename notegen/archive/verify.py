@@ -9,7 +9,6 @@ were signed; what PDF/A level it claims.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
@@ -25,7 +24,7 @@ from ..options import RenderOptions
 from ..records.case import load_case_data
 from ..render.pdf import RECORD_NAME, render_pdf
 from ..version import __version__
-from . import load_pyhanko
+from . import load_pyhanko, quiet_pyhanko
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +75,25 @@ class SignatureCheck:
     #: (the /Contents string) holds nothing the signer did not write: no
     #: padding other than zeros, strict DER, no unsigned attributes.
     valid: bool
-    #: The signer chains to a trust root; ``None`` if none was given.
+    #: The signer (and the timestamp's authority, if any) chains to a trust
+    #: root; ``None`` if none was given.
     trusted: bool | None
-    #: Nothing was added to the file after this signature.
+    #: Nothing was added to the file after this signature but further
+    #: signatures and validation data (pyHanko's analysis of the updates).
     whole_file: bool
     #: Why it is not intact or valid, in plain sentences.
     problems: tuple[str, ...] = ()
+    #: "B-B", "B-T" (with a timestamp) or "B-LT" (and validation data).
+    level: str = "B-B"
+    #: When the time-stamping authority says the signature existed (ISO 8601).
+    timestamp: str | None = None
+    #: The authority that says so (its certificate's subject).
+    tsa: str | None = None
+    #: What it covers, in words: "the whole file", or the file up to it with
+    #: only further signatures or validation data added after.
+    coverage: str = "the whole file"
+    #: Why it is not trusted, in words; ``None`` if trusted or not checked.
+    untrusted_because: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +195,12 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[bytes] = (),
             f"{'valid' if check.valid else 'INVALID'}"
             + ("" if check.whole_file else ", but the file was extended after it")
             + ("" if check.trusted is None else
-               ", trusted" if check.trusted else ", NOT trusted by the given roots")
+               ", trusted" if check.trusted else
+               f", NOT trusted: {check.untrusted_because or 'not by the given roots'}")
+            + f"; PAdES {check.level}"
+            + (f", timestamp {check.timestamp} by {check.tsa}" if check.timestamp else "")
+            + (f", signer's clock {check.signed_at}" if check.signed_at else "")
+            + f"; covers {check.coverage}"
             + "".join(f"; {problem}" for problem in check.problems))
         broken |= not (check.intact and check.valid and check.whole_file)
     if broken or changed:
@@ -240,6 +257,7 @@ def _signatures(pdf: bytes, trust_roots: Sequence[bytes]
     load_pyhanko()
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
 
     roots = []
     for root in trust_roots:
@@ -247,16 +265,25 @@ def _signatures(pdf: bytes, trust_roots: Sequence[bytes]
             file.write(root)
             file.flush()
             roots.append(load_cert_from_pemder(file.name))  # type: ignore[no-untyped-call]
-    with _quiet_pyhanko():
+    with quiet_pyhanko():
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
-        checks = [_check(pdf, signature, roots) for signature in embedded]
+        try:
+            dss = DocumentSecurityStore.read_dss(reader)
+            stored = {bytes(ref.get_object().data) for ref in dss.certs.values()}
+        except (KeyError, ValueError, TypeError, AttributeError):
+            stored = set()  # no DSS, or none pyHanko can read
+        last = max((s.signed_revision for s in embedded), default=None)
+        checks = [_check(pdf, signature, roots, stored, signature.signed_revision == last)
+                  for signature in embedded]
         first = min((s.signed_revision for s in embedded), default=None)
         updates = (first if first is not None else reader.xrefs.total_revisions) - 1
     return checks, max(updates, 0)
 
 
-def _check(pdf: bytes, embedded: Any, roots: list[Any]) -> SignatureCheck:
+def _check(pdf: bytes, embedded: Any, roots: list[Any], stored: set[bytes],
+           last: bool) -> SignatureCheck:
+    from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
@@ -273,15 +300,87 @@ def _check(pdf: bytes, embedded: Any, roots: list[Any]) -> SignatureCheck:
         return SignatureCheck(name or "an unknown signer", reason, location, None,
                               intact=False, valid=False, trusted=False if roots else None,
                               whole_file=False,
-                              problems=(f"the signature cannot be validated: {exc}",))
-    problems = tuple(_container_problems(pdf, embedded))
+                              problems=(f"the signature cannot be validated: {exc}",),
+                              coverage="nothing that could be checked")
+    problems = list(_container_problems(pdf, embedded))
+    stamp = status.timestamp_validity
+    if stamp is not None and not (stamp.intact and stamp.valid):
+        problems.append("its timestamp is not intact and valid")
+    # After the last signature, only validation data (a DSS, a document
+    # timestamp) may follow; after an earlier one, also further signatures.
+    # Bytes after the last revision's %%EOF are no revision at all.
+    allowed = {ModificationLevel.LTA_UPDATES}
+    if not last:
+        allowed |= {ModificationLevel.NONE, ModificationLevel.FORM_FILLING}
+    if status.coverage is SignatureCoverageLevel.ENTIRE_FILE:
+        whole, coverage = True, "the whole file"
+    elif (status.coverage is SignatureCoverageLevel.ENTIRE_REVISION and status.docmdp_ok
+          and status.modification_level in allowed
+          and re.search(rb"%%EOF\r?\n?\Z", pdf[-16:])):
+        whole = True
+        coverage = ("the file up to it; only validation data was added after it"
+                    if status.modification_level is ModificationLevel.LTA_UPDATES else
+                    "the file up to it; only further signatures (and validation data) "
+                    "were added after it")
+    else:
+        whole, coverage = False, "the file up to it; other changes were made after it"
+    level = "B-B"
+    if stamp is not None:
+        level = "B-T"
+        if status.signing_cert.dump() in stored:
+            level = "B-LT"
+    trusted: bool | None = None
+    because = None
+    if roots:
+        trusted = bool(status.trusted) and (stamp is None or bool(stamp.trusted))
+        if not status.trusted:
+            because = _untrusted(status, "the signer")
+        elif not trusted:
+            because = _untrusted(stamp, "the timestamp's authority")
     return SignatureCheck(
         signer=name or status.signing_cert.subject.human_friendly,
         reason=reason, location=location,
         signed_at=status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
-        intact=status.intact, valid=status.valid and not problems,
-        trusted=status.trusted if roots else None,
-        whole_file=status.coverage is SignatureCoverageLevel.ENTIRE_FILE, problems=problems)
+        intact=status.intact, valid=status.valid and not problems, trusted=trusted,
+        whole_file=whole, problems=tuple(problems), level=level,
+        timestamp=stamp.timestamp.isoformat() if stamp is not None else None,
+        tsa=_common_name(stamp.signing_cert) if stamp is not None else None,
+        coverage=coverage, untrusted_because=because)
+
+
+def _common_name(certificate: Any) -> str:
+    name: str = certificate.subject.native.get("common_name") or \
+        certificate.subject.human_friendly
+    return name
+
+
+def _untrusted(status: Any, who: str) -> str:
+    """Why pyHanko did not trust ``status``'s signer, in words: a missing
+    key usage is not a missing root."""
+    certificate = status.signing_cert
+    required = set(getattr(type(status), "key_usage", set()) or ())
+    usage = certificate.key_usage_value
+    granted = set(usage.native) if usage is not None else set()
+    if required - granted:
+        wanted = " and ".join(sorted(required - granted))
+        return (f"{who}'s certificate ({_common_name(certificate)}) does not allow signing: "
+                f"its key usage lacks {wanted}")
+    extended = getattr(type(status), "extd_key_usage", None)
+    if extended:
+        value = certificate.extended_key_usage_value
+        if value is None or not set(extended) <= set(value.native):
+            return (f"{who}'s certificate ({_common_name(certificate)}) is not for that use: "
+                    f"its extended key usage lacks {' and '.join(sorted(extended))}")
+    indication = getattr(status, "trust_problem_indic", None)
+    if indication is not None and "NO_CERTIFICATE_CHAIN_FOUND" in str(indication):
+        return f"{who} ({_common_name(certificate)}) does not chain to a root given"
+    if indication is not None and "EXPIRED" in str(indication):
+        return f"{who}'s certificate ({_common_name(certificate)}) has expired"
+    if indication is not None and "REVOKED" in str(indication):
+        return f"{who}'s certificate ({_common_name(certificate)}) is revoked"
+    return (f"{who} ({_common_name(certificate)}) is not vouched for by the roots given"
+            + (f" ({str(indication).rsplit('.', 1)[-1].lower().replace('_', ' ')})"
+               if indication is not None else ""))
 
 
 def _container_problems(pdf: bytes, embedded: Any) -> Iterator[str]:
@@ -331,37 +430,11 @@ def _container_problems(pdf: bytes, embedded: Any) -> Iterator[str]:
         yield "its versions are not those RFC 5652 prescribes"
     if signed_data["crls"].native:
         yield "it carries revocation lists notegen does not write"
-    if any(signer["unsigned_attrs"].native for signer in signers):
+    # The one unsigned attribute notegen writes: the timestamp of a PAdES
+    # B-T signature (validated with it).
+    if any(attribute["type"].native != "signature_time_stamp_token"
+           for signer in signers for attribute in (signer["unsigned_attrs"] or ())):
         yield "it carries unsigned attributes notegen does not write"
-
-
-class _Quiet(logging.Filter):
-    """Keeps pyHanko's records (tracebacks, for a damaged or untrusted
-    signature) off stderr: the findings say what they found."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        logger.debug("pyHanko: %s", record.getMessage())
-        return False
-
-
-@contextlib.contextmanager
-def _quiet_pyhanko() -> Iterator[None]:
-    """Drop every pyHanko log record while validating (logged again here at
-    DEBUG, without the traceback)."""
-    # Imported first, so that every logger of theirs exists to be filtered.
-    import pyhanko.sign.validation  # noqa: F401
-    import pyhanko_certvalidator  # noqa: F401
-
-    names = [name for name in logging.root.manager.loggerDict
-             if name == "pyhanko" or name.startswith(("pyhanko.", "pyhanko_certvalidator"))]
-    quiet = _Quiet()
-    for name in names:
-        logging.getLogger(name).addFilter(quiet)
-    try:
-        yield
-    finally:
-        for name in names:
-            logging.getLogger(name).removeFilter(quiet)
 
 
 def _compare_record(pdf: bytes, signed: bool, pdfa: str | None, creator: str,

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from ..archive.signing import sign_pdf
 from ..batch import find_cases, run_batch, summary
 from ..errors import NotegenError
 from ..options import settle
@@ -31,7 +30,7 @@ from .common import (
     say,
     write_output,
 )
-from .signatures import signing_key, signing_options
+from .signatures import sign_pdf, signing_key, signing_options
 
 
 @click.command(cls=NotegenCommand)
