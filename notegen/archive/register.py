@@ -1016,37 +1016,104 @@ def open_register(url: str | Path, *, wait: float = 30.0) -> Register:
 
 @contextmanager
 def _writers_lock(register: Path, shown: str, what: str, deadline: float) -> Iterator[None]:
-    """SQLite: one writer (or first opener) at a time, waiting in turn until
-    ``deadline`` (``time.monotonic()``). SQLite's own lock is polled by its
-    waiters, and a writer issuing note after note takes it again before a
-    poller wakes (8 writers starved past a minute); an exclusive lock on a
-    file beside the register is handed on by the kernel. A writer killed
-    mid-issue releases it.
+    """SQLite: one writer (or first opener) at a time, in the order they
+    came, waiting until ``deadline`` (``time.monotonic()``).
 
-    The kernel's wait cannot be given a deadline, so a helper thread waits
-    in it; a waiter that gives up leaves the thread to release the lock the
-    moment it gets it."""
+    Neither SQLite's lock nor a kernel file lock is fair: a writer issuing
+    note after note takes the lock again before a woken waiter is scheduled,
+    and on a busy CPU the others starve (8 writers waited past a minute). So
+    writers queue first: each holds a locked ticket file, named by the time
+    it came, in ``<register>.queue/``, and goes when no earlier ticket is
+    left; a ticket whose owner died (its lock is free) is removed by the
+    next in line. Then it takes the exclusive lock on ``<register>.lock``
+    (which a writer killed mid-issue releases), and leaves the queue."""
     path = Path(f"{register}.lock")
+
+    def refused(exc: OSError) -> RegisterError:
+        return RegisterError(f"the register {shown} cannot take its writers' lock "
+                             f"{path}: {exc.strerror or exc}")
+
+    started = time.monotonic()
+    noticed = False
     try:
+        ticket = _take_ticket(Path(f"{register}.queue"))
+    except OSError as exc:
+        raise refused(exc) from None
+    try:
+        pause = 0.002
+        while not ticket.first():
+            if not noticed and time.monotonic() - started >= BUSY_NOTICE:
+                _notice(shown, what, deadline)
+                noticed = True
+            if time.monotonic() >= deadline:
+                raise _busy_error(shown, what, time.monotonic() - started)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # held outside the queue (an older notegen)
+            _wait_for_lock(descriptor, shown, what, deadline, noticed)  # closes it on failing
+        except OSError:
+            os.close(descriptor)
+            raise
     except OSError as exc:
-        raise RegisterError(f"the register {shown} cannot take its writers' lock "
-                            f"{path}: {exc.strerror or exc}") from None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        _wait_for_lock(descriptor, shown, what, deadline)  # closes it if it gives up
-    except OSError as exc:
-        os.close(descriptor)
-        raise RegisterError(f"the register {shown} cannot take its writers' lock "
-                            f"{path}: {exc.strerror or exc}") from None
+        raise refused(exc) from None
+    finally:
+        ticket.leave()
     try:
         yield
     finally:
         os.close(descriptor)  # releases the lock
 
 
-def _wait_for_lock(descriptor: int, shown: str, what: str, deadline: float) -> None:
+@dataclass
+class _Ticket:
+    """A writer's place in the queue of an SQLite register."""
+
+    queue: Path
+    name: str
+    descriptor: int
+
+    def first(self) -> bool:
+        """Whether no live ticket came before this one (dead ones are removed)."""
+        earlier = sorted(name for name in os.listdir(self.queue)
+                         if name < self.name and not name.startswith("."))
+        for name in earlier:
+            try:
+                other = os.open(self.queue / name, os.O_RDWR)
+            except FileNotFoundError:
+                continue  # it left
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # its writer is alive and before us
+            finally:
+                os.close(other)  # (a lock it got is released with it)
+            with suppress(FileNotFoundError):  # its writer died: take it out
+                os.unlink(self.queue / name)
+        return True
+
+    def leave(self) -> None:
+        with suppress(FileNotFoundError):
+            os.unlink(self.queue / self.name)
+        os.close(self.descriptor)
+
+
+def _take_ticket(queue: Path) -> _Ticket:
+    """A locked ticket in ``queue``, named by the time it was taken. It is
+    locked under a hidden name and then renamed, so no one sees it unlocked."""
+    queue.mkdir(exist_ok=True)
+    name = f"{time.time_ns():020d}-{os.getpid():010d}-{threading.get_ident():020d}"
+    hidden = queue / f".{name}"
+    descriptor = os.open(hidden, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    os.rename(hidden, queue / name)
+    return _Ticket(queue, name, descriptor)
+
+
+def _wait_for_lock(descriptor: int, shown: str, what: str, deadline: float,
+                   noticed: bool = False) -> None:
     """Wait in the kernel's queue for the lock on ``descriptor`` until
     ``deadline``; on giving up, raise the busy :class:`RegisterError`."""
     got = threading.Event()
@@ -1067,7 +1134,8 @@ def _wait_for_lock(descriptor: int, shown: str, what: str, deadline: float) -> N
     started = time.monotonic()
     threading.Thread(target=take, name="notegen-register-lock", daemon=True).start()
     if not got.wait(max(0.0, min(BUSY_NOTICE, deadline - started))):
-        _notice(shown, what, deadline)
+        if not noticed:
+            _notice(shown, what, deadline)
         got.wait(max(0.0, deadline - time.monotonic()))
     with settled:
         if not got.is_set():
