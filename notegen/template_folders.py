@@ -176,7 +176,7 @@ def builtin() -> TemplateFolders:
 def _inside(folder: Path, name: str) -> Path | None:
     """``folder / name`` if it is a regular file whose real path lies inside
     ``folder``; else ``None``."""
-    if not name or name.startswith("/") or "\\" in name:
+    if not name or name.startswith("/") or "\\" in name or "\0" in name:
         return None
     candidate = folder / name
     try:

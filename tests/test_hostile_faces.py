@@ -1,5 +1,5 @@
 """Hostile inputs against the new faces: the ``watch`` preview server, ``-``
-as CASE and as ``-o``, and ``notegen new``. Tests marked ``xfail(strict)``
+as CASE and as ``-o``, and ``notegen new``. (Tests that were marked ``xfail(strict)``
 are bugs found in review: each passes once the bug is fixed (then drop the
 mark)."""
 
@@ -174,15 +174,11 @@ def test_hostile_names_and_messages_are_escaped_in_the_page(tmp_path: Path) -> N
 
 # --- watch: bugs ------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="a NUL byte in /static/ raises ValueError in "
-                   "_inside (Path.resolve) and the handler drops the connection unanswered")
 def test_a_nul_byte_in_a_static_path_is_answered(server: PreviewServer) -> None:
     for target in ("/static/%00", "/static/ok.txt%00.png"):
         assert status_of(get(server, target)) == 404
 
 
-@pytest.mark.xfail(strict=True, reason="since=² passes str.isdigit() but not int(); a "
-                   "5000-digit since passes isdigit but int() refuses it: unanswered")
 def test_a_strange_since_is_answered(server: PreviewServer) -> None:
     for since in ("%C2%B2", "9" * 5000):
         answer = raw(server, f"GET /events?since={since} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -190,17 +186,12 @@ def test_a_strange_since_is_answered(server: PreviewServer) -> None:
         assert status_of(answer) in (200, 400)
 
 
-@pytest.mark.xfail(strict=True, reason="send_error answers (501 unknown method, 400, 414, "
-                   "431) carry no Content-Security-Policy nor nosniff")
 def test_error_answers_of_the_http_server_carry_the_policy(server: PreviewServer) -> None:
     for request in (b"TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                     b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n"):
         assert "Content-Security-Policy:" in head_of(raw(server, request))
 
 
-@pytest.mark.xfail(strict=True, reason="_host_allowed checks the Host only when bound to "
-                   "the literal 127.0.0.1/::1/localhost; on another loopback address (which "
-                   "the CLI accepts without a warning) any Host passes: DNS rebinding")
 def test_other_loopback_addresses_refuse_foreign_hosts(seed_copy: Path) -> None:
     running = start(Preview(seed_copy / "note.yaml", RenderOptions()), "127.0.0.2", 0)
     try:
@@ -209,9 +200,6 @@ def test_other_loopback_addresses_refuse_foreign_hosts(seed_copy: Path) -> None:
         stop(running)
 
 
-@pytest.mark.xfail(strict=True, reason="stop() notifies the Condition, but wait_newer's "
-                   "wait_for keeps waiting while its predicate (a newer version) is false: an "
-                   "open event stream can run on up to KEEPALIVE (15 s) after stop()")
 def test_stop_wakes_the_event_streams_at_once(seed_copy: Path) -> None:
     # The mechanism _events relies on, without sockets (whose timing varies).
     preview = Preview(seed_copy / "note.yaml", RenderOptions())
@@ -220,14 +208,10 @@ def test_stop_wakes_the_event_streams_at_once(seed_copy: Path) -> None:
                               daemon=True)
     waiter.start()
     time.sleep(0.2)
-    with preview._changed:  # what stop() does
-        preview._changed.notify_all()
+    preview.close()  # what stop() does
     assert done.wait(2), "wait_newer still waits after stop()'s notify_all"
 
 
-@pytest.mark.xfail(strict=True, reason="the handler has no timeout: a connection that "
-                   "never sends its request holds a thread forever, even after stop() "
-                   "(300 idle sockets = 300 threads, all still there after stop)")
 def test_idle_connections_do_not_hold_threads_after_stop(seed_copy: Path) -> None:
     running = start(Preview(seed_copy / "note.yaml", RenderOptions()), "127.0.0.1", 0)
     before = set(threading.enumerate())
@@ -268,9 +252,6 @@ class _Endless(io.RawIOBase):
         return size
 
 
-@pytest.mark.xfail(strict=True, reason="read_case reads sys.stdin.buffer.read() whole "
-                   "before parse_source's 2 MB check: endless input (- < /dev/zero) takes "
-                   "all memory, where a file on disk is refused by its size unread")
 def test_records_on_stdin_are_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
     endless = _Endless(4 * MAX_FILE_BYTES)
@@ -322,6 +303,11 @@ HOSTILE = ['a"b\n c: d', "x'y: z\n- q", "!!python/object/apply:os.system ['false
 
 @pytest.mark.parametrize("place", HOSTILE)
 def test_a_hostile_place_stays_one_inert_value(tmp_path: Path, place: str) -> None:
+    if "\n" in place:  # a place is one line: refused before anything is written
+        with pytest.raises(NotegenError, match="control or invisible character"):
+            new_case(tmp_path / "case", CaseSpec("az", "ru", dt.date(2025, 1, 2), place))
+        assert not (tmp_path / "case").exists()
+        return
     new_case(tmp_path / "case", CaseSpec("az", "ru", dt.date(2025, 1, 2), place))
     data = yaml.safe_load((tmp_path / "case" / "note.yaml").read_text(encoding="utf-8"))
     assert set(data) == {"include", "states", "parties", "facilities", "incidents", "note"}
@@ -379,8 +365,6 @@ def test_nothing_is_written_over_without_force(tmp_path: Path) -> None:
     assert "mine" not in (folder / "note.yaml").read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="new_ministry writes notegen.toml (via _write) before "
-                   "eject() checks its own files: a refusal leaves notegen.toml behind")
 def test_a_refused_ministry_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "ministry"
     (folder / "templates").mkdir(parents=True)
@@ -390,9 +374,6 @@ def test_a_refused_ministry_writes_nothing(tmp_path: Path) -> None:
     assert not (folder / "notegen.toml").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="a place that is not text (a lone surrogate: what a "
-                   "non-UTF-8 byte in argv becomes) raises UnicodeEncodeError in _write, "
-                   "after profile.yaml was written")
 def test_a_place_that_is_not_text_is_refused_before_writing(tmp_path: Path) -> None:
     with pytest.raises(NotegenError):
         new_case(tmp_path / "case", CaseSpec("az", "ru", dt.date(2025, 1, 2), "Ky\udcffiv"))
@@ -404,7 +385,7 @@ def test_the_cli_writes_a_case_from_hostile_options(tmp_path: Path) -> None:
 
     from notegen.cli import cli
 
-    place = "Kyiv\"\nnote: {type: x}\n# {{ 7*7 }}"
+    place = "Kyiv\" note: {type: x} # {{ 7*7 }}"
     result = CliRunner().invoke(cli, ["new", "case", str(tmp_path / "c"), "--from", "az",
                                        "--to", "ru", "--date", "2025-01-02", "--place", place,
                                        "--no-input"])

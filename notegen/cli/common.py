@@ -136,7 +136,11 @@ def read_case(case_file: Path) -> Case:
     from ..records.case import load_case
 
     if case_file == STDIO:
-        return load_case(sys.stdin.buffer.read(), name=str(Path.cwd() / "stdin"))
+        # Read no more than a record file may hold (and a byte more, to tell).
+        from ..records.reading import MAX_FILE_BYTES
+
+        return load_case(sys.stdin.buffer.read(MAX_FILE_BYTES + 1),
+                         name=str(Path.cwd() / "stdin"))
     return load_case(case_file)
 
 

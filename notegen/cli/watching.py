@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..watch import Preview, start, stop
-from .common import CASE, NotegenCommand, note_options, render_options, writable
+from .common import CASE, STDIO, NotegenCommand, note_options, render_options, writable
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ def watch(case_file: Path, lang: str | None, note_type: str | None, strict: bool
     the page lists the problems (file, line, field) instead of the note.
     Stop with Ctrl-C.
     """
+    if case_file == STDIO:
+        raise click.BadParameter("watch follows a file: give its path, not -",
+                                 param_hint="CASE")
     options = render_options(lang, note_type, strict, template_dirs, translation)
     if pdf is not None:
         writable(pdf, "the PDF")

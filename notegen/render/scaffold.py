@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ..records.models import DemandKind, Effect, MeansKind, NoteType, SealPolicy
 from ..template_folders import BUILTIN_FOLDER, TemplateFolders, builtin
 from ..wording.needs import language_needs
 from .atomic import write_atomic
-from .authoring import eject
+from .authoring import STYLE_FILES, eject
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,14 @@ def new_case(folder: Path, spec: CaseSpec, *, overwrite: bool = False) -> list[P
     :raises NotegenError: if a file exists (and not ``overwrite``), or an id
         is not one.
     """
+    try:
+        spec.place.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotegenError(f"the place {spec.place!r} is not text (check the terminal's "
+                           "encoding)") from None
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in spec.place):
+        raise NotegenError(f"the place {spec.place!r} holds a control or invisible "
+                           "character")
     for name, value in (("sending State", spec.sender_state),
                         ("responsible State", spec.addressee_state),
                         ("country", spec.country or spec.addressee_state)):
@@ -122,6 +131,8 @@ def new_ministry(folder: Path, *, lang: str | None = None, template: str = "note
     """
     folder = folder.absolute()
     texts = {folder / "notegen.toml": _TEMPLATES.get_template("notegen.toml.j2").render()}
+    ejected = [folder / "templates" / f"{template}.html.j2",
+               *(folder / "templates" / name for name in STYLE_FILES)]
     if lang is not None:
         if not re.fullmatch(r"[a-z]{2,3}", lang):
             raise NotegenError(f"{lang!r} is not a language code such as de or es")
@@ -131,6 +142,8 @@ def new_ministry(folder: Path, *, lang: str | None = None, template: str = "note
         english = (BUILTIN_FOLDER / "catalogues" / "en.yaml").read_text(encoding="utf-8")
         texts[folder / "templates" / "catalogues" / f"{lang}.yaml"] = (
             _TEMPLATES.get_template("catalogue-header.j2").render(lang=lang) + english)
+    # Every file checked before any is written: a refusal leaves nothing behind.
+    _refuse_existing([*texts, *ejected], overwrite)
     written = _write(texts, overwrite)
     written += eject(template, folder / "templates", overwrite=overwrite)
     return written
@@ -188,11 +201,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "incident"
 
 
-def _write(texts: dict[Path, str], overwrite: bool) -> list[Path]:
-    existing = [path for path in texts if path.exists()]
+def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    existing = [path for path in paths if path.exists()]
     if existing and not overwrite:
         raise NotegenError(f"{', '.join(map(str, existing))} already exist; keep them, or "
                            "write over them with --force")
+
+
+def _write(texts: dict[Path, str], overwrite: bool) -> list[Path]:
+    _refuse_existing(list(texts), overwrite)
     for path, text in texts.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text.encode("utf-8"))

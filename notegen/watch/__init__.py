@@ -17,10 +17,14 @@ face like the service, with none of the service's dependencies.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 import json
 import logging
 import mimetypes
+import re
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jinja2
@@ -94,6 +99,8 @@ class Preview:
     _sources: tuple[Path, ...] = ()
     _stamps: dict[Path, int] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    #: Set by :meth:`close`: nothing waits for a newer snapshot any more.
+    closed: bool = False
 
     @property
     def snapshot(self) -> Snapshot:
@@ -138,10 +145,18 @@ class Preview:
         return result
 
     def wait_newer(self, version: int, timeout: float) -> Snapshot:
-        """The snapshot once its version is past ``version``, or after ``timeout``."""
+        """The snapshot once its version is past ``version``, after
+        ``timeout``, or at once when the preview is closed."""
         with self._changed:
-            self._changed.wait_for(lambda: self._snapshot.version > version, timeout)
+            self._changed.wait_for(lambda: self._snapshot.version > version or self.closed,
+                                   timeout)
             return self._snapshot
+
+    def close(self) -> None:
+        """Wake every waiter for good: the preview is being stopped."""
+        with self._changed:
+            self.closed = True
+            self._changed.notify_all()
 
     def watched(self) -> list[Path]:
         """The folders to watch: the case's, those of the files it included
@@ -191,15 +206,47 @@ class Preview:
         return stamps
 
 
+def _loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is this machine's loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class PreviewServer(ThreadingHTTPServer):
     """The HTTP server of a :class:`Preview`."""
 
     daemon_threads = True
+    #: Connections served at once; more wait their turn (a browser opens a few).
+    MAX_CONNECTIONS = 128
 
     def __init__(self, preview: Preview, host: str, port: int) -> None:
         super().__init__((host, port), _Handler)
         self.preview = preview
         self.stopping = threading.Event()
+        self._slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
+        self._open: set[socket.socket] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()
+        self._open.add(request)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._open.discard(request)
+            self._slots.release()
+
+    def close_connections(self) -> None:
+        """End every open connection: their threads return."""
+        for connection in list(self._open):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def url(self) -> str:
@@ -211,6 +258,18 @@ class PreviewServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: PreviewServer
     protocol_version = "HTTP/1.1"
+    #: Seconds a connection may stay silent (an event stream speaks every
+    #: KEEPALIVE seconds): an idle one does not hold its thread for ever.
+    timeout = 2 * KEEPALIVE
+
+    def end_headers(self) -> None:
+        # Every answer, the HTTP server's own errors included, carries a policy.
+        sent = b"".join(getattr(self, "_headers_buffer", []))
+        if b"Content-Security-Policy:" not in sent:
+            self.send_header("Content-Security-Policy", "default-src 'none'")
+        if b"X-Content-Type-Options:" not in sent:
+            self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
@@ -234,7 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
                               _NOTE_POLICY)
         if url.path == "/events":
             since = parse_qs(url.query).get("since", ["0"])[0]
-            return self._events(int(since) if since.isdigit() else 0)
+            return self._events(int(since) if re.fullmatch(r"[0-9]{1,18}", since) else 0)
         if url.path.startswith("/_watch/") and url.path[8:] in _OWN_FILES:
             name = url.path[8:]
             return self._send(HTTPStatus.OK, (_HERE / name).read_bytes(), _OWN_FILES[name])
@@ -254,11 +313,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _host_allowed(self) -> bool:
         """On loopback, only requests for a loopback name (no DNS rebinding)."""
-        host = self.server.server_address[0]
-        if host not in ("127.0.0.1", "::1", "localhost"):
+        if not _loopback(str(self.server.server_address[0])):
             return True
-        given = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
-        return given in ("127.0.0.1", "::1", "localhost")
+        given = (self.headers.get("Host") or "").strip()
+        name = given[1:given.find("]")] if given.startswith("[") else given.rsplit(":", 1)[0]
+        return _loopback(name)
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str, policy: str | None = None,
               extra: dict[str, str] | None = None) -> None:
@@ -266,7 +325,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Content-Security-Policy", policy or "default-src 'none'")
         for name, value in (extra or {}).items():
             self.send_header(name, value)
@@ -278,12 +336,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
         self.close_connection = True
         preview = self.server.preview
         try:
-            while not self.server.stopping.is_set():
+            while not (self.server.stopping.is_set() or preview.closed):
                 snapshot = preview.wait_newer(since, KEEPALIVE)
                 if snapshot.version > since:
                     since = snapshot.version
@@ -314,9 +371,9 @@ def start(preview: Preview, host: str = "127.0.0.1", port: int = 8765) -> Previe
 def stop(server: PreviewServer) -> None:
     """Stop serving and watching."""
     server.stopping.set()
-    with server.preview._changed:
-        server.preview._changed.notify_all()  # event streams notice at once
+    server.preview.close()  # event streams notice at once
     server.shutdown()
+    server.close_connections()
     server.server_close()
 
 
