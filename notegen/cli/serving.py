@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import Group, NotegenCommand, settings
+from .common import Group, NotegenCommand, say, settings
 
 
 @click.command(cls=NotegenCommand)
@@ -111,7 +111,7 @@ def add(name: str, roles: tuple[str, ...], expires: dt.datetime | None,
     else:
         add_token(target, entry)
         until = f", until {entry.as_json()['expires']}" if entry.expires else ""
-        click.echo(f"added {name} ({', '.join(roles)}{until}) to {target}", err=True)
+        say(f"added {name} ({', '.join(roles)}{until}) to {target}")
     click.echo(secret)
 
 
@@ -152,4 +152,4 @@ def revoke(name: str, tokens_file: Path | None) -> None:
     path = _tokens_file(tokens_file)
     assert path is not None
     revoke_token(path, name)
-    click.echo(f"revoked {name} in {path}", err=True)
+    say(f"revoked {name} in {path}")

@@ -17,7 +17,7 @@ from ..archive.signing import Level, Pkcs11Key, SigningKey
 from ..archive.verify import extract_record, read_metadata, verify_pdf
 from ..options import RenderOptions, with_settings
 from ..render.atomic import write_atomic
-from .common import FILE, NotegenCommand, options_of, settings, template_dirs_option
+from .common import FILE, NotegenCommand, options_of, say, settings, template_dirs_option
 
 #: Where the options that the command's function does not take are kept.
 _META = "notegen.signing"
@@ -148,7 +148,7 @@ def sign(pdf_file: Path, key_file: Path | None, output: Path | None, location: s
     target = output or pdf_file.with_name(f"{pdf_file.stem}-signed.pdf")
     write_atomic(target, sign_pdf(pdf, key, reason=reason or title or "Note",
                                   location=location))
-    click.echo(f"wrote {target}", err=True)
+    say(f"wrote {target}")
 
 
 @click.command(cls=NotegenCommand)
@@ -162,7 +162,7 @@ def extract(pdf_file: Path, output: Path | None) -> None:
     """
     target = output or pdf_file.with_suffix(".json")
     write_atomic(target, extract_record(pdf_file.read_bytes()))
-    click.echo(f"wrote {target}", err=True)
+    say(f"wrote {target}")
 
 
 @click.command(cls=NotegenCommand)

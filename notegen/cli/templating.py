@@ -9,7 +9,7 @@ import click
 
 from ..render.authoring import builtin_templates, check_folder, eject
 from ..template_folders import BUILTIN_FOLDER, builtin
-from .common import CASE, Group
+from .common import CASE, Group, say
 
 
 @click.group(cls=Group)
@@ -39,7 +39,7 @@ def eject_template(name: str, folder: Path, force: bool) -> None:
     files then come before the built-in ones.
     """
     for path in eject(name, folder, overwrite=force):
-        click.echo(f"wrote {path}", err=True)
+        say(f"wrote {path}")
 
 
 @templates.command("check")
