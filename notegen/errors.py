@@ -149,3 +149,8 @@ class ConfigError(NotegenError):
 class RegisterError(NotegenError):
     """Raised when the register of issued notes cannot be opened or refuses
     an operation (no such note, cancelled already, busy)."""
+
+
+class RegisterBusy(RegisterError):
+    """Raised when another writer held the register for longer than the
+    wait allowed: nothing was written, and trying again later may succeed."""

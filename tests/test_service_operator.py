@@ -442,3 +442,39 @@ def test_records_in_memory_are_located_and_include_only_under_root(tmp_path: Pat
 
 def test_the_package_says_it_is_typed() -> None:
     assert (Path(notegen.__file__).parent / "py.typed").is_file()
+
+
+@pytest.mark.logs
+def test_a_busy_register_answers_503_with_retry_after(tmp_path: Path) -> None:
+    """Another writer holds the register past register_wait: the client is
+    told to try again later (503, Retry-After), nothing is issued, and the
+    answer names no path of the server."""
+    import fcntl
+    import os
+
+    from notegen.records.dump import dump_case
+    from notegen.service.app import create_app
+
+    tokens = tmp_path / "tokens.json"
+    secret, token = new_token("issuer-1", ["issuer"])
+    add_token(tokens, token)
+    register = tmp_path / "register.db"
+    with notegen.open_register(str(register)):
+        pass
+    settings = Settings(tokens=tokens, access_log=tmp_path / "log", register=str(register),
+                        register_wait=1.0)
+    client = TestClient(create_app(settings))
+    draft = dump_case(notegen.load_case(ROOT / "seeds" / "mx-quito-2024" / "note.yaml"))
+    held = os.open(f"{register}.lock", os.O_RDWR)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another writer, mid-issue
+        answer = client.post("/issue", content=draft,
+                             headers={"Authorization": f"Bearer {secret}"})
+    finally:
+        os.close(held)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert "busy" in answer.json()["error"]
+    assert str(tmp_path) not in answer.text
+    with notegen.open_register(str(register)) as opened:
+        assert opened.find() == []

@@ -73,7 +73,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RecordError, RegisterError
+from ..errors import Problem, RecordError, RegisterBusy, RegisterError
 from ..options import RenderOptions, settle
 from ..records.case import Case, load_case_data
 from ..records.models import Profile
@@ -422,7 +422,7 @@ def _plain(exc: BaseException) -> str:
 
 
 def _busy_error(shown: str, what: str, waited: float) -> RegisterError:
-    return RegisterError(
+    return RegisterBusy(
         f"the register {shown} is busy: {what} waited {waited:.0f} s for another writer "
         "to finish and gave up (the wait is the register_wait setting, "
         "NOTEGEN_REGISTER_WAIT); nothing was written, so no number was taken")

@@ -32,7 +32,7 @@ from ..archive.register import Entry, Register, open_register
 from ..archive.signing import SigningKey, sign_pdf
 from ..archive.verify import Verification, verify_pdf
 from ..config import Settings, load_settings
-from ..errors import ConfigError, NotegenError, Problem, RegisterError
+from ..errors import ConfigError, NotegenError, Problem, RegisterBusy, RegisterError
 from ..options import RenderOptions, settle, with_settings
 from ..records.case import Case, load_case
 from ..records.models import NoteType
@@ -72,7 +72,7 @@ class Service:
         """The register, opened for one request."""
         if not self.settings.register:
             raise HTTPException(503, "the service has no register (NOTEGEN_REGISTER)")
-        return open_register(self.settings.register)
+        return open_register(self.settings.register, wait=self.settings.register_wait)
 
 
 class ProblemOut(BaseModel):
@@ -167,7 +167,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "The request is too large."},
     422: {"model": ErrorOut, "description": "The case or the request has problems (located)."},
     503: {"model": ErrorOut, "description": "The service lacks what this needs (a register, "
-                                            "its tokens)."},
+                                            "its tokens), or the register is busy with other "
+                                            "writers (Retry-After).",
+          "headers": {"Retry-After": {"description": "Seconds to wait before trying again "
+                                                     "(a busy register).",
+                                      "schema": {"type": "integer"}}}},
 }
 
 _CASE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
@@ -449,6 +453,11 @@ async def verify(data: Body, user: Anyone, state: State) -> VerificationOut:
 
 async def _notegen_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NotegenError)
+    if isinstance(exc, RegisterBusy):  # nothing written: the client may try again
+        logger.warning("%s", exc)
+        return JSONResponse(ErrorOut(error="the register is busy with other writers; nothing "
+                                           "was issued: try again").model_dump(),
+                            status_code=503, headers={"Retry-After": "5"})
     return JSONResponse(ErrorOut(error=str(exc).splitlines()[0],
                                  problems=_problems(exc.problems)).model_dump(),
                         status_code=422)
