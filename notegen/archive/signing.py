@@ -130,8 +130,8 @@ def sign_pdf(pdf: bytes, key: SigningKey | Pkcs11Key, *, reason: str,
     if wanted is Level.B_LT and not trust_roots:
         raise RenderError("a PAdES B-LT signature embeds the chain of the signer's and the "
                           "timestamp's certificates up to a trusted root: give the trust roots")
-    load_pyhanko()
     # Imported before the logs are quieted, so that their loggers exist.
+    load_pyhanko()
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
@@ -206,6 +206,7 @@ def _load_pkcs12(data: bytes, passphrase: str | bytes | None, path: Path) -> Any
     """pyHanko's signer for the PKCS#12 ``data``; "no passphrase given",
     "wrong passphrase" and "not a PKCS#12 file" told apart."""
     from asn1crypto import pkcs12  # type: ignore[import-untyped]
+    load_pyhanko()
     from pyhanko.sign import signers
 
     secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
@@ -232,6 +233,7 @@ def _signer(key: SigningKey | Pkcs11Key) -> Iterator[Any]:
         yield _load_pkcs12(_read(key.path), key.passphrase, key.path)
         return
     from pkcs11.exceptions import PinIncorrect, PinLenRange, PKCS11Error
+    load_pyhanko()
     from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign import pkcs11
 
@@ -277,6 +279,7 @@ def _new_field(writer: Any) -> tuple[str, Any]:
     ``NotegenSignature2``… not taken, with its stamp in the first free place
     (see :data:`_TOP`) on the last page, then the pages before it; an
     invisible field if every place is taken."""
+    load_pyhanko()
     from pyhanko.sign import fields
 
     taken = {name for name, _, _ in fields.enumerate_sig_fields(writer)}
@@ -306,6 +309,7 @@ def _overlap(one: tuple[float, ...], other: tuple[float, ...]) -> bool:
 
 
 def _stamp_style() -> Any:
+    load_pyhanko()
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import TextStampStyle
 
@@ -318,6 +322,7 @@ def _stamp_style() -> Any:
 def _font_factory() -> Any:
     """pyHanko's font factory for the bundled font, read into memory: its own
     opens the file and never closes it."""
+    load_pyhanko()
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 
     class InMemory(GlyphAccumulatorFactory):
