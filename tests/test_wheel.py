@@ -37,7 +37,7 @@ def test_wheel_ships_templates_catalogues_and_fonts(wheel: Path) -> None:
                  # Typed for embedders; the preview's page; the scaffolds of `new`.
                  "notegen/py.typed", "notegen/watch/page.html.j2", "notegen/watch/reload.js",
                  "notegen/render/scaffolds/case.yaml.j2",
-                 "notegen/render/scaffolds/forms.yaml"]:
+                 "notegen/render/scaffolds/profile.yaml.j2"]:
         assert name in names, name
     assert not any(name.startswith(("tests/", "seeds/")) for name in names)
 
