@@ -4,7 +4,9 @@
 #      (without it rendering is 3-5x slower and PDFs are not reproducible),
 #      poppler-utils and qpdf, which the tests use to read PDFs, and
 #      PostgreSQL, which the register's tests start on loopback, and SoftHSM2,
-#      the PKCS#11 token the signing tests sign with;
+#      the PKCS#11 token the signing tests sign with, Chromium and its driver,
+#      which the drafting desk's browser tests drive, and LibreOffice Writer,
+#      which the Word tests convert DOCX with;
 #   2. a virtual environment in .venv with notegen and its test extras;
 #   3. the worked case rendered to note.pdf.
 # Set NOTEGEN_SKIP_RENDER=1 to skip step 3.
@@ -12,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-              poppler-utils qpdf postgresql softhsm2)
+              poppler-utils qpdf postgresql softhsm2
+              chromium chromium-driver libreoffice-writer-nogui)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
