@@ -101,9 +101,11 @@ def _locate(origins: dict[str, tuple[SourceFile, FieldPath]], record_id: str | N
 
 
 def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
-              root: Path | None) -> list[tuple[SourceFile, RecordFile]]:
+              root: Path | None, overlay: Mapping[Path, bytes] | None = None
+              ) -> list[tuple[SourceFile, RecordFile]]:
     """Validate ``first`` and, depth first, every file it includes (none if
-    not ``includes``; only files inside ``root`` if given)."""
+    not ``includes``; only files inside ``root`` if given); an included file
+    whose real path is a key of ``overlay`` is read from there, not from disk."""
     records: list[tuple[SourceFile, RecordFile]] = []
     seen: set[Path] = set()
     total = len(first.text.encode("utf-8"))
@@ -133,7 +135,10 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
             return
         left = MAX_CASE_BYTES - total
         try:
-            raw = read_bytes(file, root=root, limit=min(MAX_FILE_BYTES, max(left, 0)))
+            if overlay is not None and resolved in overlay:
+                raw = _overlaid(file, overlay[resolved], min(MAX_FILE_BYTES, max(left, 0)))
+            else:
+                raw = read_bytes(file, root=root, limit=min(MAX_FILE_BYTES, max(left, 0)))
         except UnreadableFile as exc:
             reason = exc.reason
             if left < MAX_FILE_BYTES and "larger than" in reason:
@@ -174,8 +179,16 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
     return records
 
 
+def _overlaid(path: Path, raw: bytes, limit: int) -> bytes:
+    """``raw``, the bytes given in place of the file ``path``, if within ``limit``."""
+    if len(raw) > limit:
+        raise UnreadableFile(path, f"is larger than the {limit:,} bytes notegen reads")
+    return raw
+
+
 def load_case(source: str | Path | Mapping[str, Any] | bytes, *, includes: bool = True,
-              root: Path | None = None, name: str | None = None) -> Case:
+              root: Path | None = None, name: str | None = None,
+              overlay: Mapping[Path, bytes] | None = None) -> Case:
     """Load and validate a case: the note file at ``source`` (a path), or the
     records themselves, already in memory (a mapping, or the bytes of a JSON
     or YAML record file), so an embedder needs no temporary file.
@@ -189,10 +202,20 @@ def load_case(source: str | Path | Mapping[str, Any] | bytes, *, includes: bool 
     ``name`` if it is an absolute path (as for a file there: what the command
     line does with records on standard input), and otherwise refused.
 
+    ``overlay`` maps real paths (symlinks resolved) to bytes read in place of
+    those files, the note file's too: a draft with unsaved edits loads as it
+    would once saved, located in the files' own names.
+
     :raises RecordError: listing every problem found, each located.
     """
     if isinstance(source, str | Path):
-        return _load(read_file(Path(source)), includes=includes, root=root)
+        path = Path(source)
+        real = Path(os.path.realpath(path))
+        if overlay is not None and real in overlay:
+            first = parse_source(path, _overlaid(path, overlay[real], MAX_FILE_BYTES))
+        else:
+            first = read_file(path)
+        return _load(first, includes=includes, root=root, overlay=overlay)
     if isinstance(source, Mapping):
         data, default = _json_bytes(source), "case.json"
     elif isinstance(source, bytes | bytearray | memoryview):
@@ -239,10 +262,12 @@ def load_case_data(data: bytes, name: str = "case.json") -> Case:
     return _load(parse_source(Path(name), data), includes=False, root=None)
 
 
-def _load(first: SourceFile, *, includes: bool, root: Path | None) -> Case:
+def _load(first: SourceFile, *, includes: bool, root: Path | None,
+          overlay: Mapping[Path, bytes] | None = None) -> Case:
     problems: list[Problem] = []
     records = _read_all(first, problems, includes=includes,
-                        root=Path(os.path.realpath(root)) if root is not None else None)
+                        root=Path(os.path.realpath(root)) if root is not None else None,
+                        overlay=overlay)
     if problems:
         raise RecordError(_listed(problems))
     return _assemble(records)
