@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Location, Problem, RecordError
+from . import collector
 from .models import (
     ArmedConflict,
     Facility,
@@ -265,12 +266,13 @@ def load_case_data(data: bytes, name: str = "case.json") -> Case:
 def _load(first: SourceFile, *, includes: bool, root: Path | None,
           overlay: Mapping[Path, bytes] | None = None) -> Case:
     problems: list[Problem] = []
-    records = _read_all(first, problems, includes=includes,
-                        root=Path(os.path.realpath(root)) if root is not None else None,
-                        overlay=overlay)
-    if problems:
-        raise RecordError(_listed(problems))
-    return _assemble(records)
+    with collector.paused():  # linear in the records: see .collector
+        records = _read_all(first, problems, includes=includes,
+                            root=Path(os.path.realpath(root)) if root is not None else None,
+                            overlay=overlay)
+        if problems:
+            raise RecordError(_listed(problems))
+        return _assemble(records)
 
 
 def _listed(problems: Sequence[Problem]) -> list[Problem]:

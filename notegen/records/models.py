@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -714,9 +715,10 @@ class Demand(Record):
 
 
 def _unique(values: list[str]) -> list[str]:
-    seen = {value for value in values if values.count(value) > 1}
-    if seen:
-        raise ValueError(f"listed more than once: {', '.join(sorted(seen))}")
+    """``values`` if none is listed twice (counted once each: linear)."""
+    twice = sorted(value for value, count in Counter(values).items() if count > 1)
+    if twice:
+        raise ValueError(f"listed more than once: {', '.join(twice)}")
     return values
 
 

@@ -426,6 +426,8 @@ def derive(case: Case, legal: LegalCatalogue) -> list[Applied]:
     """The articles the facts of ``case`` call for, in catalogue order, each
     framed by who owes it, the situation and treaty participation."""
     facts = list(_facts(case))
+    # Each incident's facts once, not once per article it is weighed for.
+    found = {incident.id: triggers(incident) for incident, _ in facts}
     demands = {f"demand.{demand.kind.value}" for demand in case.note.demands}
     applied: list[Applied] = []
     for article_id, article in legal.articles.items():
@@ -438,7 +440,7 @@ def derive(case: Case, legal: LegalCatalogue) -> list[Applied]:
             continue
         groups: dict[tuple[Framing, str | None], list[str]] = {}
         for incident, facility in facts:
-            if not wanted & triggers(incident):
+            if not wanted & found[incident.id]:
                 continue
             if article.covers and facility.kind not in article.covers:
                 continue

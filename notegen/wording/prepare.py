@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import Location, Problem, RecordError
 from ..options import Document, RenderOptions, settle
+from ..records import collector
 from ..records.case import Case
 from ..records.models import NoteType, Profile
 from .catalogue import Catalogue, load_catalogue
@@ -48,6 +49,11 @@ def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
         when ``options.strict`` is set.
     :raises TemplateError: for a broken catalogue.
     """
+    with collector.paused():  # linear in the records: see notegen.records.collector
+        return _prepare(case, options)
+
+
+def _prepare(case: Case, options: RenderOptions | None) -> Prepared:
     options = settle(case, options)
     # A language the note names is located in the note; one chosen for this
     # render has no place in the records.

@@ -1,0 +1,126 @@
+"""How validation grows with the records: ``load_case`` and ``prepare`` (what
+``notegen validate`` does) over synthetic catalogues of 10, 200, 1,000,
+2,000 and 10,000 incidents, the note recalling every incident before its
+subject (the longest chronology, so that every cross-record check sees them
+all).
+
+Each size is timed in a worker process that imports notegen from a source
+tree; with ``--base TREE`` (another checkout, e.g. ``git worktree add
+/tmp/catalogue-base <commit>``) a second worker times that tree's code on the
+same files, the two taking turns size by size, so both see the same load.
+Each figure is the median over the rounds (each round's time the best of
+three runs in a row) with its spread (min-max); the ratio
+2,000/200 is the one issue 22 sets (linear is 10, target at most 11)::
+
+    .venv/bin/python benchmarks/bench_validate.py [--rounds 5] [--base TREE]
+        [--sizes 10,200,1000,2000,10000]
+
+The cases use ``include`` (not ``catalogue:``), so that older trees read
+them too. Run it alone: timings on a machine shared with tests mislead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.catalogue_factory import synthetic_rows, write_case  # noqa: E402
+
+#: What a worker runs: import notegen from its tree, then for each case
+#: path read on stdin, time its load and prepare three times running and
+#: answer the best, in seconds (the others pay for a busy machine).
+_WORKER = """
+import json, logging, sys, time
+sys.path.insert(0, sys.argv[1])
+import notegen
+from notegen.wording.prepare import prepare
+logging.disable(logging.WARNING)  # the synthetic notes' legal warnings
+print(json.dumps(notegen.__file__), flush=True)
+for line in sys.stdin:
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        prepare(notegen.load_case(json.loads(line)))
+        best = min(best, time.perf_counter() - began)
+    print(json.dumps(best), flush=True)
+"""
+
+SIZES = (10, 200, 1000, 2000, 10000)
+
+
+class _Worker:
+    def __init__(self, tree: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", _WORKER, str(tree)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+        self.module = json.loads(self._line())
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the worker stopped (exit {self.process.wait()})")
+        return line
+
+    def time(self, case: Path) -> float:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(str(case)) + "\n")
+        self.process.stdin.flush()
+        return float(json.loads(self._line()))
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def _figure(times: list[float]) -> str:
+    return (f"{statistics.median(times) * 1000:9.1f} ms "
+            f"({min(times) * 1000:.1f}-{max(times) * 1000:.1f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--base", type=Path, help="a source tree to compare against")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    trees = {"now": ROOT, **({"base": args.base.resolve()} if args.base else {})}
+    with tempfile.TemporaryDirectory() as folder:
+        cases = {size: write_case(Path(folder) / str(size), synthetic_rows(size),
+                                  catalogue=False, earlier="all") for size in sizes}
+        workers = {name: _Worker(tree) for name, tree in trees.items()}
+        lines = [f"{name}: {worker.module}" for name, worker in workers.items()]
+        for worker in workers.values():
+            worker.time(cases[sizes[0]])  # warm: first-use setup is not validation
+        times: dict[tuple[str, int], list[float]] = {}
+        for round_ in range(args.rounds):
+            order = list(workers) if round_ % 2 == 0 else list(reversed(workers))
+            for size in sizes:
+                for name in order:
+                    times.setdefault((name, size), []).append(workers[name].time(cases[size]))
+        for worker in workers.values():
+            worker.close()
+    lines += ["", f"load_case + prepare, median of {args.rounds} (min-max):",
+              f"{'incidents':>10} " + " ".join(f"{name:>28}" for name in workers)]
+    lines += [f"{size:>10,} " + " ".join(f"{_figure(times[(name, size)]):>28}"
+                                         for name in workers) for size in sizes]
+    if 200 in sizes and 2000 in sizes:
+        for name in workers:
+            ratio = (statistics.median(times[(name, 2000)])
+                     / statistics.median(times[(name, 200)]))
+            lines.append(f"2,000/200 ({name}): {ratio:.1f}  (linear: 10; target: at most 11)")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
