@@ -30,6 +30,7 @@ are raised, not logged.
 
 import logging
 
+from .archive.drafts import diff_notes, load_draft
 from .archive.register import Audit, Entry, IssueCheck, Register, open_register
 from .archive.signing import Level as SignatureLevel
 from .archive.signing import Pkcs11Key, SigningKey, sign_pdf
@@ -52,6 +53,7 @@ from .records.models import NoteType
 from .records.schema import record_schema
 from .render.html import render_html
 from .render.pdf import render_pdf
+from .render.redline import Redline
 from .template_folders import TemplateFolders
 from .version import __version__
 from .wording.catalogue import Catalogue, load_catalogue
@@ -78,6 +80,7 @@ __all__ = [
     "Prepared",
     "Problem",
     "RecordError",
+    "Redline",
     "Register",
     "RegisterBusy",
     "RegisterError",
@@ -92,9 +95,11 @@ __all__ = [
     "Verification",
     "__version__",
     "build_context",
+    "diff_notes",
     "extract_record",
     "load_case",
     "load_catalogue",
+    "load_draft",
     "load_settings",
     "open_register",
     "prepare",
