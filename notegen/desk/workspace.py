@@ -39,7 +39,9 @@ record file in it, saves edits back and scaffolds or duplicates cases:
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import copy
 import dataclasses
 import datetime as dt
 import difflib
@@ -55,6 +57,7 @@ import re
 import secrets
 import shutil
 import stat
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -653,6 +656,33 @@ def _dump(yaml: YAML, document: Any) -> str:
     return stream.getvalue()
 
 
+#: Files loaded by ruamel.yaml lately, by version: their document (never
+#: changed: edits go to a copy) and ruamel.yaml's rendering of it. Loading
+#: is most of an edit's time, and a preview edits the same files on every
+#: keystroke.
+_LOADED: collections.OrderedDict[str, tuple[Any, str]] = collections.OrderedDict()
+_LOADED_LOCK = threading.Lock()
+#: How many loaded files :data:`_LOADED` keeps.
+LOADED_FILES = 32
+
+
+def _loaded(yaml: YAML, text: str, version: str) -> tuple[Any, str]:
+    """A copy of the round-trip document of ``text`` (whose bytes have
+    ``version``), to edit, and ruamel.yaml's rendering of it unedited."""
+    with _LOADED_LOCK:
+        cached = _LOADED.get(version)
+        if cached is not None:
+            _LOADED.move_to_end(version)
+    if cached is None:
+        document = yaml.load(text)
+        cached = (document, _dump(yaml, document))
+        with _LOADED_LOCK:
+            _LOADED[version] = cached
+            while len(_LOADED) > LOADED_FILES:
+                _LOADED.popitem(last=False)
+    return copy.deepcopy(cached[0]), cached[1]
+
+
 def _json_indent(text: str) -> int | None:
     match = re.search(r"\n( +)\S", text)
     return len(match.group(1)) if match else None
@@ -688,8 +718,7 @@ def apply_edits(rel: str, raw: bytes, edits: Sequence[Edit]) -> bytes:
     else:
         yaml = _yaml(text)
         try:
-            document = yaml.load(text)
-            base = _dump(yaml, document)
+            document, base = _loaded(yaml, text, _sha(raw))
             if document is None:
                 document = CommentedMap()
             for edit, path in paths:
