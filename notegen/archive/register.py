@@ -750,6 +750,32 @@ class Register:
 
     # Reading.
 
+    def next_reference(self, case: Case) -> tuple[str, str, int]:
+        """The reference, series and number :meth:`issue` would give the note
+        of ``case`` now, without taking it (another issuer may take it first).
+
+        :raises RecordError: as :meth:`issue`, if the note cannot be numbered.
+        """
+        note = case.note
+        sender = case.parties[note.sender]
+        if not isinstance(sender, Profile) or sender.reference_pattern is None:
+            raise RecordError([Problem(
+                "notes are numbered from the sender's profile: give it a reference_pattern "
+                "such as \"{number}/{year}\"", case.locate(None, "sender"))])
+        if note.reference is not None:
+            raise RecordError([Problem(
+                "the note already has a reference; a note to issue leaves it out, and the "
+                "register gives it the next number", case.locate(None, "reference"))])
+        pattern = sender.reference_pattern
+        series = f"{sender.id}:{pattern.replace('{year}', str(note.date.year))}"
+        with self._transaction(f"reading the next number of series {series}") as cursor:
+            cursor.execute(self._sql("SELECT MAX(number) FROM issued WHERE series = ?"),
+                           (series,))
+            number = int(cursor.fetchone()[0] or 0) + 1
+        reference = pattern.replace("{number}", str(number)).replace(
+            "{year}", str(note.date.year))
+        return reference, series, number
+
     def _lookup(self, cursor: Any, reference: str, sender: str | None) -> Entry:
         """The one entry of ``reference`` (of ``sender``).
 
