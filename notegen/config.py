@@ -17,13 +17,16 @@ first found applies. Paths in it are relative to the file::
     signing_key = "service.p12"   # the service's own key (PKCS#12), for ?sign=true
     tsa = "http://tsa.mfa/tsr"    # an RFC 3161 time-stamping authority (PAdES B-T)
     access_log = "access.jsonl"   # the service's access log ("-": standard error)
+    workspace = "cases"           # the drafting desk's folder of cases (notegen serve)
+    desk_session_minutes = 480    # how long a desk sign-in lasts (never past its token)
 
 An environment variable overrides the file's setting of the same name:
 ``NOTEGEN_REGISTER``, ``NOTEGEN_TOKENS``, ``NOTEGEN_TIME_LIMIT``,
 ``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``,
 ``NOTEGEN_TRUST`` (files separated by ``os.pathsep``, ":" on Linux),
 ``NOTEGEN_REGISTER_WAIT``, ``NOTEGEN_SIGNING_KEY``, ``NOTEGEN_TSA``,
-``NOTEGEN_ACCESS_LOG``. A key's passphrase is never a setting: it comes from
+``NOTEGEN_ACCESS_LOG``, ``NOTEGEN_WORKSPACE``, ``NOTEGEN_DESK_SESSION_MINUTES``.
+A key's passphrase is never a setting: it comes from
 ``NOTEGEN_KEY_PASSPHRASE`` or a prompt. The
 command line and the service both read their settings through
 :func:`load_settings`, so they cannot disagree.
@@ -54,7 +57,9 @@ ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
                "memory_limit_mb": "NOTEGEN_MEMORY_LIMIT_MB", "page_limit": "NOTEGEN_PAGE_LIMIT",
                "max_body": "NOTEGEN_MAX_BODY", "trust": "NOTEGEN_TRUST",
                "register_wait": "NOTEGEN_REGISTER_WAIT", "signing_key": "NOTEGEN_SIGNING_KEY",
-               "tsa": "NOTEGEN_TSA", "access_log": "NOTEGEN_ACCESS_LOG"}
+               "tsa": "NOTEGEN_TSA", "access_log": "NOTEGEN_ACCESS_LOG",
+               "workspace": "NOTEGEN_WORKSPACE",
+               "desk_session_minutes": "NOTEGEN_DESK_SESSION_MINUTES"}
 
 
 class _File(BaseModel):
@@ -75,6 +80,8 @@ class _File(BaseModel):
     signing_key: str | None = None
     tsa: str | None = Field(None, pattern=r"^https?://")
     access_log: str | None = None
+    workspace: str | None = None
+    desk_session_minutes: PositiveInt | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,11 @@ class Settings:
     #: Where the service writes its access log (JSON lines): a file, or
     #: ``-`` for standard error (the default).
     access_log: Path | None = None
+    #: The drafting desk's workspace: the folder of cases ``notegen serve``
+    #: serves the desk over (none: no desk).
+    workspace: Path | None = None
+    #: Minutes a desk sign-in lasts; never longer than its token.
+    desk_session_minutes: int = 480
 
 
 def load_settings(start: Path | None = None,
@@ -174,6 +186,10 @@ def load_settings(start: Path | None = None,
                   for root in trust if not root.is_file()]
     if unreadable:
         raise ConfigError("the settings name a missing trust root", unreadable)
+    workspace = resolved("workspace", merged.workspace)
+    if workspace is not None and not workspace.is_dir():
+        raise ConfigError("the settings name a missing workspace",
+                          [Problem(f"workspace {workspace} is not a folder", Location(path))])
     if path is not None:
         logger.info("settings from %s", path)
     return Settings(path=path, template_dirs=folders, register=register, tokens=tokens,
@@ -181,7 +197,10 @@ def load_settings(start: Path | None = None,
                     page_limit=merged.page_limit,
                     max_body=merged.max_body or Settings.max_body, trust=trust,
                     register_wait=merged.register_wait or Settings.register_wait,
-                    signing_key=signing_key, tsa=merged.tsa, access_log=access_log)
+                    signing_key=signing_key, tsa=merged.tsa, access_log=access_log,
+                    workspace=workspace,
+                    desk_session_minutes=(merged.desk_session_minutes
+                                          or Settings.desk_session_minutes))
 
 
 def _field(error: ErrorDetails) -> str:

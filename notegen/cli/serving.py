@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -15,10 +17,14 @@ from .common import Group, NotegenCommand, say, settings
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--workspace", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Serve the drafting desk at / over this folder of cases (default: "
+                   "NOTEGEN_WORKSPACE, or workspace in notegen.toml; none: no desk).")
+def serve(host: str, port: int, workers: int, workspace: Path | None) -> None:
     """Serve notegen over HTTP (the service extra): validate, render, issue,
     register queries, verify. /docs shows the API (Swagger UI, served from
-    the service itself), /health and /ready answer probes.
+    the service itself), /health and /ready answer probes. With a
+    workspace, / is the drafting desk (sign in with a token).
 
     Tokens: NOTEGEN_TOKENS names their file (see `notegen token add`); the
     register, trust roots, signing key and access log: NOTEGEN_REGISTER,
@@ -33,6 +39,9 @@ def serve(host: str, port: int, workers: int) -> None:
     from ..service.startup import check, startup_line
 
     given = settings()
+    if workspace is not None:  # the workers read their settings from the environment
+        os.environ["NOTEGEN_WORKSPACE"] = str(workspace.resolve())
+        given = replace(given, workspace=workspace.resolve())
     checked = check(given)  # fail here, clearly, rather than in every worker
     click.echo(startup_line(given, checked, host=host, port=port, workers=workers), err=True)
     # WeasyPrint keeps 10-20 KiB of every render: a worker is replaced

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hmac
 import io
 import logging
 import os
@@ -25,13 +26,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import Base64Bytes, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from ..archive.register import Entry, Register, open_register
+from ..archive.register import Entry, Register, Reply, open_register
 from ..archive.signing import SigningKey, sign_pdf
 from ..archive.verify import Verification, verify_pdf
 from ..config import Settings, load_settings
+from ..desk.app import Desk, Holder, install_desk, install_without_desk
 from ..errors import ConfigError, NotegenError, Problem, RegisterBusy, RegisterError
 from ..options import RenderOptions, settle, with_settings
 from ..records.case import Case, load_case
@@ -99,6 +101,37 @@ class ValidOut(BaseModel):
 
 class CancelIn(BaseModel):
     reason: str
+
+
+class ReplyIn(BaseModel):
+    """The other side's answer to an issued note, to record."""
+
+    received: dt.date = Field(description="When it was received.")
+    reference: str | None = Field(None, description="Its own number, if it is a note.")
+    summary: str | None = Field(None, description="What it says, in a few words.")
+    unsatisfactory: bool = Field(False, description="Whether its explanations are "
+                                 "unsatisfactory (later notes say so; needs reference).")
+    file: Base64Bytes | None = Field(None, description="The reply itself, a PDF, in base64.")
+
+
+class ReplyOut(BaseModel):
+    """A reply as the register holds it (its file by SHA-256 and size)."""
+
+    reference: str
+    series: str
+    received: dt.date
+    their_reference: str | None
+    summary: str | None
+    file_sha256: str | None
+    file_size: int | None
+    unsatisfactory: bool
+    recorded_by: str
+    recorded_at: str = Field(json_schema_extra={"format": "date-time"})
+    position: int
+
+    @classmethod
+    def of(cls, reply: Reply) -> ReplyOut:
+        return cls.model_validate(dataclasses.asdict(reply))
 
 
 #: The names of :class:`~notegen.archive.verify.Status` (a test keeps them equal).
@@ -401,6 +434,45 @@ async def register_verify(data: Body, user: Reader, state: State) -> IssueCheckO
     return await run_in_threadpool(check)
 
 
+@router.post("/register/{reference:path}/reply", response_model=ReplyOut,
+             responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+             summary="Record the other side's reply to an issued note")
+async def record_reply(request: Request, reference: str, reply: ReplyIn, user: Issuer,
+                       state: State, sender: str | None = None) -> ReplyOut:
+    def record() -> ReplyOut:
+        with state.register() as opened:
+            entry = _issued(opened, reference, sender)
+            if entry.cancelled is not None:
+                raise HTTPException(409, f"{entry.reference} is cancelled: a cancelled note "
+                                         "takes no reply")
+            try:
+                recorded = opened.reply(entry.reference, received=reply.received,
+                                        recorded_by=user, their_reference=reply.reference,
+                                        summary=reply.summary, file=reply.file,
+                                        unsatisfactory=reply.unsatisfactory,
+                                        sender=entry.sender)
+            except RegisterBusy:
+                raise
+            except RegisterError as exc:  # a reply the register refuses: the request's fault
+                raise HTTPException(422, str(exc)) from None
+        return ReplyOut.of(recorded)
+
+    out = await run_in_threadpool(record)
+    access.note(request.scope, reference=out.reference)
+    return out
+
+
+@router.get("/register/{reference:path}/replies", response_model=list[ReplyOut],
+            responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+            summary="The replies recorded to an issued note, oldest first")
+async def replies(reference: str, user: Reader, state: State, sender: str | None = None
+                  ) -> list[ReplyOut]:
+    with state.register() as opened:
+        entry = _issued(opened, reference, sender)
+        return [ReplyOut.of(reply) for reply in opened.replies(entry.reference,
+                                                                sender=entry.sender)]
+
+
 @router.get("/register/{reference:path}", response_model=EntryOut,
             responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
             summary="One issued note (of sender, if two senders issued the reference)")
@@ -493,10 +565,49 @@ def create_app(settings: Settings | None = None, tokens: TokenStore | None = Non
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(router)
     docs.add_docs(app)
+    _add_desk(app, app.state.notegen, access_log)
     if access_log:
         access.open_access_log(settings.access_log)
     app.add_middleware(access.AccessLog, enabled=access_log)
     return app
+
+
+class _DeskKeyring:
+    """The service's tokens, as the drafting desk asks for them."""
+
+    def __init__(self, tokens: TokenStore) -> None:
+        self.tokens = tokens
+
+    @staticmethod
+    def _holder(token: Token) -> Holder:
+        return Holder(token.name, tuple(token.roles), token.sha256, token.expires)
+
+    def admit(self, secret: str) -> Holder | str:
+        admission = self.tokens.admit(secret)
+        if admission.token is None or admission.refused is not None:
+            return admission.refused or "unknown token"
+        return self._holder(admission.token)
+
+    def find(self, sha256: str) -> Holder | str:
+        found = None
+        for token in self.tokens.current():
+            if hmac.compare_digest(token.sha256, sha256):
+                found = token
+        if found is None:
+            return "unknown token"
+        state = found.state(dt.datetime.now(dt.UTC))
+        return self._holder(found) if state == "active" else f"{state} token"
+
+
+def _add_desk(app: FastAPI, state: Service, access_log: bool) -> None:
+    """Serve the drafting desk at / over the settings' workspace; without
+    one, / says how to have it."""
+    if state.settings.workspace is None:
+        install_without_desk(app)
+        return
+    install_desk(app, Desk.open(state.settings, _DeskKeyring(state.tokens),
+                                audit=access.note, lock=_RENDERING,
+                                trust_roots=state.trust_roots, languages=state.languages))
 
 
 #: One PDF render at a time per worker: WeasyPrint's thread safety is not

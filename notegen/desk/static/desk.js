@@ -1,0 +1,370 @@
+// The drafting desk's script: the live preview, saving, lists, verification.
+// No library; no inline script anywhere (the pages' policy forbids it).
+"use strict";
+
+(function () {
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const DEBOUNCE_MS = 250;
+
+  function post(url, body, type) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": type || "application/json", "X-CSRF-Token": csrf },
+      body: body,
+    });
+  }
+
+  function el(tag, attributes, text) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  // ---- The case page -------------------------------------------------------
+
+  const form = document.getElementById("case-form");
+  if (form) casePage(form);
+
+  function casePage(form) {
+    const rel = form.dataset.rel;
+    let versions = JSON.parse(form.dataset.versions || "{}");
+    const earlierKey = form.dataset.earlierKey;
+    const frame = document.getElementById("preview");
+    const problemList = document.getElementById("problems");
+    const previewStatus = document.getElementById("preview-status");
+    const saveStatus = document.getElementById("save-status");
+    const reloadButton = document.getElementById("reload");
+    const langSelect = document.getElementById("lang");
+    const typeSelect = document.getElementById("note-type");
+    const translationSelect = document.getElementById("translation");
+
+    // Fields are named "<file>::<field>"; split at the last "::".
+    function splitKey(key) {
+      const at = key.lastIndexOf("::");
+      return { file: key.slice(0, at), field: key.slice(at + 2) };
+    }
+
+    function controls() {
+      return Array.from(form.querySelectorAll("[name*='::']")).filter(
+        (c) => !c.disabled && !c.closest("template"));
+    }
+
+    function valueOf(control) {
+      const kind = control.dataset.kind || "string";
+      if (control.type === "checkbox") return control.checked;
+      const text = control.value;
+      if (kind === "list") {
+        return text.split(",").map((part) => part.trim()).filter((part) => part !== "");
+      }
+      if (kind === "integer" || kind === "number") {
+        if (text.trim() === "") return null;
+        const number = Number(text);
+        return Number.isFinite(number) ? number : text;
+      }
+      return text;
+    }
+
+    function isEmpty(value) {
+      return value === null || value === "" || (Array.isArray(value) && value.length === 0);
+    }
+
+    let initial = new Map();
+    let initialEarlier = [];
+    const removed = new Set();
+
+    function earlierNow() {
+      const ticked = Array.from(document.querySelectorAll('#chronology input[name="earlier"]'))
+        .filter((box) => box.checked).map((box) => box.value);
+      // Keep the order the file has; new ones go at the end.
+      const kept = initialEarlier.filter((id) => ticked.includes(id));
+      return kept.concat(ticked.filter((id) => !kept.includes(id)));
+    }
+
+    function baseline() {
+      initial = new Map();
+      for (const control of controls()) initial.set(control.name, JSON.stringify(valueOf(control)));
+      initialEarlier = earlierNow();
+      removed.clear();
+    }
+
+    function edits() {
+      const changes = [];
+      for (const control of controls()) {
+        const value = valueOf(control);
+        const before = initial.has(control.name) ? initial.get(control.name) : JSON.stringify("");
+        if (JSON.stringify(value) === before) continue;
+        if (!initial.has(control.name) && isEmpty(value)) continue;  // a new, untouched field
+        const where = splitKey(control.name);
+        if (isEmpty(value)) changes.push({ file: where.file, field: where.field, delete: true });
+        else changes.push({ file: where.file, field: where.field, value: value });
+      }
+      const earlier = earlierNow();
+      if (earlierKey && JSON.stringify(earlier) !== JSON.stringify(initialEarlier)) {
+        const where = splitKey(earlierKey);
+        changes.push({ file: where.file, field: where.field, value: earlier });
+      }
+      // Removed list items last, the highest index first: earlier edits keep their places.
+      const deletions = Array.from(removed).map(splitKey).sort((a, b) => {
+        const index = (path) => Number((path.match(/\[(\d+)\]$/) || [0, 0])[1]);
+        return index(b.field) - index(a.field);
+      });
+      for (const where of deletions) changes.push({ file: where.file, field: where.field, delete: true });
+      return changes;
+    }
+
+    // -- Lists: add and remove items.
+
+    form.addEventListener("click", (event) => {
+      const add = event.target.closest(".add-item");
+      if (add) {
+        const list = add.closest("fieldset.list");
+        const template = list.querySelector(":scope > template.item-template");
+        const index = Number(list.dataset.count || "0");
+        list.dataset.count = String(index + 1);
+        const holder = document.createElement("div");
+        holder.className = "list-item";
+        holder.appendChild(template.content.cloneNode(true));
+        for (const node of holder.querySelectorAll("*")) {
+          for (const name of ["name", "id", "for", "data-field"]) {
+            const value = node.getAttribute(name);
+            if (value && value.includes("__index__")) {
+              node.setAttribute(name, value.split("__index__").join(String(index)));
+            }
+          }
+        }
+        list.insertBefore(holder, add);
+        const first = holder.querySelector("input, textarea, select");
+        if (first) first.focus();
+        return;
+      }
+      const remove = event.target.closest(".remove-item");
+      if (remove) {
+        const item = remove.closest(".list-item");
+        removed.add(remove.dataset.remove);
+        for (const control of item.querySelectorAll("input, textarea, select")) control.disabled = true;
+        item.hidden = true;
+        schedule();
+      }
+    });
+
+    // -- The preview.
+
+    let sent = 0;          // the number of the newest request
+    let controller = null;
+    let timer = null;
+    let version = 0;
+
+    function finish(state) {
+      version += 1;
+      frame.dataset.state = state;
+      frame.dataset.version = String(version);
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, DEBOUNCE_MS);
+      frame.dataset.state = "pending";
+    }
+
+    function clearProblems() {
+      problemList.replaceChildren();
+      for (const old of form.querySelectorAll(".field-problem")) old.remove();
+      for (const marked of form.querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
+    }
+
+    function containerOf(key) {
+      if (!key) return null;
+      let where = key;
+      for (;;) {
+        const found = form.querySelector('[data-field="' + CSS.escape(where) + '"]');
+        if (found) return found;
+        const shorter = where.replace(/(\.[^.[\]]+|\[\d+\])$/, "");
+        if (shorter === where || shorter.endsWith("::")) return null;
+        where = shorter;
+      }
+    }
+
+    function show(problem, kind) {
+      const container = containerOf(problem.key);
+      const item = el("li", { class: kind });
+      const where = [problem.file && problem.line ? problem.file + ":" + problem.line : problem.file,
+        problem.field].filter(Boolean).join(" ");
+      if (container) {
+        const input = container.querySelector("input, textarea, select");
+        const link = el("a", { href: "#" + (input ? input.id : "") }, where || "field");
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          if (input) input.focus();
+        });
+        item.appendChild(link);
+        item.appendChild(document.createTextNode(": " + problem.message));
+        const note = el("p", { class: "field-problem " + kind, role: "alert" }, problem.message);
+        container.appendChild(note);
+        for (let open = container.closest("details"); open; open = open.parentElement.closest("details")) open.open = true;
+        if (input && kind === "error") input.setAttribute("aria-invalid", "true");
+      } else {
+        item.textContent = (where ? where + ": " : "") + problem.message;
+      }
+      problemList.appendChild(item);
+    }
+
+    async function refresh() {
+      const number = ++sent;
+      if (controller) controller.abort();
+      controller = new AbortController();
+      const started = performance.now();
+      frame.dataset.state = "pending";
+      const body = JSON.stringify({
+        rel: rel, edits: edits(),
+        lang: langSelect.value || null, note_type: typeSelect.value || null,
+      });
+      let answer;
+      try {
+        const response = await fetch("/desk/api/preview", {
+          method: "POST", credentials: "same-origin", signal: controller.signal,
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: body,
+        });
+        if (response.status === 401) { window.location.assign("/desk/signin"); return; }
+        answer = await response.json();
+        if (!response.ok) answer = { html: null, problems: [{ message: answer.error || response.statusText }], warnings: [] };
+      } catch (error) {
+        if (error.name === "AbortError") return;
+        if (number !== sent) return;
+        answer = { html: null, problems: [{ message: "The desk cannot be reached: " + error.message }], warnings: [] };
+      }
+      if (number !== sent) return;  // a newer request was sent: its answer counts
+      clearProblems();
+      for (const problem of answer.problems || []) show(problem, "error");
+      for (const warning of answer.warnings || []) show(warning, "warning");
+      const ms = Math.round(performance.now() - started);
+      if (!answer.html || !answer.url) {
+        frame.hidden = true;
+        problemList.classList.add("replacing");
+        previewStatus.textContent = "The note cannot render: " + (answer.problems || []).length +
+          " problem" + ((answer.problems || []).length === 1 ? "" : "s") + ".";
+        previewStatus.className = "preview-status failed";
+        finish("error");
+        return;
+      }
+      problemList.classList.remove("replacing");
+      previewStatus.textContent = "Preview updated in " + ms + " ms" +
+        (answer.warnings && answer.warnings.length ? ", with " + answer.warnings.length + " warning" +
+          (answer.warnings.length === 1 ? "" : "s") : "") + ".";
+      previewStatus.className = "preview-status ok";
+      frame.hidden = false;
+      const target = new URL(answer.url, window.location.href).href;
+      if (frame.src === target) { finish("ok"); return; }
+      frame.addEventListener("load", () => { if (number === sent) finish("ok"); }, { once: true });
+      frame.src = target;
+    }
+
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+    for (const select of [langSelect, typeSelect, translationSelect]) {
+      if (select) select.addEventListener("change", () => { syncLinks(); clearTimeout(timer); refresh(); });
+    }
+
+    // -- Downloads and issue follow the chosen language and type.
+
+    function syncLinks() {
+      const query = new URLSearchParams();
+      if (langSelect.value) query.set("lang", langSelect.value);
+      if (typeSelect.value) query.set("type", typeSelect.value);
+      for (const id of ["download-pdf", "download-demarche"]) {
+        const link = document.getElementById(id);
+        if (!link) continue;
+        const params = new URLSearchParams(query);
+        if (id === "download-demarche" && translationSelect && translationSelect.value) {
+          params.set("translation", translationSelect.value);
+        }
+        link.href = link.dataset.base + "?" + params.toString();
+      }
+      for (const input of document.querySelectorAll(".sync-lang")) input.value = langSelect.value;
+      for (const input of document.querySelectorAll(".sync-type")) input.value = typeSelect.value;
+    }
+
+    // -- Saving.
+
+    function status(text, alert) {
+      saveStatus.textContent = text;
+      saveStatus.setAttribute("role", alert ? "alert" : "status");
+      saveStatus.className = alert ? "error" : "ok";
+    }
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const changes = edits();
+      if (changes.length === 0) { status("Nothing to save.", false); return; }
+      status("Saving…", false);
+      let response;
+      try {
+        response = await post("/desk/api/save", JSON.stringify({ rel: rel, edits: changes, versions: versions }));
+      } catch (error) {
+        status("Not saved: the desk cannot be reached (" + error.message + "). Your edits are still here.", true);
+        return;
+      }
+      if (response.status === 401) {
+        status("Not saved: your session ended. Sign in again in another tab, then save; your edits are still here.", true);
+        return;
+      }
+      const answer = await response.json();
+      if (response.ok) {
+        for (const file of answer.saved) versions[file.rel] = file.version;
+        form.dataset.versions = JSON.stringify(versions);
+        baseline();
+        status("Saved at " + new Date().toLocaleTimeString() + ".", false);
+        reloadButton.hidden = true;
+        return;
+      }
+      if (response.status === 409) {
+        status("Not saved: " + answer.error + " Your edits are kept in the form; reload to see the saved files (your edits are then lost).", true);
+        reloadButton.hidden = false;
+        return;
+      }
+      const details = (answer.problems || []).map((p) => p.message).join("; ");
+      status("Not saved: " + (answer.error || response.statusText) + (details ? " (" + details + ")" : ""), true);
+    });
+
+    reloadButton.addEventListener("click", () => window.location.reload());
+
+    baseline();
+    syncLinks();
+    refresh();
+  }
+
+  // ---- Verifying a PDF ----------------------------------------------------
+
+  const verifyForm = document.getElementById("verify");
+  if (verifyForm) {
+    const result = document.getElementById("verify-result");
+    verifyForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const file = document.getElementById("verify-file").files[0];
+      if (!file) { result.replaceChildren(el("p", { class: "error", role: "alert" }, "Choose a PDF first.")); return; }
+      result.replaceChildren(el("p", {}, "Verifying…"));
+      let response;
+      try {
+        response = await post("/desk/api/verify", file, "application/pdf");
+      } catch (error) {
+        result.replaceChildren(el("p", { class: "error", role: "alert" }, "The desk cannot be reached: " + error.message));
+        return;
+      }
+      const answer = await response.json();
+      if (!response.ok) {
+        result.replaceChildren(el("p", { class: "error", role: "alert" }, answer.error || response.statusText));
+        return;
+      }
+      const list = el("dl", { class: "facts" });
+      const add = (term, value) => { list.appendChild(el("dt", {}, term)); list.appendChild(el("dd", {}, value)); };
+      add("Status", answer.status);
+      add("PDF/A", answer.pdfa || "none claimed");
+      add("Embedded records", answer.record);
+      if (answer.register) add("Register", answer.register.finding);
+      const findings = el("ul", {});
+      for (const finding of answer.findings) findings.appendChild(el("li", {}, finding));
+      result.replaceChildren(el("h2", { class: "verdict " + answer.status }, "Verdict: " + answer.status), list, findings);
+    });
+  }
+})();
