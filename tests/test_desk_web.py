@@ -14,7 +14,6 @@ import re
 import shutil
 import warnings
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,7 +89,7 @@ def element(page: str, ident: str) -> str:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
+def desk(tmp_path: Path) -> Desk:
     workspace = Path(shutil.copytree(ROOT / "seeds", tmp_path / "workspace"))
     secrets, entries = {}, []
     for name, roles in (("ana", ["drafter"]), ("ben", ["drafter"]), ("iva", ["issuer"]),
@@ -109,7 +108,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     settings = Settings(workspace=workspace, register=str(register), tokens=tokens,
                         access_log=log)
     app = create_app(settings, TokenStore(tokens))
-    yield Desk(app, workspace, tokens, secrets, log, register)
+    return Desk(app, workspace, tokens, secrets, log, register)
 
 
 def preview(client: TestClient, csrf: str, edits: list[dict[str, Any]], rel: str = WORKED,
@@ -327,7 +326,8 @@ def test_a_path_outside_the_workspace_is_refused(desk: Desk, rel: str) -> None:
         assert "leaked-text" not in answer.text
         assert "root:" not in answer.text
     shown = preview(client, csrf, [], rel=rel.replace("%2F", "/")).json()
-    assert shown["html"] is None and shown["problems"]
+    assert shown["html"] is None
+    assert shown["problems"]
     saved = client.post("/desk/api/save", headers={"X-CSRF-Token": csrf}, json={
         "rel": WORKED, "edits": [{"file": rel.replace("%2F", "/"), "field": "note.subject",
                                   "value": "overwritten"}], "versions": {}})
@@ -343,7 +343,8 @@ def test_the_preview_of_a_good_draft_and_of_a_broken_one(desk: Desk) -> None:
     page = client.get(f"/desk/case/{WORKED}")
     csrf = csrf_of(page.text)
     # The form's fields are named after the file and the field path, each in its container.
-    assert f'data-field="{DATE}"' in page.text and f'name="{DATE}"' in page.text
+    assert f'data-field="{DATE}"' in page.text
+    assert f'name="{DATE}"' in page.text
     good = preview(client, csrf, [{"file": WORKED, "field": "incidents[0].date",
                                    "value": "2025-11-13"}])
     assert good.status_code == 200
@@ -358,13 +359,15 @@ def test_the_preview_of_a_good_draft_and_of_a_broken_one(desk: Desk) -> None:
     fonts = re.findall(r'url\("(static/fonts/[^"]+)"\)', frame.text)
     assert fonts
     font = client.get(f"/desk/preview/{fonts[0]}")
-    assert font.status_code == 200 and len(font.content) > 10_000
+    assert font.status_code == 200
+    assert len(font.content) > 10_000
     # In Russian, as a first-person note: the record's Russian text.
     russian = preview(client, csrf, [], lang="ru", note_type="first_person_note").json()
     assert 'lang="ru"' in russian["html"]
     broken = preview(client, csrf, [{"file": WORKED, "field": "incidents[0].date",
                                      "value": "2025-02-30"}]).json()
-    assert broken["html"] is None and broken["url"] is None
+    assert broken["html"] is None
+    assert broken["url"] is None
     assert [problem["key"] for problem in broken["problems"]] == [DATE]
     assert "day" in broken["problems"][0]["message"]
     # Nothing was written.
@@ -436,7 +439,8 @@ def test_the_source_view_saves_and_refuses_a_stale_save_keeping_the_text(desk: D
         "csrf": hidden(pages[1].text, "csrf"), "version": hidden(pages[1].text, "version"),
         "text": theirs})
     assert refused.status_code == 409
-    assert 'role="alert"' in refused.text and "ana" in element(refused.text, "save-status")
+    assert 'role="alert"' in refused.text
+    assert "ana" in element(refused.text, "save-status")
     assert "# Ben was here" in element(refused.text, "source")  # nothing lost
     assert (desk.workspace / rel).read_text(encoding="utf-8") == mine
 
@@ -521,7 +525,8 @@ def test_the_register_browser_finds_opens_and_cancels(desk: Desk) -> None:
     assert 'id="cancel"' not in entry.text  # a reader cannot cancel
     assert rea.get("/desk/register/entry/SRE/9/2024").status_code == 404
     page = iva.get("/desk/register/entry/SRE/1/2024")
-    assert 'id="cancel"' in page.text and 'id="cancel-reason"' in page.text
+    assert 'id="cancel"' in page.text
+    assert 'id="cancel-reason"' in page.text
     empty = iva.post("/desk/register/cancel/SRE/1/2024", data={
         "csrf": hidden(page.text, "csrf"), "sender": "mx-sre", "reason": " "})
     assert empty.status_code == 422
@@ -548,7 +553,8 @@ def test_the_pdf_download_is_the_same_bytes_each_time(desk: Desk) -> None:
 def test_the_demarche_set_downloads_as_a_zip(desk: Desk) -> None:
     ana = desk.signed_in("ana")
     none = ana.get(f"/desk/demarche/{WORKED}")
-    assert none.status_code == 422 and "translation" in none.text
+    assert none.status_code == 422
+    assert "translation" in none.text
     answer = ana.get(f"/desk/demarche/{WORKED}", params={"translation": "ru"})
     assert answer.status_code == 200, answer.text[:300]
     with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
@@ -562,7 +568,8 @@ def test_verifying_an_issued_pdf(desk: Desk) -> None:
     iva.post(f"/desk/issue/{QUITO}", data={name: hidden(confirm, name)
                                            for name in ("csrf", "version", "expected")})
     pdf = iva.get("/desk/register/pdf/SRE/1/2024")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF-")
     rea = desk.signed_in("rea")
     csrf = csrf_of(rea.get("/desk/verify").text)
     answer = rea.post("/desk/api/verify", content=pdf.content,
@@ -600,7 +607,8 @@ def test_a_case_is_created_and_duplicated(desk: Desk) -> None:
     assert copy.status_code == 303, copy.text
     assert copy.headers["location"].startswith("/desk/case/az-kyiv-2025-copy/")
     home = ana.get("/").text
-    assert "az-kyiv-2025-copy/" in home and "az-odesa-2026/note.yaml" in home
+    assert "az-kyiv-2025-copy/" in home
+    assert "az-odesa-2026/note.yaml" in home
 
 
 # What every answer carries, and what none holds
@@ -624,7 +632,8 @@ def test_every_page_and_asset_carries_the_policy(desk: Desk) -> None:
     for path, answer in _pages(desk).items():
         assert answer.headers.get("content-security-policy") == POLICY, path
         assert answer.headers.get("x-content-type-options") == "nosniff", path
-    assert "'unsafe-inline'" not in POLICY and "frame-ancestors 'none'" in POLICY
+    assert "'unsafe-inline'" not in POLICY
+    assert "frame-ancestors 'none'" in POLICY
 
 
 def test_the_assets_are_cached_under_names_that_change_with_them(desk: Desk) -> None:
@@ -635,7 +644,8 @@ def test_the_assets_are_cached_under_names_that_change_with_them(desk: Desk) -> 
             assert "immutable" in answer.headers["cache-control"]
             assert answer.headers["etag"].strip('"') in path
     stale = desk.client().get("/desk/static/000000000000/desk.js")
-    assert stale.status_code == 200 and stale.headers["cache-control"] == "no-cache"
+    assert stale.status_code == 200
+    assert stale.headers["cache-control"] == "no-cache"
     assert desk.client().get("/desk/static/x/secret").status_code == 404
 
 
@@ -651,7 +661,8 @@ def test_no_page_or_asset_names_an_address_outside_the_service(desk: Desk) -> No
         outside = re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", _NAMESPACE.sub("", text))
         assert not outside, (where, outside)
     for where, text in texts.items():
-        assert "<script>" not in text and " style=" not in text and "<style" not in text, where
+        for inline in ("<script>", " style=", "<style"):  # no inline script or style
+            assert inline not in text, (where, inline)
         assert not re.search(r"\son[a-z]+=", text), where  # no inline event handlers
 
 
@@ -661,12 +672,16 @@ def test_desk_requests_are_in_the_access_log_with_the_users_name(desk: Desk) -> 
     desk.client().get("/", follow_redirects=False)
     lines = [json.loads(line) for line in desk.access_log.read_text().splitlines()]
     opened = [line for line in lines if line.get("route") == "/desk/case/{rel}"]
-    assert opened and opened[-1]["token"] == "ana" and opened[-1]["status"] == 200
+    assert opened
+    assert opened[-1]["token"] == "ana"
+    assert opened[-1]["status"] == 200
     signin = [line for line in lines if line.get("route") == "/desk/signin"
               and line["method"] == "POST"]
-    assert signin and signin[-1]["token"] == "ana"
+    assert signin
+    assert signin[-1]["token"] == "ana"
     anonymous = [line for line in lines if line.get("route") == "/" and line["status"] == 303]
-    assert anonymous and anonymous[-1]["refused"] == "no session"
+    assert anonymous
+    assert anonymous[-1]["refused"] == "no session"
     assert not any(desk.secrets["ana"] in line for line in desk.access_log.read_text().
                    splitlines())
 
@@ -676,7 +691,8 @@ def test_without_a_workspace_the_home_page_says_how_to_have_one(tmp_path: Path) 
     client = TestClient(app)
     page = client.get("/")
     assert page.status_code == 200
-    assert "--workspace" in page.text and "NOTEGEN_WORKSPACE" in page.text
+    assert "--workspace" in page.text
+    assert "NOTEGEN_WORKSPACE" in page.text
     assert page.headers["content-security-policy"] == POLICY
     assert client.get("/desk/signin").status_code == 404
 
@@ -685,7 +701,8 @@ def test_the_session_secret_is_private_and_shared(tmp_path: Path) -> None:
     from notegen.desk.session import SECRET_FILE, desk_secret
 
     first = desk_secret(tmp_path)
-    assert desk_secret(tmp_path) == first and len(first) == 32
+    assert desk_secret(tmp_path) == first
+    assert len(first) == 32
     assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
     assert not [path for path in (tmp_path / SECRET_FILE).parent.iterdir()
                 if path.name != "secret"]
