@@ -164,7 +164,7 @@ class _Comparison:
         elif old is None:
             yield Change(path, "added", f"The {label} was added: {self._text(new)}.", None,
                          self._text(new), where)
-        elif isinstance(old, str | Enum | dt.date | int) and not isinstance(old, bool):
+        elif _short(old) and _short(new):
             yield Change(path, "changed", f"The {label} changed from {self._text(old)} to "
                          f"{self._text(new)}.", self._text(old), self._text(new), where)
         else:
@@ -305,6 +305,15 @@ class _Comparison:
                 yield Change(f"note.legal_bases[{i}]", "removed",
                              f"A legal basis was removed: {article}.", article, None,
                              self._where(self.old, None, "legal_bases", i))
+
+
+def _short(value: object) -> bool:
+    """Whether a sentence can quote ``value`` whole (a date, a number, a few words)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return len(value) <= 60
+    return isinstance(value, Enum | dt.date | int)
 
 
 def _key(value: object) -> str:

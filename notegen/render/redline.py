@@ -67,6 +67,10 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
 #: How many old × new paragraphs a run of replaced paragraphs may have for
 #: them to be paired by likeness (beyond it: all removed, all inserted).
 _PAIRING_LIMIT = 4000
+#: How many words (and spaces and signs) a changed paragraph may have for
+#: its words to be compared; a longer one is shown removed and inserted whole
+#: (comparing words takes time that grows faster than their number).
+_WORD_LIMIT = 20_000
 #: How alike two paragraphs must be (difflib's ratio, by words) to be one
 #: paragraph changed rather than one removed and another inserted.
 _ALIKE = 0.5
@@ -235,7 +239,12 @@ def _replaced(old: Sequence[Paragraph], new: Sequence[Paragraph], i1: int, i2: i
         return
     _, i, j = best
     yield from _replaced(old, new, i1, i, j1, j)
-    yield ParagraphChange("change", new[j].kind, word_diff(old[i].text, new[j].text), i, j)
+    if max(len(_words(old[i].text)), len(_words(new[j].text))) > _WORD_LIMIT:
+        yield ParagraphChange("delete", old[i].kind, (Span("delete", old[i].text),), i, None)
+        yield ParagraphChange("insert", new[j].kind, (Span("insert", new[j].text),), None, j)
+    else:
+        yield ParagraphChange("change", new[j].kind, word_diff(old[i].text, new[j].text), i,
+                              j)
     yield from _replaced(old, new, i + 1, i2, j + 1, j2)
 
 
@@ -347,17 +356,24 @@ def redline_html(result: Redline, *, for_print: bool = False) -> str:
 
 def redline_pdf(result: Redline, options: RenderOptions | None = None) -> bytes:
     """The redline as a plain PDF (laid out like the HTML, with notegen's
-    fonts and fetcher), in a child bounded as a render is by ``options``.
+    fonts and fetcher), in a child bounded as a render is by ``options``:
+    in time, memory and pages (three times a note's: the older text, the
+    newer, and the facts).
 
     :raises RenderError: if it cannot be laid out within the bounds.
     """
-    from .pdf import html_to_pdf
-
     options = options or RenderOptions()
     html = redline_html(result, for_print=True)
-    pdf: bytes = run_bounded(html_to_pdf, (html,), seconds=options.time_limit,
-                             memory_mb=options.memory_limit_mb)
+    pdf: bytes = run_bounded(_lay_out, (html, 3 * options.page_limit),
+                             seconds=options.time_limit, memory_mb=options.memory_limit_mb)
     return pdf
+
+
+def _lay_out(html: str, page_limit: int) -> bytes:
+    """The redline's PDF: built-in fonts and fetcher, at most ``page_limit`` pages."""
+    from .pdf import html_to_pdf
+
+    return html_to_pdf(html, page_limit=page_limit)
 
 
 def redline_json(result: Redline) -> bytes:
