@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import dataclasses
 import datetime as dt
 import difflib
@@ -53,6 +52,7 @@ import itertools
 import json
 import logging
 import os
+import pickle
 import re
 import secrets
 import shutil
@@ -77,8 +77,7 @@ from ruamel.yaml.scalarstring import (
 from ..errors import Location, NotegenError, Problem, RecordError
 from ..records.case import Case, load_case
 from ..records.reading import MAX_FILE_BYTES, parse_source, read_bytes
-from ..records.schema import record_schema
-from ..render.scaffold import CaseSpec, new_case
+from ..render.scaffold import SCHEMA, CaseSpec, new_case
 from ..template_folders import TemplateFolders, builtin
 
 logger = logging.getLogger(__name__)
@@ -258,7 +257,8 @@ class _Schema:
     """The records' JSON Schema, walked by field path."""
 
     def __init__(self) -> None:
-        self.root: dict[str, Any] = record_schema()
+        #: The schema notegen ships (and ``notegen schema`` prints).
+        self.root: dict[str, Any] = json.loads(SCHEMA.read_text(encoding="utf-8"))
         self.defs: dict[str, Any] = self.root.get("$defs", {})
 
     def expand(self, schema: Any) -> list[dict[str, Any]]:
@@ -416,14 +416,15 @@ def _fold_width(old: Any) -> int:
     """The line width of the folded block ``old``, to fold a new text alike."""
     positions = list(getattr(old, "fold_pos", []) or [])
     if isinstance(old, str) and positions:
-        edges = [0, *positions, len(old)]
-        widest: int = max(b - a for a, b in itertools.pairwise(edges))
-        return max(80, widest)
-    return 84
+        edges = [-1, *positions, len(old)]
+        widest: int = max(b - a - 1 for a, b in itertools.pairwise(edges))
+        return max(60, widest)
+    return 80
 
 
 def _folded(text: str, width: int) -> FoldedScalarString:
-    """``text`` as a folded block, broken at single spaces before ``width``."""
+    """``text`` as a folded block, each line as long as it can be up to
+    ``width`` characters (or one word), broken at single spaces."""
     folded: FoldedScalarString = FoldedScalarString(text)
     positions: list[int] = []
     start = 0
@@ -474,8 +475,11 @@ def _into(old: Any, new: Any, schemas: list[dict[str, Any]], schema: _Schema) ->
             del old[key]
         for key, value in new.items():
             below = schema.child(schemas, key)
+            typed = _typed(value, below)
+            if key in old and _plain(old[key]) == typed:
+                continue  # untouched: its comments and style stay as they are
             if key in old:
-                old[key] = _into(old[key], _typed(value, below), below, schema)
+                old[key] = _into(old[key], typed, below, schema)
             else:
                 old[key] = _fresh(_typed(value, below), list(old.values()))
         return old
@@ -556,10 +560,11 @@ def _place(document: Any, path: FieldPath, schema: _Schema, *, create: bool, rel
                 joined = [".".join(str(p) for p in rest[:end]) for end in
                           range(len(rest), 1, -1)]
                 present = next((name for name in joined if name in node), None)
-                properties = any("properties" in s for s in schemas)
+                below = schema.child(schemas, part)
                 if present is not None:
                     key, following = present, index + present.count(".") + 1
-                elif not properties and schemas and len(rest) > 1:
+                elif below and len(rest) > 1 and "object" not in _types(below):
+                    # A key that holds no mapping: the rest is one key with dots.
                     key, following = ".".join(str(p) for p in rest), len(path)
         below = schema.child(schemas, key)
         if following == len(path):
@@ -656,31 +661,35 @@ def _dump(yaml: YAML, document: Any) -> str:
     return stream.getvalue()
 
 
-#: Files loaded by ruamel.yaml lately, by version: their document (never
-#: changed: edits go to a copy) and ruamel.yaml's rendering of it. Loading
-#: is most of an edit's time, and a preview edits the same files on every
-#: keystroke.
-_LOADED: collections.OrderedDict[str, tuple[Any, str]] = collections.OrderedDict()
+#: Files loaded by ruamel.yaml lately, by version: their document, pickled
+#: before anything dumped it, and ruamel.yaml's rendering of it. Parsing is
+#: most of an edit's time, and a preview edits the same files on every
+#: keystroke; unpickling gives a fresh document in a fraction of it. (A copy
+#: by ``copy.deepcopy``, or a document built again from the same nodes,
+#: shares or loses comments: ruamel.yaml's dumping changes them.)
+_LOADED: collections.OrderedDict[str, tuple[bytes, str]] = collections.OrderedDict()
 _LOADED_LOCK = threading.Lock()
-#: How many loaded files :data:`_LOADED` keeps.
+#: How many files :data:`_LOADED` keeps.
 LOADED_FILES = 32
 
 
 def _loaded(yaml: YAML, text: str, version: str) -> tuple[Any, str]:
-    """A copy of the round-trip document of ``text`` (whose bytes have
-    ``version``), to edit, and ruamel.yaml's rendering of it unedited."""
+    """A new round-trip document of ``text`` (whose bytes have ``version``),
+    to edit, and ruamel.yaml's rendering of it unedited."""
     with _LOADED_LOCK:
         cached = _LOADED.get(version)
         if cached is not None:
             _LOADED.move_to_end(version)
     if cached is None:
         document = yaml.load(text)
-        cached = (document, _dump(yaml, document))
+        pickled = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+        cached = (pickled, _dump(yaml, document))
         with _LOADED_LOCK:
             _LOADED[version] = cached
             while len(_LOADED) > LOADED_FILES:
                 _LOADED.popitem(last=False)
-    return copy.deepcopy(cached[0]), cached[1]
+    # Our own pickle of our own document, never stored or received.
+    return pickle.loads(cached[0]), cached[1]
 
 
 def _json_indent(text: str) -> int | None:
@@ -1179,10 +1188,14 @@ class Workspace:
             if len(new) > MAX_FILE_BYTES:
                 raise DeskError(f"{rel} would be larger than the "
                                 f"{MAX_FILE_BYTES // (1024 * 1024)} MB notegen reads")
+        # A symlink inside the workspace is written through, to its target.
+        targets = [Path(os.path.realpath(path)) for path, _, _ in texts.values()]
+        if any(not target.is_relative_to(self.root) for target in targets):
+            raise DeskError("a file to save lies outside the workspace")
         staged: list[tuple[Path, str]] = []
         try:
-            for _rel, (path, old, new) in texts.items():
-                staged.append((path, _stage(path, new, keep_mode=old is not None)))
+            for target, (_, old, new) in zip(targets, texts.values(), strict=True):
+                staged.append((target, _stage(target, new, keep_mode=old is not None)))
         except OSError as exc:
             for _, temporary in staged:
                 with contextlib.suppress(OSError):
@@ -1190,17 +1203,16 @@ class Workspace:
             raise DeskError(f"cannot save: {exc.strerror or exc}") from None
         done: list[tuple[Path, bytes | None]] = []
         try:
-            for (path, temporary), (old_path, old, _) in zip(staged, texts.values(),
-                                                             strict=True):
-                os.replace(temporary, path)
-                done.append((old_path, old))
+            for (target, temporary), (_, old, _) in zip(staged, texts.values(), strict=True):
+                os.replace(temporary, target)
+                done.append((target, old))
         except OSError as exc:
-            for path, old in reversed(done):  # put back what was written
+            for target, old in reversed(done):  # put back what was written
                 with contextlib.suppress(OSError):
                     if old is None:
-                        os.unlink(path)
+                        os.unlink(target)
                     else:
-                        os.replace(_stage(path, old, keep_mode=True), path)
+                        os.replace(_stage(target, old, keep_mode=True), target)
             for _, temporary in staged:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
