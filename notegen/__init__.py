@@ -28,14 +28,11 @@ reports what was done (a file written, a note issued, a register migrated);
 are raised, not logged.
 """
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
-from .archive.drafts import diff_notes, load_draft
-from .archive.register import Audit, Entry, IssueCheck, Register, open_register
-from .archive.signing import Level as SignatureLevel
-from .archive.signing import Pkcs11Key, SigningKey, sign_pdf
-from .archive.verify import Status, Verification, extract_record, verify_pdf
-from .config import Settings, load_settings
+# Light, and wanted by every face: imported at once.
 from .errors import (
     ConfigError,
     Location,
@@ -47,19 +44,83 @@ from .errors import (
     RenderError,
     TemplateError,
 )
-from .options import Document, RenderOptions
-from .records.case import Case, load_case
-from .records.models import NoteType
-from .records.schema import record_schema
-from .render.html import render_html
-from .render.pdf import render_pdf
-from .render.redline import Redline
-from .template_folders import TemplateFolders
 from .version import __version__
-from .wording.catalogue import Catalogue, load_catalogue
-from .wording.context import NoteContext, build_context
-from .wording.legal import Applied
-from .wording.prepare import Prepared, prepare
+
+if TYPE_CHECKING:
+    from .archive.drafts import diff_notes, load_draft
+    from .archive.register import Audit, Entry, IssueCheck, Register, open_register
+    from .archive.signing import Level as SignatureLevel
+    from .archive.signing import Pkcs11Key, SigningKey, sign_pdf
+    from .archive.verify import Status, Verification, extract_record, verify_pdf
+    from .config import Settings, load_settings
+    from .options import Document, RenderOptions
+    from .records.case import Case, load_case
+    from .records.models import NoteType
+    from .records.schema import record_schema
+    from .render.html import render_html
+    from .render.pdf import render_pdf
+    from .render.redline import Redline
+    from .template_folders import TemplateFolders
+    from .wording.catalogue import Catalogue, load_catalogue
+    from .wording.context import NoteContext, build_context
+    from .wording.legal import Applied
+    from .wording.prepare import Prepared, prepare
+
+#: Where each name of the public API is defined: a module of this package,
+#: or the module and the name there. A name is imported on first use (PEP
+#: 562), so a command or a client that needs only part of notegen (``notegen
+#: --help``, the daemon's client) does not pay for WeasyPrint or pydantic.
+_LAZY: dict[str, str | tuple[str, str]] = {
+    "Applied": "wording.legal",
+    "Audit": "archive.register",
+    "build_context": "wording.context",
+    "Case": "records.case",
+    "Catalogue": "wording.catalogue",
+    "diff_notes": "archive.drafts",
+    "Document": "options",
+    "Entry": "archive.register",
+    "extract_record": "archive.verify",
+    "IssueCheck": "archive.register",
+    "load_case": "records.case",
+    "load_catalogue": "wording.catalogue",
+    "load_draft": "archive.drafts",
+    "load_settings": "config",
+    "NoteContext": "wording.context",
+    "NoteType": "records.models",
+    "open_register": "archive.register",
+    "Pkcs11Key": "archive.signing",
+    "prepare": "wording.prepare",
+    "Prepared": "wording.prepare",
+    "record_schema": "records.schema",
+    "Redline": "render.redline",
+    "Register": "archive.register",
+    "render_html": "render.html",
+    "render_pdf": "render.pdf",
+    "RenderOptions": "options",
+    "Settings": "config",
+    "sign_pdf": "archive.signing",
+    "SignatureLevel": ("archive.signing", "Level"),
+    "SigningKey": "archive.signing",
+    "Status": "archive.verify",
+    "TemplateFolders": "template_folders",
+    "Verification": "archive.verify",
+    "verify_pdf": "archive.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = (where, name) if isinstance(where, str) else where
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

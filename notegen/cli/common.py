@@ -13,14 +13,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import Settings, load_settings
 from ..errors import NotegenError, RenderError
-from ..options import RenderOptions, with_settings
-from ..records.models import NoteType
-from ..render.atomic import write_atomic
 
 if TYPE_CHECKING:
+    from ..config import Settings
+    from ..options import RenderOptions
     from ..records.case import Case
+
+# The rest of notegen (pydantic, the records, the templates) is imported
+# where a command needs it, not here: ``notegen --help`` and the daemon's
+# thin client load this module and little else.
+
+#: The note types (``NoteType``'s values; a test keeps them the same), here
+#: so that ``--type`` does not import the records' models.
+NOTE_TYPES = ("note_verbale", "first_person_note", "aide_memoire")
 
 #: A case file, or ``-`` for records on standard input.
 CASE = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
@@ -61,6 +67,9 @@ def options_of(*options: Callable[[Callable[..., None]], Callable[..., None]]
 def _languages(ctx: click.Context, param: click.Parameter, incomplete: str
                ) -> list[click.shell_completion.CompletionItem]:
     """Shell completion of ``--lang``: the languages of the template folders in use."""
+    from ..config import load_settings
+    from ..options import RenderOptions, with_settings
+
     try:
         folders = with_settings(RenderOptions(template_dirs=tuple(
             ctx.params.get("template_dirs") or ())), load_settings()).folders
@@ -82,7 +91,7 @@ note_options = options_of(
     click.option("--lang", metavar="CODE", shell_complete=_languages,
                  help="Write the note in this language (en, ru, az, fr…) instead of the one "
                       "the note names."),
-    click.option("--type", "note_type", type=click.Choice([t.value for t in NoteType]),
+    click.option("--type", "note_type", type=click.Choice(NOTE_TYPES),
                  help="Write it as this type of note instead of the one the note names."),
     click.option("--strict", is_flag=True,
                  help="Treat warnings (legal bases that may misapply) as errors."),
@@ -97,6 +106,8 @@ register_option = click.option(
 
 def settings() -> Settings:
     """The settings (notegen.toml, NOTEGEN_*), read once per command."""
+    from ..config import load_settings
+
     root = click.get_current_context().find_root()
     if "notegen.settings" not in root.meta:
         root.meta["notegen.settings"] = load_settings()
@@ -111,6 +122,9 @@ def render_options(lang: str | None, note_type: str | None, strict: bool,
 
     :raises click.BadParameter: for a language no catalogue in the folders has.
     """
+    from ..options import RenderOptions, with_settings
+    from ..records.models import NoteType
+
     options = with_settings(RenderOptions(
         lang=lang, note_type=NoteType(note_type) if note_type else None, strict=strict,
         translation=translation, template_dirs=template_dirs), settings())
@@ -184,6 +198,8 @@ def write_output(target: Path, data: bytes, what: str) -> None:
         stream.write(data)
         stream.flush()
         return
+    from ..render.atomic import write_atomic
+
     write_atomic(target, data)
     say(f"wrote {target}")
 
