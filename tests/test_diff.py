@@ -231,6 +231,9 @@ def test_drafts_can_be_pdfs_notegen_rendered(drafts: Drafts, tmp_path: Path) -> 
     # A PDF against a case file: the same redline.
     mixed = notegen.diff_notes(old_pdf, drafts.new)
     assert mixed.paragraphs == from_pdfs.paragraphs
+    # The records embedded leave the incidents' sources out (the profile does
+    # not embed them): that is no change of the note.
+    assert [fact.path for fact in mixed.facts] == [fact.path for fact in from_pdfs.facts]
 
 
 def test_drafts_can_be_issued_notes_of_the_register(drafts: Drafts, tmp_path: Path,

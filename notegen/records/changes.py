@@ -32,8 +32,9 @@ _INCIDENT_FIELDS = {
     "attributed_to": "State held responsible", "conflict": "armed conflict",
     "impacts": "impacts", "means": "means", "account": "account", "damage": "damage",
     "casualties": "casualties", "agents_harmed": "members of the mission harmed",
-    "sources": "sources",
 }
+# Not its sources: the note does not cite them, and the records a PDF or the
+# register keeps leave them out unless the sender's profile embeds them.
 
 #: The fields of the note compared one by one (the others have rules of
 #: their own), and what a sentence calls each.
