@@ -51,11 +51,15 @@ def diff(old: str, new: str, output: Path, fmt: str, lang: str | None, note_type
     REF that is no file is looked up there too). Both are rendered with the
     same options; without --lang both must be written in the same language.
 
+    --format docx writes the newer draft with every change a tracked change
+    (by --author, dated the newer note's date or SOURCE_DATE_EPOCH), for Word
+    or LibreOffice to accept or reject.
+
     \b
-    Exit codes, as diff(1) has them but for notegen's own:
+    Exit codes (as diff(1), but 1 and 2 keep notegen's meaning):
       0  the drafts are the same (text and facts)
       3  they differ
-      1  a draft cannot be read or rendered (the message says why)
+      1  a draft cannot be read or rendered (the message on stderr says why)
       2  the command is misused
     """
     for source, name in ((old, "OLD"), (new, "NEW")):
