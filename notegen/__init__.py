@@ -7,6 +7,7 @@ The public API is what this package exports; submodules are internal::
     case = notegen.load_case("seeds/az-kyiv-2025/note.yaml")
     html = notegen.render_html(case)
     pdf = notegen.render_pdf(case, "note.pdf")          # PDF/A-3b, records inside
+    docx = notegen.render_docx(case, "note.docx")       # editable, for clearance in Word
     signed = notegen.sign_pdf(pdf, notegen.SigningKey(path, passphrase), reason="…")
     notegen.verify_pdf(signed).status                   # Status.valid
 
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from .records.case import Case, load_case
     from .records.models import NoteType
     from .records.schema import record_schema
+    from .render.docx import render_docx
     from .render.html import render_html
     from .render.pdf import render_pdf
     from .render.redline import Redline
@@ -94,6 +96,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "record_schema": "records.schema",
     "Redline": "render.redline",
     "Register": "archive.register",
+    "render_docx": "render.docx",
     "render_html": "render.html",
     "render_pdf": "render.pdf",
     "RenderOptions": "options",
@@ -165,6 +168,7 @@ __all__ = [
     "open_register",
     "prepare",
     "record_schema",
+    "render_docx",
     "render_html",
     "render_pdf",
     "sign_pdf",
