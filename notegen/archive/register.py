@@ -25,7 +25,7 @@ numbered by ``position`` from 1) carries a link of a hash chain::
                    + canonical content)
 
 where the canonical content is the entry's fields as JSON with sorted keys,
-no spaces and ASCII escapes, plus ``"log": "issued"`` or ``"cancelled"``
+no spaces and ASCII escapes, plus ``"log": "issued"``, ``"cancelled"`` or ``"reply"``
 (an issued note's records are covered by ``records_sha256``).
 :meth:`Register.audit` walks the log, recomputes every link and reports the
 first that is broken; the head of the chain it reports, noted down outside
@@ -34,6 +34,14 @@ the database, also shows later whether the log was rewritten as a whole.
 References are unique per series (per sender): two senders with the same
 reference pattern each have their own "SRE/1/2024". A lookup by reference
 that two senders share needs the sender.
+
+Replies (schema 3): the other side's answer to an issued note is an entry
+of the log too (``"log": "reply"``), appended by :meth:`Register.reply`;
+a file given with it (the reply's scan, a PDF) is kept in the database
+beside the log, by its SHA-256, which the chained entry holds, so that one
+backup and one audit cover both. A cancelled note takes no reply. What a
+note recalls of earlier notes and their replies is
+:meth:`Register.history` (see :mod:`.history`).
 
 A register is an SQLite file (``sqlite:///path`` or a plain path) or a
 PostgreSQL database (``postgresql://…``, with the ``postgres`` extra). Its
@@ -76,8 +84,9 @@ from typing import Any
 from ..errors import Problem, RecordError, RegisterBusy, RegisterError
 from ..options import RenderOptions, settle
 from ..records.case import Case, load_case_data
-from ..records.models import Profile
+from ..records.models import Profile, RecalledNote
 from ..render.pdf import render_pdf, rendered_records
+from .history import IssuedNote, ReplyRow, recalled
 
 logger = logging.getLogger(__name__)
 
@@ -213,11 +222,12 @@ _GUARDS = (
 _TABLES = ("issued", "cancelled", "notegen_schema")
 
 
-def _sqlite_guards(cursor: Any) -> None:
+def _sqlite_guards(cursor: Any, guards: tuple[tuple[str, str, str], ...] = _GUARDS,
+                   tables: tuple[str, ...] = _TABLES) -> None:
     """SQLite: BEFORE triggers. REPLACE deletes a conflicting row without
     firing DELETE triggers (unless recursive_triggers is on), so the insert
     guards refuse any insert that could conflict in the first place."""
-    for table in _TABLES:
+    for table in tables:
         for action in ("update", "delete"):
             cursor.execute(f"""CREATE TRIGGER {table}_refuse_{action} BEFORE {action.upper()}
                 ON {table} BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}: {table} rows are never
@@ -225,12 +235,13 @@ def _sqlite_guards(cursor: Any) -> None:
         checks = "\n".join(
             f"SELECT RAISE(ABORT, '{_APPEND_ONLY}: {why}') WHERE "
             f"{condition.format(greatest='MAX').replace('IS DISTINCT FROM', 'IS NOT')};"
-            for guarded, condition, why in _GUARDS if guarded == table)
+            for guarded, condition, why in guards if guarded == table)
         cursor.execute(f"CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table} "
                        f"BEGIN {checks} END")
 
 
-def _pg_guards(cursor: Any) -> None:
+def _pg_guards(cursor: Any, guards: tuple[tuple[str, str, str], ...] = _GUARDS,
+               tables: tuple[str, ...] = _TABLES) -> None:
     """PostgreSQL: statement triggers refusing UPDATE, DELETE and TRUNCATE
     (they fire even when no row is touched, and for ``ON CONFLICT DO
     UPDATE``), and row triggers guarding inserts, which first take the
@@ -238,13 +249,13 @@ def _pg_guards(cursor: Any) -> None:
     cursor.execute(f"""CREATE FUNCTION notegen_refuse() RETURNS trigger AS $$
         BEGIN RAISE EXCEPTION '{_APPEND_ONLY}: % rows are never changed (% refused)',
             TG_TABLE_NAME, TG_OP; END $$ LANGUAGE plpgsql""")
-    for table in _TABLES:
+    for table in tables:
         cursor.execute(f"""CREATE TRIGGER {table}_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
             ON {table} FOR EACH STATEMENT EXECUTE FUNCTION notegen_refuse()""")
         checks = "\n".join(
             f"IF {condition.format(greatest='GREATEST')} THEN RAISE EXCEPTION "
             f"'{_APPEND_ONLY}: {why}'; END IF;"
-            for guarded, condition, why in _GUARDS if guarded == table)
+            for guarded, condition, why in guards if guarded == table)
         cursor.execute(f"""CREATE FUNCTION {table}_insert_guard() RETURNS trigger AS $$
             BEGIN PERFORM pg_advisory_xact_lock({_WRITES}); {checks} RETURN NEW; END
             $$ LANGUAGE plpgsql""")
@@ -252,6 +263,76 @@ def _pg_guards(cursor: Any) -> None:
             FOR EACH ROW EXECUTE FUNCTION {table}_insert_guard()""")
     cursor.execute("DROP FUNCTION IF EXISTS issued_append_only() CASCADE")
     cursor.execute("DROP FUNCTION IF EXISTS cancelled_append_only() CASCADE")
+
+
+#: The largest file a reply may carry, in bytes.
+MAX_REPLY_FILE = 20 * 1024 * 1024
+#: The longest summary of a reply, in characters.
+MAX_SUMMARY = 4000
+
+_LOG = ("issued", "cancelled", "replies")
+_NEXT_POSITION_V3 = ("{greatest}(" + ", ".join(
+    f"COALESCE((SELECT MAX(position) FROM {table}), 0)" for table in _LOG) + ") + 1")
+#: Schema 3's insert guards: schema 2's, with replies in the log's positions.
+_GUARDS_V3 = (
+    *((table, condition.replace(_NEXT_POSITION, _NEXT_POSITION_V3), why)
+      for table, condition, why in _GUARDS),
+    ("replies", f"NEW.position IS DISTINCT FROM {_NEXT_POSITION_V3}",
+     "an entry takes the next position of the log"),
+    ("replies", "NOT EXISTS (SELECT 1 FROM issued WHERE series = NEW.series "
+                "AND reference = NEW.reference)",
+     "a reply answers an issued note"),
+    ("replies", "EXISTS (SELECT 1 FROM cancelled WHERE series = NEW.series "
+                "AND reference = NEW.reference)",
+     "a cancelled note takes no reply"),
+    ("replies", "NEW.file_sha256 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM reply_files "
+                "WHERE sha256 = NEW.file_sha256)",
+     "the file of a reply is stored before the reply"),
+    ("reply_files", "EXISTS (SELECT 1 FROM reply_files WHERE sha256 = NEW.sha256)",
+     "a file is stored once"),
+)
+_TABLES_V3 = ("issued", "cancelled", "replies", "reply_files", "notegen_schema")
+
+
+def _to_v3(register: Register, cursor: Any) -> None:
+    """Schema 3: replies in the log, and the files they carry. The log of
+    schema 2 stays as it is (its chain holds); the guards are made again so
+    that the log's next position counts replies too."""
+    postgres = register._postgres
+    integer, blob = ("BIGINT", "BYTEA") if postgres else ("INTEGER", "BLOB")
+    cursor.execute(f"""CREATE TABLE reply_files (
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        size {integer} NOT NULL,
+        content {blob} NOT NULL,
+        CONSTRAINT reply_files_sha256 PRIMARY KEY (sha256))""")
+    cursor.execute(f"""CREATE TABLE replies (
+        position {integer} NOT NULL,
+        series TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        received TEXT NOT NULL,
+        their_reference TEXT,
+        summary TEXT,
+        file_sha256 TEXT,
+        file_size {integer},
+        unsatisfactory INTEGER NOT NULL CHECK (unsatisfactory IN (0, 1)),
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        chain TEXT NOT NULL CHECK (length(chain) = 64),
+        CONSTRAINT replies_log_position PRIMARY KEY (position),
+        CONSTRAINT replies_of_issued FOREIGN KEY (series, reference)
+            REFERENCES issued (series, reference),
+        CONSTRAINT replies_file FOREIGN KEY (file_sha256) REFERENCES reply_files (sha256))""")
+    cursor.execute("CREATE INDEX replies_note ON replies (series, reference)")
+    if postgres:
+        cursor.execute("DROP FUNCTION notegen_refuse() CASCADE")
+        for table in _TABLES:
+            cursor.execute(f"DROP FUNCTION {table}_insert_guard() CASCADE")
+        _pg_guards(cursor, _GUARDS_V3, _TABLES_V3)
+        return
+    for table in _TABLES:
+        for trigger in ("refuse_update", "refuse_delete", "insert_guard"):
+            cursor.execute(f"DROP TRIGGER {table}_{trigger}")
+    _sqlite_guards(cursor, _GUARDS_V3, _TABLES_V3)
 
 
 #: Schema migrations, in order; the register records the last one applied.
@@ -286,6 +367,7 @@ _MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         _v1_append_only,
     ),
     (_to_v2,),
+    (_to_v3,),
 )
 
 
@@ -308,6 +390,30 @@ class Entry:
     issued_at: str
     #: Why it was cancelled, if it was.
     cancelled: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The other side's answer to an issued note, as the register holds it."""
+
+    #: The issued note it answers, and that note's series.
+    reference: str
+    series: str
+    #: When it was received (ISO date).
+    received: str
+    #: Its own number, if it is a note.
+    their_reference: str | None
+    #: What it says, in a few words (kept in the register only).
+    summary: str | None
+    #: The SHA-256 and size of the file recorded with it (its scan), if any.
+    file_sha256: str | None
+    file_size: int | None
+    #: Whether the sender found its explanations unsatisfactory.
+    unsatisfactory: bool
+    recorded_by: str
+    recorded_at: str
+    #: Its position in the log.
+    position: int
 
 
 @dataclass(frozen=True)
@@ -341,13 +447,15 @@ class Audit:
 _COLUMNS = ("reference", "series", "number", "note_date", "sender", "addressee", "subject",
             "language", "note_type", "pdf_sha256", "records_sha256", "issued_by", "issued_at")
 _CANCELLED = ("series", "reference", "reason", "cancelled_by", "cancelled_at")
+_REPLIES = ("series", "reference", "received", "their_reference", "summary", "file_sha256",
+            "file_size", "unsatisfactory", "recorded_by", "recorded_at")
 _ENTRY = (f"SELECT {', '.join('i.' + c for c in _COLUMNS)}, c.reason FROM issued i "
           "LEFT JOIN cancelled c ON c.series = i.series AND c.reference = i.reference")
 
 
 def link(previous: str, kind: str, fields: dict[str, Any]) -> str:
-    """The chain value of an entry of the log (``kind`` "issued" or
-    "cancelled") whose ``fields`` include its position, after ``previous``."""
+    """The chain value of an entry of the log (``kind`` "issued",
+    "cancelled" or "reply") whose ``fields`` include its position, after ``previous``."""
     content = json.dumps({"log": kind, **fields}, sort_keys=True, separators=(",", ":"),
                          ensure_ascii=True)
     return hashlib.sha256((previous + content).encode("ascii")).hexdigest()
@@ -357,11 +465,24 @@ def _entry_of(kind: str, row: Any) -> tuple[str, dict[str, Any], bytes | None, s
     """An entry of the log as the audit reads it (position, the columns,
     for an issued note its records, then the chain value): its kind, its
     chained fields, its records, its chain value."""
-    names = ("position", *(_COLUMNS if kind == "issued" else _CANCELLED))
+    names = ("position", *{"issued": _COLUMNS, "cancelled": _CANCELLED,
+                           "reply": _REPLIES}[kind])
     fields = dict(zip(names, row[:len(names)], strict=True))
     fields["position"] = int(fields["position"])
+    for number in ("file_size", "unsatisfactory"):
+        if fields.get(number) is not None:
+            fields[number] = int(fields[number])
     records = str(row[len(names)]).encode("utf-8") if kind == "issued" else None
     return kind, fields, records, str(row[-1])
+
+
+def _reply_of(row: Any) -> Reply:
+    """A reply from its row: the columns of ``_REPLIES``, then its position."""
+    fields = dict(zip(_REPLIES, row, strict=False))
+    return Reply(**{**fields, "file_size": None if fields["file_size"] is None
+                    else int(fields["file_size"]),
+                    "unsatisfactory": bool(fields["unsatisfactory"])},
+                 position=int(row[len(_REPLIES)]))
 
 
 def _shown(url: str) -> str:
@@ -639,7 +760,7 @@ class Register:
     def _head(self, cursor: Any) -> tuple[int, str]:
         """The last position of the log and its chain value."""
         last = (0, GENESIS)
-        for table in ("issued", "cancelled"):
+        for table in _LOG:
             cursor.execute(f"SELECT position, chain FROM {table} ORDER BY position DESC LIMIT 1")
             row = cursor.fetchone()
             if row is not None and row[0] > last[0]:
@@ -655,13 +776,18 @@ class Register:
         if records is not None:
             columns.append("records")
             values.append(records)
-        cursor.execute(self._sql(f"INSERT INTO {kind} ({', '.join(columns)}) "
+        table = "replies" if kind == "reply" else kind
+        cursor.execute(self._sql(f"INSERT INTO {table} ({', '.join(columns)}) "
                                  f"VALUES ({', '.join('?' * len(columns))})"), values)
         return chain
 
     def issue(self, case: Case, options: RenderOptions | None = None, *, issued_by: str,
               now: dt.datetime | None = None) -> tuple[Entry, bytes]:
         """Number, render and record the note of ``case``; return its entry and PDF.
+
+        Unless its records give them, the earlier notes it recalls are the
+        register's (:meth:`history`), read in the same transaction; the
+        records it is recorded and embedded with hold them.
 
         :raises RecordError: if the sender has no reference pattern, or the
             note already has a reference.
@@ -699,6 +825,9 @@ class Register:
         """One attempt at :meth:`issue`, in one transaction."""
         note = case.note
         with self._transaction(what, lock=_WRITES, deadline=deadline) as cursor:
+            if not note.recalled_notes:
+                note = note.model_copy(update={"recalled_notes": self._history(cursor, case)})
+                case = replace(case, note=note)
             cursor.execute(self._sql("SELECT MAX(number) FROM issued WHERE series = ?"),
                            (series,))
             number = (cursor.fetchone()[0] or 0) + 1
@@ -747,6 +876,133 @@ class Register:
                 "cancelled_by": cancelled_by,
                 "cancelled_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")})
         logger.info("cancelled %s (%s)", reference, entry.series)
+
+    def reply(self, reference: str, *, received: dt.date, recorded_by: str,
+              their_reference: str | None = None, summary: str | None = None,
+              file: bytes | None = None, unsatisfactory: bool = False,
+              now: dt.datetime | None = None, sender: str | None = None) -> Reply:
+        """Record the other side's answer to the issued note ``reference`` (of
+        ``sender``, if two senders have it), received on ``received``: its
+        own number, a summary, its file (a PDF, kept by its SHA-256, at most
+        :data:`MAX_REPLY_FILE` bytes), and whether its explanations are
+        unsatisfactory (a later note says so).
+
+        :raises RegisterError: if no such note was issued, it is cancelled,
+            the reply is dated before it or recorded already, or the file
+            or summary is refused.
+        """
+        their_reference = (their_reference or "").strip() or None
+        summary = (summary or "").strip() or None
+        if summary is not None and (len(summary) > MAX_SUMMARY or "\x00" in summary):
+            raise RegisterError(f"a reply's summary is at most {MAX_SUMMARY} characters of "
+                                "text (a few words on what it says; keep the reply in its file)")
+        if unsatisfactory and their_reference is None:
+            raise RegisterError("a reply found unsatisfactory is named by its number: give "
+                                "its reference (--reference)")
+        digest = size = None
+        if file is not None:
+            if len(file) > MAX_REPLY_FILE:
+                raise RegisterError(f"a reply's file is at most {MAX_REPLY_FILE // 2**20} MiB "
+                                    f"(this one is {len(file) / 2**20:.1f} MiB)")
+            if not file.startswith(b"%PDF-"):
+                raise RegisterError("a reply's file is a PDF (it does not begin with %PDF-)")
+            digest, size = hashlib.sha256(file).hexdigest(), len(file)
+        what = f"recording a reply to {reference}"
+        with self._transaction(what, lock=_WRITES) as cursor:
+            entry = self._lookup(cursor, reference, sender)
+            if entry.cancelled is not None:
+                raise RegisterError(f"{entry.reference} of {entry.sender} is cancelled "
+                                    f"({entry.cancelled}): a cancelled note takes no reply")
+            if received.isoformat() < entry.note_date:
+                raise RegisterError(f"a reply to {entry.reference} cannot be received on "
+                                    f"{received.isoformat()}, before the note's date "
+                                    f"{entry.note_date}")
+            if their_reference is not None:
+                cursor.execute(self._sql("SELECT position FROM replies WHERE series = ? AND "
+                                         "reference = ? AND their_reference = ?"),
+                               (entry.series, entry.reference, their_reference))
+                if cursor.fetchone() is not None:
+                    raise RegisterError(f"the reply {their_reference} to {entry.reference} is "
+                                        "recorded already (the register keeps it as it was "
+                                        "recorded)")
+            if file is not None:
+                cursor.execute(self._sql("SELECT 1 FROM reply_files WHERE sha256 = ?"),
+                               (digest,))
+                if cursor.fetchone() is None:
+                    cursor.execute(self._sql("INSERT INTO reply_files (sha256, size, content) "
+                                             "VALUES (?, ?, ?)"), (digest, size, file))
+            position, previous = self._head(cursor)
+            fields: dict[str, Any] = {
+                "series": entry.series, "reference": entry.reference,
+                "received": received.isoformat(), "their_reference": their_reference,
+                "summary": summary, "file_sha256": digest, "file_size": size,
+                "unsatisfactory": int(unsatisfactory), "recorded_by": recorded_by,
+                "recorded_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")}
+            self._append(cursor, "reply", position + 1, previous, fields)
+        logger.info("recorded a reply to %s (%s)", entry.reference, entry.series)
+        return Reply(**{**fields, "unsatisfactory": bool(unsatisfactory)},
+                     position=position + 1)
+
+    def replies(self, reference: str, *, sender: str | None = None) -> list[Reply]:
+        """The replies recorded to ``reference`` (of ``sender``), in the order recorded.
+
+        :raises RegisterError: if no such note was issued, or two senders did.
+        """
+        with self._transaction(f"reading the replies to {reference}") as cursor:
+            entry = self._lookup(cursor, reference, sender)
+            cursor.execute(self._sql(f"SELECT {', '.join(_REPLIES)}, position FROM replies "
+                                     "WHERE series = ? AND reference = ? ORDER BY position"),
+                           (entry.series, entry.reference))
+            rows = cursor.fetchall()
+        return [_reply_of(row) for row in rows]
+
+    def reply_file(self, sha256: str) -> bytes:
+        """The file recorded with a reply, by its SHA-256.
+
+        :raises RegisterError: if the register holds no such file.
+        """
+        with self._transaction("reading a reply's file") as cursor:
+            cursor.execute(self._sql("SELECT content FROM reply_files WHERE sha256 = ?"),
+                           (sha256,))
+            row = cursor.fetchone()
+        if row is None:
+            raise RegisterError(f"the register {self._shown} holds no reply file {sha256!r}")
+        return bytes(row[0])
+
+    def history(self, case: Case) -> list[RecalledNote]:
+        """The earlier notes the note of ``case`` recalls: the sender's issued
+        notes (not cancelled) that protested its subject or an incident of
+        its chronology, dated on or before it, with the replies received by
+        its date; for a note of the register, only what was recorded before it."""
+        with self._transaction("reading the notes a note recalls") as cursor:
+            return self._history(cursor, case)
+
+    def with_history(self, case: Case) -> Case:
+        """``case`` whose note recalls :meth:`history`, unless its records give
+        the notes it recalls (an issued note's records keep what it recalled)."""
+        if case.note.recalled_notes:
+            return case
+        history = self.history(case)
+        if not history:
+            return case
+        return replace(case, note=case.note.model_copy(update={"recalled_notes": history}))
+
+    def _history(self, cursor: Any, case: Case) -> list[RecalledNote]:
+        note = case.note
+        cursor.execute(self._sql(
+            "SELECT i.position, i.series, i.reference, i.note_date, i.records, c.position "
+            "FROM issued i LEFT JOIN cancelled c ON c.series = i.series AND "
+            "c.reference = i.reference WHERE i.sender = ? AND i.note_date <= ? "
+            "ORDER BY i.position"), (note.sender, note.date.isoformat()))
+        notes = [IssuedNote(int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
+                            None if row[5] is None else int(row[5]))
+                 for row in cursor.fetchall()]
+        cursor.execute(self._sql(
+            "SELECT position, series, reference, received, their_reference, unsatisfactory "
+            "FROM replies WHERE received <= ? ORDER BY position"), (note.date.isoformat(),))
+        replies = [ReplyRow(int(row[0]), str(row[1]), str(row[2]), str(row[3]), row[4],
+                            bool(row[5])) for row in cursor.fetchall()]
+        return recalled(note.subject, note.earlier, note.reference, notes, replies)
 
     # Reading.
 
@@ -920,8 +1176,13 @@ class Register:
             cursor.execute(f"SELECT position, {', '.join(_CANCELLED)}, chain FROM cancelled "
                            "ORDER BY position")
             cancelled = [("cancelled", row) for row in cursor.fetchall()]
+            cursor.execute(f"SELECT position, {', '.join(_REPLIES)}, chain FROM replies "
+                           "ORDER BY position")
+            replies = [("reply", row) for row in cursor.fetchall()]
+            cursor.execute("SELECT sha256, size, content FROM reply_files")
+            files = {str(row[0]): (int(row[1]), bytes(row[2])) for row in cursor.fetchall()}
         log = [_entry_of(kind, row) for kind, row in sorted(
-            issued + cancelled, key=lambda item: int(item[1][0]))]
+            issued + cancelled + replies, key=lambda item: int(item[1][0]))]
         head, numbers = GENESIS, dict[str, int]()
         seen, cancels = set[tuple[str, str]](), set[tuple[str, str]]()
         for index, (kind, fields, records, chain) in enumerate(log):
@@ -951,6 +1212,18 @@ class Register:
                                   f"series is {expected}")
                 if key in seen:
                     return broken("its series has this reference already")
+            elif kind == "reply":
+                if key not in seen:
+                    return broken("it answers a note the log does not hold before it")
+                if key in cancels:
+                    return broken("it answers a note cancelled before it")
+                digest = fields["file_sha256"]
+                if digest is not None:
+                    size, content = files.get(str(digest), (-1, b""))
+                    if hashlib.sha256(content).hexdigest() != digest \
+                            or len(content) != fields["file_size"] or size != len(content):
+                        return broken("its file is missing or differs from the one recorded "
+                                      "with it (its SHA-256 or size is not the recorded one)")
             elif key not in seen:
                 return broken("it cancels a note the log does not hold before it")
             elif key in cancels:
@@ -971,17 +1244,21 @@ class Register:
             if kind == "issued":
                 numbers[key[0]] = int(fields["number"])
                 seen.add(key)
-            else:
+            elif kind == "cancelled":
                 cancels.add(key)
             head = chain
         notes = len(issued)
+        answers = (f", {len(replies)} repl{'y' if len(replies) == 1 else 'ies'}"
+                   if replies else "")
         return Audit(True, len(log), head, (
             f"the register {self._shown} is intact: {len(log)} entries ({notes} issued, "
-            f"{len(log) - notes} cancelled), every link of the chain holds; head {head}"))
+            f"{len(cancelled)} cancelled{answers}), every link of the chain holds; "
+            f"head {head}"))
 
     def grant(self, role: str) -> None:
         """Let the PostgreSQL ``role`` use the register, and nothing more:
-        SELECT and INSERT on the log, SELECT on the schema version. Run as
+        SELECT and INSERT on the log and the replies' files, SELECT on the
+        schema version. Run as
         the role owning the register (which migrated it).
 
         :raises RegisterError: on SQLite (no roles: guard the file itself),
@@ -992,12 +1269,12 @@ class Register:
                                 "write access to its file and nothing else")
         from psycopg import sql
 
-        tables = sql.SQL(", ").join(sql.Identifier(table) for table in _TABLES)
+        tables = sql.SQL(", ").join(sql.Identifier(table) for table in _TABLES_V3)
         who = sql.Identifier(role)
         with self._transaction(f"granting {role} the use of it") as cursor:
             cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(tables, who))
-            cursor.execute(sql.SQL("GRANT SELECT, INSERT ON issued, cancelled TO {}")
-                           .format(who))
+            cursor.execute(sql.SQL("GRANT SELECT, INSERT ON issued, cancelled, replies, "
+                                   "reply_files TO {}").format(who))
             cursor.execute(sql.SQL("GRANT SELECT ON notegen_schema TO {}").format(who))
         logger.info("register %s: %s may select and insert", self._shown, role)
 

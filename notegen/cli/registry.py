@@ -14,11 +14,11 @@ from typing import Any
 
 import click
 
-from ..archive.register import Entry, Register
+from ..archive.register import MAX_REPLY_FILE, Entry, Register, Reply
 from ..archive.register import open_register as _open_register
 from ..errors import NotegenError, RegisterError
 from ..options import RenderOptions, with_settings
-from ..records.case import load_case
+from ..records.case import Case, load_case
 from ..render.atomic import write_atomic
 from .common import (
     CASE,
@@ -40,6 +40,15 @@ def open_register(register_url: str | None) -> Register:
     """The register of ``--register`` or the settings, whose writers wait
     ``register_wait`` seconds for their turn."""
     return _open_register(register_location(register_url), wait=settings().register_wait)
+
+
+def with_history(case: Case, register_url: str | None) -> Case:
+    """``case`` recalling the earlier notes the register of ``--register`` or
+    the settings holds about its incidents; as it is without a register."""
+    if not (register_url or settings().register):
+        return case
+    with open_register(register_url) as register:
+        return register.with_history(case)
 
 
 @click.command("issue", cls=NotegenCommand)
@@ -87,7 +96,7 @@ def issue(case_file: Path, register_url: str | None, output: Path | None, issued
 
 @click.group(cls=Group)
 def register() -> None:
-    """Look up issued notes, cancel one, or check a PDF against the register."""
+    """Look up issued notes, cancel one, record a reply, or check a PDF against the register."""
 
 
 @register.command("list")
@@ -161,6 +170,87 @@ def register_cancel(reference: str, register_url: str | None, sender: str | None
     with open_register(register_url) as register:
         register.cancel(reference, reason=reason, cancelled_by=cancelled_by, sender=sender)
     click.echo(f"cancelled {reference}", err=True)
+
+
+@register.command("reply")
+@click.argument("reference")
+@register_option
+@sender_option
+@click.option("--received", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="When the reply was received (YYYY-MM-DD).")
+@click.option("--reference", "their_reference", metavar="THEIRS",
+              help="The reply's own number, if it is a note (without 'No.').")
+@click.option("--summary", metavar="TEXT", help="What it says, in a few words (kept in the "
+              "register only, never in a note).")
+@click.option("--file", "file", type=FILE,
+              help=f"The reply itself (a PDF, at most {MAX_REPLY_FILE // 2**20} MiB), kept in "
+                   "the register by its SHA-256.")
+@click.option("--unsatisfactory", is_flag=True,
+              help="Its explanations are unsatisfactory: later notes recalling it say so "
+                   "(needs --reference).")
+@click.option("--by", "recorded_by", default=lambda: os.environ.get("USER", "unknown"),
+              show_default="$USER", help="Who records it.")
+@click.option("--json", "as_json", is_flag=True, help="Write the recorded reply as JSON.")
+def register_reply(reference: str, register_url: str | None, sender: str | None,
+                   received: dt.datetime, their_reference: str | None, summary: str | None,
+                   file: Path | None, unsatisfactory: bool, recorded_by: str,
+                   as_json: bool) -> None:
+    """Record the other side's answer to the issued note REFERENCE (appended
+    to the log; nothing is changed). Notes issued later recall REFERENCE as
+    answered, and say whether the answer satisfied the sender."""
+    content = None
+    if file is not None:
+        if file.stat().st_size > MAX_REPLY_FILE:
+            raise RegisterError(f"{file}: a reply's file is at most "
+                                f"{MAX_REPLY_FILE // 2**20} MiB")
+        content = file.read_bytes()
+        if not content.startswith(b"%PDF-"):
+            raise RegisterError(f"{file}: a reply's file is a PDF (it does not begin "
+                                "with %PDF-)")
+    with open_register(register_url) as register:
+        reply = register.reply(reference, received=received.date(), recorded_by=recorded_by,
+                               their_reference=their_reference, summary=summary,
+                               file=content, unsatisfactory=unsatisfactory, sender=sender)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(reply), ensure_ascii=False))
+    click.echo(f"recorded a reply to {reply.reference}, received {reply.received}", err=True)
+
+
+@register.command("replies")
+@click.argument("reference")
+@register_option
+@sender_option
+@click.option("--json", "as_json", is_flag=True, help="Write JSON lines.")
+@click.option("--file", "file_of", metavar="SHA256",
+              help="Write the file recorded with a reply (by its SHA-256) to -o.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the file of --file.")
+def register_replies(reference: str, register_url: str | None, sender: str | None,
+                     as_json: bool, file_of: str | None, output: Path | None) -> None:
+    """The replies recorded to the issued note REFERENCE, oldest first."""
+    if (file_of is None) != (output is None):
+        raise click.UsageError("--file and -o go together")
+    with open_register(register_url) as register:
+        replies = register.replies(reference, sender=sender)
+        if file_of is not None and output is not None:
+            if file_of not in {reply.file_sha256 for reply in replies}:
+                raise RegisterError(f"no reply to {reference} carries the file {file_of}")
+            write_atomic(writable(output, "the reply's file"), register.reply_file(file_of))
+            click.echo(f"wrote {output}", err=True)
+            return
+    for reply in replies:
+        click.echo(json.dumps(dataclasses.asdict(reply), ensure_ascii=False) if as_json
+                   else _reply_line(reply))
+
+
+def _reply_line(reply: Reply) -> str:
+    """One reply as a line of a listing."""
+    number = f"No. {reply.their_reference}" if reply.their_reference else "(no number)"
+    verdict = "  UNSATISFACTORY" if reply.unsatisfactory else ""
+    attached = f"  file {reply.file_sha256[:12]}…" if reply.file_sha256 else ""
+    summary = f"  {reply.summary}" if reply.summary else ""
+    return (f"{reply.reference:16} received {reply.received}  {number:14} "
+            f"{reply.recorded_by}{verdict}{attached}{summary}")
 
 
 @register.command("pdf")

@@ -26,10 +26,12 @@ from .common import (
     note_options,
     read_case,
     ready_to_render,
+    register_option,
     render_options,
     say,
     write_output,
 )
+from .registry import with_history
 from .signatures import sign_pdf, signing_key, signing_options
 
 
@@ -55,17 +57,21 @@ from .signatures import sign_pdf, signing_key, signing_options
 @click.option("--sign", "key_file", type=FILE,
               help="Sign the PDF with the key and certificate in this PKCS#12 file (PAdES).")
 @signing_options
+@register_option
 def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
            note_type: str | None, strict: bool, template_dirs: tuple[Path, ...],
            translation: str | None, pdf_variant: str, document_set: str | None,
-           key_file: Path | None, passphrase: str | None, reason: str | None) -> None:
+           key_file: Path | None, passphrase: str | None, reason: str | None,
+           register_url: str | None) -> None:
     """Render the note of CASE to PDF (or HTML).
 
     CASE is the YAML or JSON file holding the note (- reads it from
     standard input, its includes then from the current folder); the files
     it includes are read too. The PDF is PDF/A-3b and carries the records it was made
     from. Nothing is written unless the whole note renders (and, with
-    --sign, is signed).
+    --sign, is signed). With a register (--register, or the settings), the
+    note recalls the earlier notes it holds about its incidents, unless its
+    records already give them.
     """
     if fmt == "html" and key_file:
         raise click.UsageError("--sign applies to PDF output only")
@@ -73,7 +79,7 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
         raise click.UsageError("--translation and --sign apply to PDF output only")
     if document_set is not None and output == STDIO:
         raise click.UsageError("a set is several files: give -o a folder, not -")
-    case = read_case(case_file)
+    case = with_history(read_case(case_file), register_url)
     options = settle(case, replace(
         render_options(lang, note_type, strict, template_dirs, translation),
         pdf_variant=None if pdf_variant == "plain" else pdf_variant))

@@ -738,6 +738,36 @@ class ReplyTo(Record):
                                   examples=["note_verbale"])
 
 
+class RecalledReply(Record):
+    """The other side's answer to an earlier note, as the register recorded it
+    (``notegen register reply``)."""
+
+    received: dt.date = Field(description="When it was received (YYYY-MM-DD).",
+                              examples=["2024-05-06"])
+    reference: NonEmpty | None = Field(None, description="Its number, without 'No.', if it "
+                                       "is a note.", examples=["4512"])
+    unsatisfactory: bool = Field(False, description="Whether the sender found its "
+                                 "explanations unsatisfactory (the note then says so).",
+                                 examples=[True])
+
+
+class RecalledNote(Record):
+    """An earlier note of the sender about an incident of this note, recalled
+    by number and date. Filled from the register when the note is rendered or
+    issued with one; kept in the records, so the note renders the same later."""
+
+    reference: NonEmpty = Field(description="Its number, without 'No.'.",
+                                examples=["12/200/2024"])
+    date: dt.date = Field(description="Its date (YYYY-MM-DD).", examples=["2024-01-03"])
+    incidents: list[Id] = Field(default_factory=list, description="The incidents of this "
+                                "note it protested (as subject or in its chronology).",
+                                examples=[["kyiv-2024-01-02"]])
+    replies: list[RecalledReply] = Field(default_factory=list, description="The answers "
+                                         "received to it; none: it remained unanswered.",
+                                         examples=[[{"received": "2024-05-06",
+                                                     "reference": "4512"}]])
+
+
 class Framing(StrEnum):
     """How a note relies on an article."""
 
@@ -823,6 +853,12 @@ class Note(Record):
                                                "derived from the incidents' facts if not "
                                                "given, none if empty.",
                                                examples=[[{"article": "vcdr.22.1"}]])
+    recalled_notes: list[RecalledNote] = Field(
+        default_factory=list, description="Earlier notes of the sender about its incidents, "
+        "recalled by number and date; filled from the register by render and issue with "
+        "one, if not given.",
+        examples=[[{"reference": "12/200/2024", "date": "2024-01-03",
+                    "incidents": ["kyiv-2024-01-02"]}]])
 
 
 class RecordFile(Record):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from babel import Locale, UnknownLocaleError
 
@@ -29,12 +29,14 @@ from ..records.models import (
     Party,
     Person,
     Profile,
+    RecalledNote,
     SealPolicy,
     State,
 )
 from ..version import __version__
 from .catalogue import NBSP, Catalogue, Name
 from .legal import Applied
+from .recall import EarlierNotes, recall
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,10 @@ class NoteContext:
     translation_mark: str
     #: Document metadata for the HTML head and the PDF.
     meta: Metadata
+    #: The sender's earlier notes about these incidents, recalled by number
+    #: and date (from the register, kept in the records), in words: ``text``
+    #: for the note, ``talking_points`` and ``press_release`` for those.
+    earlier_notes: EarlierNotes = field(default_factory=EarlierNotes)
 
 
 class _Resolver:
@@ -461,6 +467,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
     number = (note.reference or _blank_number(profile, note.date)) if numbered else ""
     reference = catalogue.phrase("reference", number=number) if numbered else ""
     legal = _legal_bases(citations, catalogue, resolve)
+    earlier_notes = _earlier_notes(note.recalled_notes, catalogue, phrase)
     context = NoteContext(
         lang=catalogue.lang,
         type=note_type.value,
@@ -509,6 +516,7 @@ def build_context(case: Case, catalogue: Catalogue, citations: Sequence[Applied]
             created=note.date.isoformat(),
             generator=f"notegen {__version__}",
         ),
+        earlier_notes=earlier_notes,
     )
     # Every text, form and gender the records lack, at once.
     problems = resolve.problems + phrase.problems
@@ -550,6 +558,25 @@ def _reply(case: Case, addressee: PartyView, phrase: _Phrases) -> str:
                   else "reply", author=addressee.short_name,
                   reference=catalogue.phrase("reference", number=answered.reference),
                   number=answered.reference, date=catalogue.date(answered.date))
+
+
+def _earlier_notes(notes: Sequence[RecalledNote], catalogue: Catalogue,
+                   phrase: _Phrases) -> EarlierNotes:
+    """The earlier notes recalled, as the note, the talking points and the
+    press release word them; what the records lack is kept in ``phrase``'s problems."""
+    if not notes:
+        return EarlierNotes()
+
+    def worded(variant: str | None) -> str:
+        try:
+            return recall(notes, catalogue if variant is None
+                          else catalogue.with_phrases({}, variant=variant), phrase.names)
+        except RecordError as error:
+            phrase.problems.extend(error.problems)
+            return ""
+
+    return EarlierNotes(text=worded(None), talking_points=worded("talking_points"),
+                        press_release=worded("press_release"), notes=tuple(notes))
 
 
 def _seal(form: Form, profile: Profile | None, catalogue: Catalogue) -> str:

@@ -1,0 +1,103 @@
+"""What a note recalls of the sender's earlier notes, from the register.
+
+For each incident a note protests (its subject) or recalls (its
+``earlier`` list), the register knows which issued notes of the same sender
+protested it, as their subject or in their chronology: the records kept
+with each entry say so. :func:`recalled` joins them, with the replies
+received, into :class:`~notegen.records.models.RecalledNote` records, plain
+data that the wording puts into words (the wording never reads the
+register). They are stored in the note's records, so an issued note renders
+the same later, whatever is issued or replied since.
+
+The rule, for a note dated D of sender S:
+
+- an earlier note is an issued note of S, dated on or before D, that is not
+  the note itself and was not cancelled (before the note, if the note is in
+  the register), whose subject or chronology names one of the note's incidents;
+- if the note is in the register, only notes recorded before it count;
+- a reply counts if it was received on or before D (and, for a note in the
+  register, recorded before it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..records.models import RecalledNote, RecalledReply
+
+
+@dataclass(frozen=True)
+class IssuedNote:
+    """An issued note as the history reads it from the log."""
+
+    position: int
+    series: str
+    reference: str
+    #: Its date, ISO.
+    date: str
+    #: The records it was issued with (JSON).
+    records: str
+    #: The position of its cancellation, if it was cancelled.
+    cancelled: int | None
+
+
+@dataclass(frozen=True)
+class ReplyRow:
+    """A reply as the history reads it from the log."""
+
+    position: int
+    series: str
+    reference: str
+    #: When it was received, ISO.
+    received: str
+    their_reference: str | None
+    unsatisfactory: bool
+
+
+def protested(records: str) -> tuple[str, ...]:
+    """The incidents a note's records protest: its subject, then its chronology."""
+    try:
+        note = json.loads(records).get("note") or {}
+    except (ValueError, AttributeError):
+        return ()
+    earlier = note.get("earlier")
+    ids = [note.get("subject"), *(earlier if isinstance(earlier, list) else ())]
+    return tuple(dict.fromkeys(i for i in ids if isinstance(i, str)))
+
+
+def recalled(subject: str, earlier: Sequence[str], reference: str | None,
+             notes: Sequence[IssuedNote], replies: Sequence[ReplyRow]) -> list[RecalledNote]:
+    """The earlier notes a note recalls (see the module's rule), oldest first.
+
+    ``notes`` are the sender's issued notes dated on or before the note, in
+    log order; ``replies`` every reply received by its date; ``reference`` the
+    note's own number, if it has one (a note of the register)."""
+    wanted = (subject, *earlier)
+    own = next((note.position for note in notes if note.reference == reference), None) \
+        if reference is not None else None
+    before = own if own is not None else float("inf")
+    found: list[tuple[IssuedNote, list[str]]] = []
+    for note in notes:
+        if note.position >= before or note.reference == reference:
+            continue
+        if note.cancelled is not None and note.cancelled < before:
+            continue
+        protests = set(protested(note.records))
+        incidents = [incident for incident in wanted if incident in protests]
+        if incidents:
+            found.append((note, incidents))
+    answers: dict[tuple[str, str], list[RecalledReply]] = {}
+    for reply in replies:
+        if reply.position < before:
+            answers.setdefault((reply.series, reply.reference), []).append(RecalledReply(
+                received=dt.date.fromisoformat(reply.received), reference=reply.their_reference,
+                unsatisfactory=reply.unsatisfactory))
+    found.sort(key=lambda item: (item[0].date, item[0].position))
+    return [RecalledNote(reference=note.reference, date=dt.date.fromisoformat(note.date),
+                         incidents=incidents,
+                         replies=sorted(answers.get((note.series, note.reference), []),
+                                        key=lambda reply: reply.received))
+            for note, incidents in found]

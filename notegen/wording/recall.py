@@ -1,0 +1,120 @@
+"""The sentence recalling the sender's earlier notes about a note's incidents.
+
+The register finds them (:mod:`notegen.archive.history`) and the records
+carry them (``note.recalled_notes``, plain data: numbers, dates, replies);
+here they are put into words, every word from the phrase catalogue:
+
+- ``earlier_notes``: the sentence, "{sender_short} recalls {notes}.", whose
+  ``{notes}`` joins the groups below, which hold commas of their own:
+  ``earlier_notes.pair`` joins two ("{first}, and {last}"), ``.more`` and
+  ``.last`` more ("{first}; {next}", "{first}; and {last}");
+- ``earlier_notes.unanswered``: the note that remains unanswered ("its Note
+  {notes}, which has remained unanswered"), ``.several`` the notes, together
+  ("its Notes {notes}, which have remained unanswered");
+- ``earlier_notes.answered``: each answered note, "its Note {note}, to
+  which {addressee_short} replied {replies}";
+- ``earlier_notes.item``: one note, "{reference} of {date}" ({number}
+  without the sign); ``earlier_notes.reply`` one reply, "by its Note
+  {reference} received on {date}" (``.unnumbered``: a reply without a number);
+- ``earlier_notes.rejected``: the sentence on replies whose explanations
+  are unsatisfactory (``.several`` for more than one), their items
+  ``earlier_notes.rejected.item``.
+
+Each may have a variant per note type and for the talking points and the
+press release (``talking_points.earlier_notes``…): the voice and the
+possessive differ ("its", "our").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..records.models import RecalledNote, RecalledReply
+from .catalogue import Catalogue
+
+
+@dataclass(frozen=True)
+class EarlierNotes:
+    """The earlier notes recalled, in words; empty when none are."""
+
+    #: As the note says it: "The Ministry recalls its Notes No. … of …, which
+    #: have remained unanswered." (and, if a reply is found unsatisfactory, a
+    #: second sentence saying so).
+    text: str = ""
+    #: The same as the talking points say it ("We recall our Notes …").
+    talking_points: str = ""
+    #: The same as the press release says it.
+    press_release: str = ""
+    #: The notes recalled, oldest first.
+    notes: tuple[RecalledNote, ...] = ()
+
+
+def recall(notes: Sequence[RecalledNote], catalogue: Catalogue,
+           names: Mapping[str, object]) -> str:
+    """The sentences recalling ``notes`` in ``catalogue``'s language and
+    variant (a note type, ``talking_points`` or ``press_release``), with the
+    parties' ``names``; empty if there are none.
+
+    :raises RecordError: if a name lacks a form or gender a phrase needs.
+    :raises TemplateError: if the catalogue lacks a phrase.
+    """
+    if not notes:
+        return ""
+    ordered = sorted(notes, key=lambda note: (note.date, note.reference))
+
+    def say(key: str, **values: object) -> str:
+        return catalogue.phrase(key, **names, **values)
+
+    def item(note: RecalledNote) -> str:
+        return say("earlier_notes.item", **_numbered(note.reference, catalogue),
+                   date=catalogue.date(note.date))
+
+    def reply(answer: RecalledReply) -> str:
+        date = catalogue.date(answer.received)
+        if answer.reference is None:
+            return say("earlier_notes.reply.unnumbered", date=date)
+        return say("earlier_notes.reply", **_numbered(answer.reference, catalogue), date=date)
+
+    unanswered = [note for note in ordered if not note.replies]
+    groups = []
+    if unanswered:
+        groups.append(say(_several("earlier_notes.unanswered", unanswered),
+                          notes=catalogue.join([item(note) for note in unanswered])))
+    groups += [say("earlier_notes.answered", note=item(note),
+                   replies=catalogue.join([reply(answer) for answer in note.replies]))
+               for note in ordered if note.replies]
+    sentences = [catalogue.sentence(say("earlier_notes", notes=_groups(groups, say)))]
+    rejected = [answer for note in ordered for answer in note.replies
+                if answer.unsatisfactory and answer.reference is not None]
+    if rejected:
+        items = [say("earlier_notes.rejected.item",
+                     **_numbered(answer.reference or "", catalogue),
+                     date=catalogue.date(answer.received)) for answer in rejected]
+        sentences.append(catalogue.sentence(say(_several("earlier_notes.rejected", items),
+                                                replies=catalogue.join(items))))
+    return " ".join(sentences)
+
+
+def _several(key: str, things: Sequence[object]) -> str:
+    """``key`` for one thing, ``key.several`` for more (whatever the number's
+    CLDR plural category: "its Notes", «свои ноты»)."""
+    return key if len(things) == 1 else f"{key}.several"
+
+
+def _groups(groups: Sequence[str], say: Callable[..., str]) -> str:
+    """The groups joined: each may hold commas, so the catalogue says how
+    (``earlier_notes.pair`` for two, else ``.more`` and ``.last``: "; and")."""
+    if len(groups) == 1:
+        return groups[0]
+    if len(groups) == 2:
+        return say("earlier_notes.pair", first=groups[0], last=groups[1])
+    joined = groups[0]
+    for group in groups[1:-1]:
+        joined = say("earlier_notes.more", first=joined, next=group)
+    return say("earlier_notes.last", first=joined, last=groups[-1])
+
+
+def _numbered(number: str, catalogue: Catalogue) -> dict[str, object]:
+    """A note's number both ways: ``{reference}`` with its sign, ``{number}`` without."""
+    return {"reference": catalogue.phrase("reference", number=number), "number": number}
