@@ -822,6 +822,7 @@ class Workspace:
         self.folders = folders or builtin()
         self._clock = clock
         self._scanned: dict[Path, _Scanned] = {}
+        self._scan_lock = threading.Lock()
         self._journal_stamp: tuple[int, int] | None = None
         self._journal: dict[str, _Entry] = {}
 
@@ -960,29 +961,31 @@ class Workspace:
         for rel, path, scanned in self._scan_files():
             yield rel, path, scanned.data
 
-    def _scan_files(self) -> Iterator[tuple[str, Path, _Scanned]]:
-        seen: set[Path] = set()
-        for rel, path in self._files():
-            seen.add(path)
-            try:
-                info = os.stat(path)
-            except OSError:
-                continue
-            stamp = (info.st_size, info.st_mtime_ns)
-            cached = self._scanned.get(path)
-            if cached is None or cached.stamp != stamp:
-                data: Any = None
-                version = ""
-                if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
-                    with contextlib.suppress(RecordError, DeskError):
-                        raw = self._read(rel)[1]
-                        version = _sha(raw)
-                        data = parse_source(path, raw).data
-                cached = _Scanned(stamp, data, version)
-                self._scanned[path] = cached
-            yield rel, path, cached
-        for gone in set(self._scanned) - seen:
-            del self._scanned[gone]
+    def _scan_files(self) -> list[tuple[str, Path, _Scanned]]:
+        """Every record file of the workspace, read (or taken from the cache
+        while its size and modification time stay the same)."""
+        with self._scan_lock:  # the web face calls from several threads
+            found = []
+            for rel, path in self._files():
+                try:
+                    info = os.stat(path)
+                except OSError:
+                    continue
+                stamp = (info.st_size, info.st_mtime_ns)
+                cached = self._scanned.get(path)
+                if cached is None or cached.stamp != stamp:
+                    data: Any = None
+                    version = ""
+                    if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
+                        with contextlib.suppress(RecordError, DeskError):
+                            raw = self._read(rel)[1]
+                            version = _sha(raw)
+                            data = parse_source(path, raw).data
+                    cached = _Scanned(stamp, data, version)
+                    self._scanned[path] = cached
+                found.append((rel, path, cached))
+            self._scanned = {path: scanned for _, path, scanned in found}
+            return found
 
     def cases(self) -> list[CaseSummary]:
         """Every file of the workspace with a top-level ``note``, by rel."""
