@@ -88,6 +88,10 @@ def _render_one(case_file: Path, target: Path, options: RenderOptions, fmt: str)
         case = load_case(case_file)
         if fmt == "html":
             write_atomic(target, render_html(case, options).encode("utf-8"))
+        elif fmt == "docx":
+            from .render.docx import render_docx
+
+            render_docx(case, target, options)
         else:
             from .render.pdf import render_pdf
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import click
 
+from ..errors import Location, NotegenError, Problem
 from ..render.authoring import builtin_templates, check_folder, eject
+from ..render.docx import WORD_TEMPLATE, check_word_template
+from ..render.word_package import eject_word_template
 from ..template_folders import BUILTIN_FOLDER, builtin
 from .common import CASE, Group, say
 
@@ -25,6 +29,7 @@ def list_templates() -> None:
     languages = ", ".join(builtin().languages())
     click.echo(f"\nPhrase catalogues (catalogues/<lang>.yaml): {languages}")
     click.echo("Legal bases: legal/bases.yaml; style: static/note.css; fonts: static/fonts/")
+    click.echo(f"Word (--format docx): {WORD_TEMPLATE}, the letterhead, styles and numbering")
     click.echo(f"Built-in folder: {BUILTIN_FOLDER}")
 
 
@@ -33,12 +38,16 @@ def list_templates() -> None:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Copy over files that already exist.")
 def eject_template(name: str, folder: Path, force: bool) -> None:
-    """Copy the built-in template NAME (and the style sheets) into FOLDER.
+    """Copy the built-in template NAME (and the style sheets, and the Word
+    template note.docx) into FOLDER.
 
     Use FOLDER with --template-dir (or template_dirs in notegen.toml): its
     files then come before the built-in ones.
     """
-    for path in eject(name, folder, overwrite=force):
+    word = folder / WORD_TEMPLATE
+    if word.exists() and not force:
+        raise NotegenError(f"{word} already exists; keep it, or copy over it with --force")
+    for path in [*eject(name, folder, overwrite=force), eject_word_template(folder)]:
         say(f"wrote {path}")
 
 
@@ -53,6 +62,17 @@ def check_templates(folder: Path, case_files: tuple[Path, ...]) -> None:
     language. Problems are listed with file and line; exit code 1 if any.
     """
     report = check_folder(folder, case_files)
+    word = folder / WORD_TEMPLATE
+    if word.is_file():  # a Word template: opened, its tags compiled, its styles checked
+        from ..records.case import load_case
+        from ..template_folders import SEEDS_FOLDER, TemplateFolders
+
+        cases = [load_case(path) for path in
+                 case_files or sorted(SEEDS_FOLDER.glob("*/note.yaml"))]
+        problems = [Problem(message, Location(word)) for message in
+                    check_word_template(word, TemplateFolders.of([folder]), cases)]
+        report = dataclasses.replace(report, problems=(*report.problems, *problems),
+                                     templates=report.templates + 1)
     for problem in report.problems:
         click.echo(f"{problem}", err=True)
     summary = (f"{report.templates} templates, {report.catalogues} catalogues, "

@@ -28,12 +28,14 @@ SETS = ("demarche",)
 
 def render_demarche(case: Case, folder: str | Path, options: RenderOptions | None = None, *,
                     html: bool = False,
-                    finish: Callable[[bytes], bytes] | None = None) -> dict[str, Path]:
+                    finish: Callable[[bytes], bytes] | None = None,
+                    docx: bool = False) -> dict[str, Path]:
     """Write the démarche set of ``case`` into ``folder``; return the files by name.
 
     ``note`` is the note (with its courtesy translation as an enclosure),
     ``talking_points`` and ``press_release`` the companions, ``translation``
-    the courtesy translation on its own. ``html`` writes HTML instead of PDF;
+    the courtesy translation on its own. ``html`` writes HTML instead of PDF,
+    ``docx`` editable Word documents (:func:`~notegen.render.docx.render_docx`);
     ``finish`` (e.g. signing) is applied to the note's PDF. Nothing is
     written unless every document renders.
 
@@ -53,16 +55,20 @@ def render_demarche(case: Case, folder: str | Path, options: RenderOptions | Non
         "press_release": replace(companion, document=Document.press_release),
         "translation": translated,
     }
-    suffix = "html" if html else "pdf"
+    suffix = "html" if html else "docx" if docx else "pdf"
     names = {"note": "note", "talking_points": "talking-points",
              "press_release": "press-release", "translation": f"translation-{options.translation}"}
     outputs: dict[str, bytes] = {}
     for key, document_options in plan.items():
         if html:
             outputs[key] = render_html(case, document_options).encode("utf-8")
+        elif docx:
+            from .docx import render_docx
+
+            outputs[key] = render_docx(case, options=document_options)
         else:
             outputs[key] = render_pdf(case, options=document_options)
-    if finish is not None and not html:
+    if finish is not None and suffix == "pdf":
         outputs["note"] = finish(outputs["note"])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,7 @@ import io
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,10 @@ from docx.parts.hdrftr import FooterPart, HeaderPart
 from docxtpl import DocxTemplate  # type: ignore[import-untyped]
 from lxml import etree  # type: ignore[import-untyped]
 
-from ..errors import RenderError, TemplateError
+from ..errors import RecordError, RenderError, TemplateError
 from ..options import Document, RenderOptions, settle
 from ..records.case import Case
+from ..records.models import NoteType
 from ..template_folders import TemplateFolders
 from ..wording.catalogue import Catalogue
 from ..wording.prepare import Prepared, prepare
@@ -619,11 +621,15 @@ def _normalise(document: Any) -> None:
             settings.remove(node)
 
 
-def check_word_template(path: Path, folders: TemplateFolders) -> list[str]:
+def check_word_template(path: Path, folders: TemplateFolders,
+                        cases: Sequence[Case] = ()) -> list[str]:
     """What is wrong with the Word template at ``path`` before a note is
     rendered with it: refused content, Jinja tags that do not compile in the
-    sandbox, and styles and numbering the renderer needs that it lacks.
-    Each problem a sentence naming the part."""
+    sandbox, and styles and numbering the renderer needs that it lacks;
+    then, if none, what fails when each of ``cases`` is rendered with it as
+    each note type and companion (in the case's language; what a case
+    itself lacks is the case's affair, not the template's). Each problem a
+    sentence naming the part."""
     from .word_package import CHARACTER_STYLES, NUMBERED_STYLES, PARAGRAPH_STYLES
 
     try:
@@ -661,5 +667,19 @@ def check_word_template(path: Path, folders: TemplateFolders) -> list[str]:
         if name in ids and ids[name] not in numbered:
             problems.append(f"word/styles.xml: the style {name!r} is not numbered: give it "
                             "a list (Word: Modify Style, Format, Numbering)")
-    return problems
+    if problems:
+        return problems
+    for case in cases:
+        for variant in (*NoteType, Document.talking_points, Document.press_release):
+            options = RenderOptions(template_dirs=folders.user, note_type=(
+                variant if isinstance(variant, NoteType) else None), document=(
+                variant if isinstance(variant, Document) else Document.note))
+            try:
+                render_docx(case, options=options)
+            except TemplateError as exc:
+                problems.append(f"{exc.message.removeprefix('refused: ')} (rendering a "
+                                f"{variant.value.replace('_', ' ')})")
+            except RecordError as exc:
+                logger.info("not rendered as %s: %s", variant.value, exc)
+    return list(dict.fromkeys(problems))
 

@@ -40,6 +40,7 @@ from ..records.case import Case, load_case
 from ..records.models import NoteType
 from ..render.html import render_html
 from ..render.pdf import PDF_VARIANTS
+from ..render.word_package import MEDIA_TYPE as DOCX_TYPE
 from ..template_folders import TemplateFolders
 from ..version import __version__
 from ..wording.prepare import prepare
@@ -350,16 +351,17 @@ PdfVariant = Annotated[str, Query(
 
 
 @router.post("/render", responses={**_ERRORS, 200: {
-    "content": {"application/pdf": {}, "text/html": {}, "application/zip": {}},
-    "description": "The note (PDF or HTML), or with set=demarche a zip of the démarche: "
+    "content": {"application/pdf": {}, "text/html": {}, DOCX_TYPE: {}, "application/zip": {}},
+    "description": "The note (PDF, HTML or, with format=docx, an editable Word document), "
+                   "or with set=demarche a zip of the démarche: "
                    "note, talking points, press release and courtesy translation.",
     "headers": {"Content-Disposition": {"description": "With set: attachment; "
                                                        "filename=\"demarche.zip\"",
                                         "schema": {"type": "string"}}}}},
-             openapi_extra=_CASE_BODY, summary="Render a note (PDF or HTML), or a set",
+             openapi_extra=_CASE_BODY, summary="Render a note (PDF, HTML or DOCX), or a set",
              response_class=Response)
 async def render(data: Body, user: Drafter, chosen: Options, state: State,
-                 format: Literal["pdf", "html"] = "pdf",
+                 format: Literal["pdf", "html", "docx"] = "pdf",
                  pdf_variant: PdfVariant = "pdf/a-3b",
                  document_set: Annotated[Literal["demarche"] | None, Query(
                      alias="set", description="Render a set of documents, as a zip.")] = None,
@@ -372,6 +374,8 @@ async def render(data: Body, user: Drafter, chosen: Options, state: State,
         raise HTTPException(422, f"pdf_variant: not one of {', '.join(PDF_VARIANTS)}, plain")
     if format == "html" and (sign or (chosen.translation and document_set is None)):
         raise HTTPException(422, "translation and sign apply to PDF output only")
+    if format == "docx" and sign:
+        raise HTTPException(422, "sign applies to PDF output only")
     if sign and state.signing_key is None:
         raise HTTPException(422, "sign: this service has no signing key (its operator sets "
                                  "NOTEGEN_SIGNING_KEY)")
@@ -380,12 +384,16 @@ async def render(data: Body, user: Drafter, chosen: Options, state: State,
                                   else pdf_variant))
     finish = _signer(case, chosen, state.signing_key, reason) if sign else None
     if document_set is not None:
-        archive = await run_in_threadpool(_render_set, case, chosen, format == "html", finish)
+        archive = await run_in_threadpool(_render_set, case, chosen, format == "html", finish,
+                                          format == "docx")
         return Response(archive, media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="{document_set}.zip"'})
     if format == "html":  # a ministry's templates render in a bounded child: off the loop
         html = await run_in_threadpool(_render_html, case, chosen)
         return Response(html, media_type="text/html")
+    if format == "docx":
+        document = await run_in_threadpool(_render_docx, case, chosen)
+        return Response(document, media_type=DOCX_TYPE)
     pdf = await run_in_threadpool(_render_pdf, case, chosen)
     if finish is not None:
         pdf = await run_in_threadpool(finish, pdf)
@@ -645,15 +653,23 @@ def _render_html(case: Case, options: RenderOptions) -> str:
         return render_html(case, options)
 
 
+def _render_docx(case: Case, options: RenderOptions) -> bytes:
+    """As :func:`_render_pdf`, for the editable Word document."""
+    from ..render.docx import render_docx
+
+    with _RENDERING:
+        return render_docx(case, options=options)
+
+
 def _render_set(case: Case, options: RenderOptions, html: bool,
-                finish: Callable[[bytes], bytes] | None) -> bytes:
+                finish: Callable[[bytes], bytes] | None, docx: bool = False) -> bytes:
     """The démarche set of ``case`` as a zip, its entries in a fixed order and
     dated with the note, so the same request gives the same bytes."""
     from ..render.demarche import render_demarche
 
     # render_demarche writes a folder: a private one, gone with the request.
     with tempfile.TemporaryDirectory(prefix="notegen-set-") as folder, _RENDERING:
-        written = render_demarche(case, folder, options, html=html, finish=finish)
+        written = render_demarche(case, folder, options, html=html, finish=finish, docx=docx)
         buffer = io.BytesIO()
         stamp = (*case.note.date.timetuple()[:3], 0, 0, 0)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
