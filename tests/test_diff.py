@@ -203,8 +203,8 @@ def test_paragraphs_are_the_blocks_in_order() -> None:
     assert note_paragraphs(html) == (
         Paragraph("paragraph", "The Embassy"), Paragraph("paragraph", "Baku"),
         Paragraph("heading", "Note Verbale"), Paragraph("paragraph", "One bold word."),
-        Paragraph("item", "Convention"), Paragraph("item", "Article 1;"),
-        Paragraph("item", "Article 2."), Paragraph("paragraph", "Loose text"))
+        Paragraph("item", "Convention"), Paragraph("item", "Article 1;", 1),
+        Paragraph("item", "Article 2.", 1), Paragraph("paragraph", "Loose text"))
 
 
 def test_word_diff_keeps_words_and_marks_the_changed_ones() -> None:

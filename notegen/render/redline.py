@@ -83,6 +83,8 @@ class Paragraph:
     #: ``heading``, ``item`` (of a list) or ``paragraph``.
     kind: str
     text: str
+    #: How deep a list item is nested in other lists (0: in none).
+    level: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class ParagraphChange:
     #: Its position in the older and the newer text (``None``: not there).
     old_index: int | None
     new_index: int | None
+    #: How deep a list item is nested in other lists (0: in none).
+    level: int = 0
 
     @property
     def old_text(self) -> str:
@@ -155,9 +159,9 @@ def note_paragraphs(html: str) -> tuple[Paragraph, ...]:
     except Exception as exc:  # lxml raises ParserError for an empty document
         raise RenderError(f"the rendered note cannot be read as HTML: {exc}") from None
     body = root.find("body")
-    found: list[tuple[str, list[str]] | None] = []
+    found: list[tuple[str, int, list[str]]] = []
 
-    def visit(element: Any, pieces: list[str] | None, line: bool) -> None:
+    def visit(element: Any, pieces: list[str] | None, line: bool, lists: int) -> None:
         tag = element.tag if isinstance(element.tag, str) else None
         if tag is None or tag.lower() in _SKIPPED:
             return
@@ -168,20 +172,20 @@ def note_paragraphs(html: str) -> tuple[Paragraph, ...]:
             return
         if tag in _BLOCKS or line:
             pieces = []
-            found.append((_kind(tag), pieces))
+            found.append((_kind(tag), max(lists - 1, 0) if tag == "li" else 0, pieces))
         if element.text and pieces is not None:
             pieces.append(element.text)
         for child in element:
-            visit(child, pieces, tag == "address")
+            visit(child, pieces, tag == "address", lists + (tag in ("ul", "ol", "dl")))
             if child.tail and pieces is not None:
                 pieces.append(child.tail)
 
-    visit(body if body is not None else root, None, False)
+    visit(body if body is not None else root, None, False, 0)
     paragraphs = []
-    for kind, pieces in (item for item in found if item is not None):
+    for kind, level, pieces in found:
         text = _SPACES.sub(" ", "".join(pieces).translate(_INVISIBLE)).strip()
         if text:
-            paragraphs.append(Paragraph(kind, text))
+            paragraphs.append(Paragraph(kind, text, level))
     return tuple(paragraphs)
 
 
@@ -206,8 +210,8 @@ def compare_paragraphs(old: Sequence[Paragraph], new: Sequence[Paragraph]
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             changes.extend(ParagraphChange("equal", new[j].kind, (Span("equal", new[j].text),),
-                                           i, j) for i, j in zip(range(i1, i2), range(j1, j2),
-                                                                 strict=True))
+                                           i, j, new[j].level)
+                       for i, j in zip(range(i1, i2), range(j1, j2), strict=True))
         else:
             changes.extend(_replaced(old, new, i1, i2, j1, j2))
     return tuple(changes)
@@ -233,19 +237,26 @@ def _replaced(old: Sequence[Paragraph], new: Sequence[Paragraph], i1: int, i2: i
                     best = (ratio, i, j)
     if best is None:
         for i in range(i1, i2):
-            yield ParagraphChange("delete", old[i].kind, (Span("delete", old[i].text),), i, None)
+            yield _whole("delete", old[i], i)
         for j in range(j1, j2):
-            yield ParagraphChange("insert", new[j].kind, (Span("insert", new[j].text),), None, j)
+            yield _whole("insert", new[j], j)
         return
     _, i, j = best
     yield from _replaced(old, new, i1, i, j1, j)
     if max(len(_words(old[i].text)), len(_words(new[j].text))) > _WORD_LIMIT:
-        yield ParagraphChange("delete", old[i].kind, (Span("delete", old[i].text),), i, None)
-        yield ParagraphChange("insert", new[j].kind, (Span("insert", new[j].text),), None, j)
+        yield _whole("delete", old[i], i)
+        yield _whole("insert", new[j], j)
     else:
         yield ParagraphChange("change", new[j].kind, word_diff(old[i].text, new[j].text), i,
-                              j)
+                              j, new[j].level)
     yield from _replaced(old, new, i + 1, i2, j + 1, j2)
+
+
+def _whole(op: str, paragraph: Paragraph, index: int) -> ParagraphChange:
+    """``paragraph`` deleted or inserted whole."""
+    return ParagraphChange(op, paragraph.kind, (Span(op, paragraph.text),),
+                           index if op == "delete" else None,
+                           index if op == "insert" else None, paragraph.level)
 
 
 def _words(text: str) -> list[str]:
@@ -383,7 +394,8 @@ def redline_json(result: Redline) -> bytes:
         "changed": result.changed, "date": result.date.isoformat().replace("+00:00", "Z"),
         "facts": [fact.as_dict() for fact in result.facts],
         "paragraphs": [
-            {"op": change.op, "kind": change.kind, "old_index": change.old_index,
+            {"op": change.op, "kind": change.kind, "level": change.level,
+             "old_index": change.old_index,
              "new_index": change.new_index,
              "spans": [{"op": span.op, "text": span.text} for span in change.spans]}
             for change in result.text_changes],
@@ -404,6 +416,8 @@ _BEFORE_TRACK_REVISIONS = frozenset({
     "gutterAtTop", "hideSpellingErrors", "hideGrammaticalErrors", "activeWritingStyle",
     "proofState", "formsDesign", "attachedTemplate", "linkStyles", "stylePaneFormatFilter",
     "stylePaneSortMethod", "documentType", "mailMerge", "revisionView"})
+#: How far each level of a nested list is indented, in centimetres.
+_INDENT_CM = 1.0
 #: The fixed time of every member of the DOCX archive (the earliest a ZIP can say).
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -418,6 +432,7 @@ def redline_docx(result: Redline, *, author: str = "notegen") -> bytes:
     import docx
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
+    from docx.shared import Cm
 
     document = docx.Document()
     when = result.date.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -445,6 +460,8 @@ def redline_docx(result: Redline, *, author: str = "notegen") -> bytes:
 
     for change in result.paragraphs:
         paragraph = document.add_paragraph(style=_STYLES.get(change.kind, "Normal"))
+        if change.level:
+            paragraph.paragraph_format.left_indent = Cm(_INDENT_CM * (change.level + 1))
         p = paragraph._p
         if change.op in ("insert", "delete"):
             # The paragraph mark itself is inserted or deleted.
