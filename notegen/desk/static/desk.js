@@ -89,6 +89,14 @@
       removed.clear();
     }
 
+    function fileOrder() {
+      // The order note.earlier has in the file (the ticked boxes are in date order).
+      const written = JSON.parse(form.dataset.earlier || "[]");
+      const ticked = earlierNow();
+      initialEarlier = written.filter((id) => ticked.includes(id))
+        .concat(ticked.filter((id) => !written.includes(id)));
+    }
+
     function edits() {
       const changes = [];
       for (const control of controls()) {
@@ -329,6 +337,7 @@
 
     reloadButton.addEventListener("click", () => window.location.reload());
 
+    fileOrder();
     baseline();
     syncLinks();
     refresh();
