@@ -435,7 +435,7 @@ def test_a_broken_file_opens_for_the_source_view(ws: Workspace, root: Path) -> N
     assert opened.text == "note: [unclosed\n"
     assert opened.problems
     assert opened.problems[0].location.file == Path("broken.yaml")
-    with pytest.raises(DeskError, match="not valid YAML"):
+    with pytest.raises(DeskError, match="mend it in the source view"):
         ws.save_fields([Edit("broken.yaml", "note", "x")], {"broken.yaml": opened.version},
                        user="alice")
     with pytest.raises(DeskError, match="not valid YAML") as caught:
@@ -754,3 +754,34 @@ def test_editing_the_same_version_again_keeps_every_comment(root: Path) -> None:
         assert apply_edits(PROFILE, raw, edits) == first
     removed, added = changed_lines(raw.decode(), first.decode())
     assert (removed, added) == (["  seal: seal_and_initials"], ["  seal: seal"])
+
+
+def test_a_hostile_file_is_not_loaded_round_trip(ws: Workspace, root: Path) -> None:
+    """An alias bomb is refused by notegen's bounded reader before ruamel.yaml
+    (which keeps aliases, and whose copies and comparisons would expand them)
+    sees it; the source view can still mend it."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
+              f"*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 9)]
+    (root / "bomb.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    opened = ws.open("bomb.yaml")
+    assert opened.data is None
+    assert "aliases" in opened.problems[0].message
+    with pytest.raises(DeskError, match="mend it in the source view"):
+        ws.save_fields([Edit("bomb.yaml", "a8", [])], {"bomb.yaml": opened.version},
+                       user="mallory")
+    with pytest.raises(DeskError, match="mend it in the source view"):
+        ws.draft([Edit("bomb.yaml", "a8", [])], NOTE)
+    ws.save_source("bomb.yaml", "a0: [x]\n", opened.version, user="alice")
+
+
+@pytest.mark.parametrize("value", [
+    float("nan"), object(), {1: "x"}, {"a": {"b": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]
+                                                    ]]]]]]]]]]]]]]]]]]]]]}},
+    ["x"] * 20_000,
+])
+def test_a_value_that_is_no_field_is_refused(ws: Workspace, root: Path, value: object) -> None:
+    before = (root / NOTE).read_bytes()
+    with pytest.raises(DeskError, match=r"the value for note\.recalls"):
+        save(ws, Edit(NOTE, "note.recalls", value))
+    assert (root / NOTE).read_bytes() == before

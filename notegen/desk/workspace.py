@@ -51,6 +51,7 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
 import pickle
 import re
@@ -692,6 +693,38 @@ def _loaded(yaml: YAML, text: str, version: str) -> tuple[Any, str]:
     return pickle.loads(cached[0]), cached[1]
 
 
+#: How deep an edit's value may nest, and how many values it may hold.
+MAX_VALUE_DEPTH = 32
+MAX_VALUE_ITEMS = 10_000
+
+
+def _check_value(edit: Edit) -> None:
+    """Refuse a value that is not JSON data of a size a record field has."""
+    count = 0
+
+    def visit(value: Any, depth: int) -> None:
+        nonlocal count
+        count += 1
+        if depth > MAX_VALUE_DEPTH or count > MAX_VALUE_ITEMS:
+            raise DeskError(f"{edit.file}: the value for {edit.field} is too large or too "
+                            "deeply nested for a field of a record")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise DeskError(f"{edit.file}: the value for {edit.field} has a key that "
+                                    "is not text")
+                visit(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item, depth + 1)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise DeskError(f"{edit.file}: the value for {edit.field} is not a number")
+        elif not (value is None or value is DELETE or isinstance(value, str | int | float)):
+            raise DeskError(f"{edit.file}: the value for {edit.field} is not JSON data")
+
+    visit(edit.value, 0)
+
+
 def _json_indent(text: str) -> int | None:
     match = re.search(r"\n( +)\S", text)
     return len(match.group(1)) if match else None
@@ -711,6 +744,19 @@ def apply_edits(rel: str, raw: bytes, edits: Sequence[Edit]) -> bytes:
         raise DeskError(f"{rel} is not UTF-8 text") from None
     bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
     paths = [(edit, parse_field(edit.field)) for edit in edits]
+    for edit in edits:
+        _check_value(edit)
+    version = _sha(raw)
+    with _LOADED_LOCK:
+        known = version in _LOADED
+    if not known:
+        # notegen's own reader first: it is bounded (aliases, nesting, size)
+        # where a round-trip load of a hostile file would not be.
+        try:
+            parse_source(Path(rel), raw)
+        except RecordError as exc:
+            raise DeskError(f"{rel} cannot be edited field by field: mend it in the source "
+                            "view", exc.problems) from None
     if rel.lower().endswith(".json"):
         try:
             document = json.loads(text)
@@ -727,7 +773,7 @@ def apply_edits(rel: str, raw: bytes, edits: Sequence[Edit]) -> bytes:
     else:
         yaml = _yaml(text)
         try:
-            document, base = _loaded(yaml, text, _sha(raw))
+            document, base = _loaded(yaml, text, version)
             if document is None:
                 document = CommentedMap()
             for edit, path in paths:
