@@ -19,13 +19,21 @@ first found applies. Paths in it are relative to the file::
     access_log = "access.jsonl"   # the service's access log ("-": standard error)
     workspace = "cases"           # the drafting desk's folder of cases (notegen serve)
     desk_session_minutes = 480    # how long a desk sign-in lasts (never past its token)
+    cache = true                  # keep rendered notes by their inputs (--no-cache: not now)
+    cache_dir = "~/.cache/notegen" # where (default: $XDG_CACHE_HOME/notegen)
+    cache_max_mb = 256            # how much of them, least recently used dropped first
+    daemon = true                 # render in a warm per-user process (--no-daemon: not now)
+    daemon_idle_minutes = 10      # how long it waits for work before it ends
 
 An environment variable overrides the file's setting of the same name:
 ``NOTEGEN_REGISTER``, ``NOTEGEN_TOKENS``, ``NOTEGEN_TIME_LIMIT``,
 ``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``,
 ``NOTEGEN_TRUST`` (files separated by ``os.pathsep``, ":" on Linux),
 ``NOTEGEN_REGISTER_WAIT``, ``NOTEGEN_SIGNING_KEY``, ``NOTEGEN_TSA``,
-``NOTEGEN_ACCESS_LOG``, ``NOTEGEN_WORKSPACE``, ``NOTEGEN_DESK_SESSION_MINUTES``.
+``NOTEGEN_ACCESS_LOG``, ``NOTEGEN_WORKSPACE``, ``NOTEGEN_DESK_SESSION_MINUTES``,
+``NOTEGEN_CACHE``, ``NOTEGEN_CACHE_DIR``, ``NOTEGEN_CACHE_MAX_MB``, ``NOTEGEN_DAEMON``,
+``NOTEGEN_DAEMON_IDLE_MINUTES``; ``NOTEGEN_NO_DAEMON`` (any value but empty or
+``0``) turns the daemon off whatever the file says.
 A key's passphrase is never a setting: it comes from
 ``NOTEGEN_KEY_PASSPHRASE`` or a prompt. The
 command line and the service both read their settings through
@@ -59,7 +67,10 @@ ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
                "register_wait": "NOTEGEN_REGISTER_WAIT", "signing_key": "NOTEGEN_SIGNING_KEY",
                "tsa": "NOTEGEN_TSA", "access_log": "NOTEGEN_ACCESS_LOG",
                "workspace": "NOTEGEN_WORKSPACE",
-               "desk_session_minutes": "NOTEGEN_DESK_SESSION_MINUTES"}
+               "desk_session_minutes": "NOTEGEN_DESK_SESSION_MINUTES",
+               "cache": "NOTEGEN_CACHE", "cache_dir": "NOTEGEN_CACHE_DIR",
+               "cache_max_mb": "NOTEGEN_CACHE_MAX_MB", "daemon": "NOTEGEN_DAEMON",
+               "daemon_idle_minutes": "NOTEGEN_DAEMON_IDLE_MINUTES"}
 
 
 class _File(BaseModel):
@@ -82,6 +93,11 @@ class _File(BaseModel):
     access_log: str | None = None
     workspace: str | None = None
     desk_session_minutes: PositiveInt | None = None
+    cache: bool | None = None
+    cache_dir: str | None = None
+    cache_max_mb: PositiveInt | None = None
+    daemon: bool | None = None
+    daemon_idle_minutes: PositiveFloat | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,17 @@ class Settings:
     workspace: Path | None = None
     #: Minutes a desk sign-in lasts; never longer than its token.
     desk_session_minutes: int = 480
+    #: Keep rendered notes by what decides their bytes (:mod:`notegen.render.cache`).
+    cache: bool = True
+    #: Where they are kept (none: ``$XDG_CACHE_HOME/notegen``).
+    cache_dir: Path | None = None
+    #: How many MiB of them, the least recently used dropped first.
+    cache_max_mb: int = 256
+    #: Let the command line hand renders to a warm per-user process
+    #: (:mod:`notegen.daemon`).
+    daemon: bool = True
+    #: Minutes that process waits for work before it ends.
+    daemon_idle_minutes: float = 10.0
 
 
 def load_settings(start: Path | None = None,
@@ -200,7 +227,19 @@ def load_settings(start: Path | None = None,
                     signing_key=signing_key, tsa=merged.tsa, access_log=access_log,
                     workspace=workspace,
                     desk_session_minutes=(merged.desk_session_minutes
-                                          or Settings.desk_session_minutes))
+                                          or Settings.desk_session_minutes),
+                    cache=merged.cache is not False,
+                    cache_dir=(None if merged.cache_dir is None else resolved(
+                        "cache_dir", os.path.expanduser(merged.cache_dir))),
+                    cache_max_mb=merged.cache_max_mb or Settings.cache_max_mb,
+                    daemon=merged.daemon is not False and not no_daemon(environ),
+                    daemon_idle_minutes=(merged.daemon_idle_minutes
+                                         or Settings.daemon_idle_minutes))
+
+
+def no_daemon(environ: Mapping[str, str]) -> bool:
+    """Whether ``NOTEGEN_NO_DAEMON`` turns the daemon off."""
+    return environ.get("NOTEGEN_NO_DAEMON", "").strip() not in ("", "0")
 
 
 def _field(error: ErrorDetails) -> str:
