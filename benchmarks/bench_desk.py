@@ -10,9 +10,10 @@ signs in as a drafter, opens the worked case and types --keys characters at
 the end of the note's English protest, one at a time, waiting each time for
 the preview to update. The latency is measured in the page with
 ``performance.now()``: from the key's ``keydown`` to the moment ``#preview``
-takes its next ``data-version`` with ``data-state="ok"`` (a script injected
-through the driver observes both), and to the preview frame's ``load`` after
-it. The desk's debounce is part of it, as it is for the officer.
+takes its next ``data-version`` with ``data-state="ok"``, which the desk's
+script sets when the frame has loaded the new note (a script injected
+through the driver observes both). The desk's debounce is part of it, as it
+is for the officer.
 
 Baselines, in the same run and the same process turns: the same edit posted
 to the desk's JSON endpoint (``POST /desk/api/preview``) without the browser,
@@ -56,16 +57,15 @@ TYPED = (", and against every strike on the premises of the Embassy since the co
 TIMEOUT = 60.0
 
 #: Injected through the driver (not subject to the page's CSP, which forbids
-#: inline scripts): times each keydown, each completed preview update and
-#: each load of the preview frame with the page's own clock.
+#: inline scripts): times each keydown and each completed preview update
+#: with the page's own clock.
 OBSERVE = """
 const preview = document.getElementById('preview');
-window.__bench = {keys: [], updates: [], loads: []};
+window.__bench = {keys: [], updates: []};
 document.addEventListener('keydown', () => window.__bench.keys.push(performance.now()), true);
 new MutationObserver(() => window.__bench.updates.push(
     [performance.now(), Number(preview.dataset.version), preview.dataset.state]))
   .observe(preview, {attributes: true, attributeFilter: ['data-version']});
-preview.addEventListener('load', () => window.__bench.loads.push(performance.now()));
 """
 
 
@@ -134,10 +134,10 @@ def updated(driver: webdriver.Chrome, after: int) -> int:
     return int(WebDriverWait(driver, TIMEOUT, poll_frequency=0.02).until(done))
 
 
-def in_the_browser(url: str, token: str, keys: int) -> tuple[list[float], list[float],
-                                                             dict[str, str], str, str]:
-    """Per keystroke: ms to the next completed update, and to the frame's load
-    after it; the session's cookies, CSRF token and the protest as typed."""
+def in_the_browser(url: str, token: str, keys: int) -> tuple[list[float], dict[str, str],
+                                                             str, str]:
+    """Per keystroke, ms to the next completed update of the preview; the
+    session's cookies and CSRF token, and the protest as typed."""
     driver = chromium()
     try:
         driver.get(f"{url}/desk/signin")
@@ -154,25 +154,19 @@ def in_the_browser(url: str, token: str, keys: int) -> tuple[list[float], list[f
         for char in text:
             field.send_keys(char)
             current = updated(driver, current)
-        # The last frame load may trail the last update a little.
-        WebDriverWait(driver, TIMEOUT, poll_frequency=0.02).until(lambda d: len(
-            d.execute_script("return window.__bench.loads")) >= 1)
         seen = driver.execute_script("return window.__bench")
-        to_update, to_load = [], []
+        latencies = []
         for pressed in seen["keys"]:
             update = next((at for at, _, state in seen["updates"]
                            if at >= pressed and state == "ok"), None)
-            if update is None:
-                continue
-            to_update.append(update - pressed)
-            load = next((at for at in seen["loads"] if at >= update), None)
-            if load is not None:
-                to_load.append(load - pressed)
+            if update is not None:
+                latencies.append(update - pressed)
+        assert len(latencies) == keys, (len(latencies), seen)
         cookies = {cookie["name"]: cookie["value"] for cookie in driver.get_cookies()}
         csrf = str(driver.find_element(By.CSS_SELECTOR, 'meta[name="csrf-token"]')
                    .get_attribute("content"))
         value = str(field.get_attribute("value"))
-        return to_update, to_load, cookies, csrf, value
+        return latencies, cookies, csrf, value
     finally:
         driver.quit()
 
@@ -243,14 +237,12 @@ def main() -> None:
         token, entry = new_token("bench", ["drafter"])
         write_tokens(folder / "tokens.json", [entry])
         with desk(folder, folder / "tokens.json") as url:
-            to_update, to_load, cookies, csrf, protest = in_the_browser(url, token, args.keys)
+            to_update, cookies, csrf, protest = in_the_browser(url, token, args.keys)
             trips, server = through_json(url, cookies, csrf, protest, args.keys)
         drafts, bare = in_process(workspace, protest, args.keys)
     lines.append(f"preview of the worked case, {args.keys} keystrokes, one at a time "
                  "(machine shared: provisional):")
     lines.append(f"  keystroke -> #preview updated (in page)  {ms(to_update)}")
-    if to_load:
-        lines.append(f"  keystroke -> preview frame loaded       {ms(to_load)}")
     lines.append(f"  POST /desk/api/preview round trip       {ms(trips)}")
     lines.append(f"    its render, as the server reports     {ms(server)}")
     lines.append(f"  DraftPreview.render in process (warm)   {ms(drafts)}")
