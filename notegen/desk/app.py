@@ -182,7 +182,8 @@ class PreviewStore:
     that the frame showing one can fetch it from any worker; files older
     than :attr:`KEEP` seconds are removed now and then."""
 
-    KEEP = 1800.0
+    #: Seconds a preview is kept: its frame fetches it at once (and caches it).
+    KEEP = 300.0
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -213,7 +214,7 @@ class PreviewStore:
 
     def _prune(self) -> None:
         now = time.time()
-        if now - self._pruned < 60:
+        if now - self._pruned < 30:
             return
         self._pruned = now
         for path in self.folder.glob("*.html"):
