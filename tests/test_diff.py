@@ -243,21 +243,36 @@ def test_drafts_can_be_issued_notes_of_the_register(drafts: Drafts, tmp_path: Pa
     database = tmp_path / "register.sqlite"
     with notegen.open_register(database) as register:
         first, _ = register.issue(notegen.load_case(drafts.old), issued_by="desk")
+    assert first.reference == "12/1/2025"
+    # The next draft, numbered by hand, against the issued note.
+    _edit(drafts.new, "\n  date: 2025-11-14\n", "\n  reference: 12/2/2025\n  date: 2025-11-14\n")
+    result = notegen.diff_notes("register:12/1/2025", drafts.new, register=database)
+    assert _marked(result) == (["2", "grave", ADDED_ENTRY], ["1", "serious"])
+    assert {fact.path: fact.sentence for fact in result.facts}["note.reference"] == \
+        "The note's reference changed from 12/1/2025 to 12/2/2025."
+    assert result.old_label == "register:12/1/2025"
+    # Issued too, the newer one recalls the first (the register's history of
+    # its incidents): a change of its text and of its records.
+    with notegen.open_register(database) as register:
+        _edit(drafts.new, "  reference: 12/2/2025\n", "")
         second, _ = register.issue(notegen.load_case(drafts.new), issued_by="desk")
-    assert (first.reference, second.reference) == ("12/1/2025", "12/2/2025")
-    result = notegen.diff_notes("register:12/1/2025", "register:12/2/2025",
-                                register=database)
-    inserted, deleted = _marked(result)
-    # The register numbered them: the number differs too.
-    assert inserted == ["2", "grave", ADDED_ENTRY]
+    assert second.reference == "12/2/2025"
+    both = notegen.diff_notes("register:12/1/2025", "register:12/2/2025", register=database)
+    inserted, deleted = _marked(both)
+    assert inserted[:3] == ["2", "grave", ADDED_ENTRY]
+    assert len(inserted) == 4
+    assert "12/1/2025" in inserted[3]
     assert deleted == ["1", "serious"]
-    reference = next(fact for fact in result.facts if fact.path == "note.reference")
-    assert reference.sentence == "The note's reference changed from 12/1/2025 to 12/2/2025."
+    recalled = [fact for fact in both.facts if fact.path.startswith("note.recalled_notes")]
+    assert [(fact.kind, fact.new) for fact in recalled] == [("added", "No. 12/1/2025 of "
+                                                              "2025-11-14")]
     # On the command line: register:REF, or a bare REF with --register.
     outcome = runner.invoke(cli, ["diff", "register:12/1/2025", "12/2/2025", "--register",
                                   str(database), "--format", "json"])
     assert outcome.exit_code == 3, outcome.output
-    assert json.loads(outcome.stdout)["old"] == "register:12/1/2025"
+    data = json.loads(outcome.stdout)
+    assert (data["old"], data["new"]) == ("register:12/1/2025", "12/2/2025")
+    assert "note.recalled_notes[0]" in [fact["path"] for fact in data["facts"]]
 
 
 # -- the tracked-changes Word document --------------------------------------------
@@ -412,6 +427,11 @@ def test_a_pdf_notegen_did_not_render_is_refused(drafts: Drafts, runner: CliRunn
 def test_a_missing_register_entry_is_refused(drafts: Drafts, runner: CliRunner,
                                              tmp_path: Path) -> None:
     database = tmp_path / "register.sqlite"
+    # Reading a draft never creates a register.
+    with pytest.raises(notegen.RegisterError, match=r"no register at .*register\.sqlite"):
+        notegen.diff_notes("register:99/9/2099", drafts.new, register=database)
+    assert not database.exists()
+    notegen.open_register(database).close()
     with pytest.raises(notegen.RegisterError, match="no issued note '99/9/2099'"):
         notegen.diff_notes("register:99/9/2099", drafts.new, register=database)
     outcome = runner.invoke(cli, ["diff", "register:99/9/2099", str(drafts.new),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..errors import NotegenError, RecordError
+from ..errors import NotegenError, RecordError, RegisterError
 from ..options import RenderOptions
 from ..records.case import Case, load_case, load_case_data
 from ..records.reading import read_bytes
@@ -86,17 +86,19 @@ def _from_register(reference: str, register: str | Path | Register | None,
     if isinstance(register, Register):
         records = register.records(reference)
     else:
-        with open_register(register) as opened:
+        with _open(register) as opened:
             records = opened.records(reference)
     return load_case_data(records, f"{reference} (register)")
 
 
 def diff_notes(old: Case | str | Path, new: Case | str | Path,
                options: RenderOptions | None = None, *,
-               register: str | Path | Register | None = None) -> Redline:
+               register: str | Path | Register | None = None,
+               wait: float = 30.0) -> Redline:
     """The redline between two drafts of a note: each a :class:`Case`, a
     case file, a PDF notegen rendered, or ``register:REF`` (an issued note
-    of ``register``). Both are rendered with ``options`` (a language given
+    of ``register``, an existing one; opened for the comparison, a writer
+    waits at most ``wait`` seconds). Both are rendered with ``options`` (a language given
     there renders both in it; without one, both drafts must be in the same
     language). ``Redline.changed`` says whether they differ; write it with
     :func:`~notegen.render.redline.redline_bytes`.
@@ -108,7 +110,7 @@ def diff_notes(old: Case | str | Path, new: Case | str | Path,
     try:
         if register is not None and not isinstance(register, Register) and any(
                 _needs_register(source, register) for source in (old, new)):
-            opened = open_register(register)
+            opened = _open(register, wait)
             register = opened
         cases = [source if isinstance(source, Case) else load_draft(source, register=register)
                  for source in (old, new)]
@@ -117,6 +119,20 @@ def diff_notes(old: Case | str | Path, new: Case | str | Path,
             opened.close()
     labels = [_label(source) for source in (old, new)]
     return redline(cases[0], cases[1], options, old_label=labels[0], new_label=labels[1])
+
+
+def _open(url: str | Path, wait: float = 30.0) -> Register:
+    """The register at ``url``, which must exist: reading a draft from it
+    never creates one (an SQLite file that is not there is an error).
+
+    :raises RegisterError: if there is none, or it cannot be opened.
+    """
+    text = str(url)
+    if not text.startswith(("postgresql://", "postgres://")):
+        path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))
+        if not path.is_file():
+            raise RegisterError(f"no register at {path}: there is no such file")
+    return open_register(url, wait=wait)
 
 
 def _needs_register(source: Case | str | Path, register: object) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
@@ -14,12 +13,13 @@ from .common import (
     NotegenCommand,
     note_options,
     ready_to_render,
+    register_location,
     register_option,
     render_options,
     say,
+    settings,
     write_output,
 )
-from .registry import open_register
 
 #: The exit code when the drafts differ (0: the same; 1: an error in the
 #: input; 2: a misused command).
@@ -72,10 +72,8 @@ def diff(old: str, new: str, output: Path, fmt: str, lang: str | None, note_type
         ready_to_render()
     needs_register = register_url is not None or any(
         source.startswith(REGISTER_PREFIX) for source in (old, new))
-    with contextlib.ExitStack() as stack:
-        register = stack.enter_context(open_register(register_url)) if needs_register \
-            else None
-        result = diff_notes(old, new, options, register=register)
+    register = register_location(register_url) if needs_register else None
+    result = diff_notes(old, new, options, register=register, wait=settings().register_wait)
     write_output(output, redline_bytes(result, fmt, options, author=author), fmt.upper()
                  if fmt != "html" else "html")
     facts, paragraphs = len(result.facts), len(result.text_changes)

@@ -107,6 +107,9 @@ class _Comparison:
                                   getattr(new, name), self._text, name)
         yield from self._demands(old.demands, new.demands)
         yield from self._legal_bases(old.legal_bases, new.legal_bases)
+        yield from self._list("note.recalled_notes", "recalled earlier note",
+                              getattr(old, "recalled_notes", []),
+                              getattr(new, "recalled_notes", []), _recalled, "recalled_notes")
 
     # -- where and how values are shown ---------------------------------
 
@@ -306,6 +309,15 @@ class _Comparison:
                 yield Change(f"note.legal_bases[{i}]", "removed",
                              f"A legal basis was removed: {article}.", article, None,
                              self._where(self.old, None, "legal_bases", i))
+
+
+def _recalled(note: Any) -> str:
+    """An earlier note the note recalls, as a reader names it (and its replies)."""
+    text = f"No. {note.reference} of {note.date.isoformat()}"
+    replies = getattr(note, "replies", [])
+    if replies:
+        text += f", answered {', '.join(reply.received.isoformat() for reply in replies)}"
+    return text
 
 
 def _short(value: object) -> bool:
