@@ -64,6 +64,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -785,6 +786,91 @@ def apply_edits(rel: str, raw: bytes, edits: Sequence[Edit]) -> bytes:
     return (bom + _merge3(base, text, edited)).encode("utf-8")
 
 
+#: libyaml's loader where PyYAML has it (composing only: no value is constructed).
+_FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Files composed lately (their node trees, by version), for drafts.
+_COMPOSED: collections.OrderedDict[str, yaml.Node | None] = collections.OrderedDict()
+
+
+def _composed(text: str, version: str) -> yaml.Node | None:
+    with _LOADED_LOCK:
+        node = _COMPOSED.get(version, False)
+        if node is not False:
+            _COMPOSED.move_to_end(version)
+            return node  # type: ignore[return-value]
+    # The file passed notegen's bounded reader already (apply_edits, parse_source).
+    node = yaml.compose(text, Loader=_FastLoader)
+    with _LOADED_LOCK:
+        _COMPOSED[version] = node
+        while len(_COMPOSED) > LOADED_FILES:
+            _COMPOSED.popitem(last=False)
+    return node
+
+
+def _scalar_at(node: yaml.Node | None, path: FieldPath) -> yaml.ScalarNode | None:
+    """The scalar node ``path`` names (a key may hold dots), if it is one."""
+    for index, part in enumerate(path):
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if 0 <= part < len(node.value) else None
+        elif isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            rest = path[index:]
+            names = [".".join(str(p) for p in rest[:end]) for end in range(1, len(rest) + 1)
+                     if all(isinstance(p, str) for p in rest[:end])]
+            found = [(name, value) for key, value in node.value for name in names
+                     if isinstance(key, yaml.ScalarNode) and key.value == name]
+            if len(found) != 1 or found[0][0] != part:
+                return None  # a dotted key, or none: the round trip decides
+            node = found[0][1]
+        else:
+            return None
+    return node if isinstance(node, yaml.ScalarNode) else None
+
+
+def draft_edits(rel: str, raw: bytes, edits: Sequence[Edit]) -> bytes:
+    """Bytes of the file ``rel`` (now ``raw``) that read as it would once
+    ``edits`` were saved, every line where it is: a preview's draft. An
+    edit that gives a scalar field a new scalar value is made in the text
+    (the value written as JSON, which YAML reads alike, padded to the lines
+    it took): no round trip, which is most of a keystroke's time; any other
+    edit makes the whole file go through :func:`apply_edits`."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return apply_edits(rel, raw, edits)
+    version = _sha(raw)
+    with _LOADED_LOCK:
+        known = version in _LOADED or version in _COMPOSED
+    if not known:
+        try:
+            parse_source(Path(rel), raw)
+        except RecordError:
+            return apply_edits(rel, raw, edits)  # which says why
+    try:
+        root = _composed(text, version)
+    except yaml.YAMLError:
+        return apply_edits(rel, raw, edits)
+    schema = _schema()
+    spans: dict[tuple[int, int], str] = {}
+    for edit in edits:
+        _check_value(edit)
+        path = parse_field(edit.field)
+        node = _scalar_at(root, path)
+        value = _typed(edit.value, schema.at(path))
+        if (node is None or node.start_mark.index >= node.end_mark.index
+                or text[node.start_mark.index] in "&!*"
+                or not (value is None or isinstance(value, str | int | float))):
+            return apply_edits(rel, raw, edits)
+        # A block scalar's span ends after its last line break: the breaks
+        # it held are written again, so that every later line keeps its number.
+        spans[(node.start_mark.index, node.end_mark.index)] = json.dumps(
+            value, ensure_ascii=False)
+    out = text
+    for (start, end), written in sorted(spans.items(), reverse=True):
+        out = out[:start] + written + "\n" * out.count("\n", start, end) + out[end:]
+    bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+    return (bom + out).encode("utf-8")
+
+
 # ----------------------------------------------------------------------------------------
 # The workspace
 
@@ -1136,8 +1222,11 @@ class Workspace:
 
     # -- drafts -----------------------------------------------------------------------
 
-    def _edited(self, edits: Sequence[Edit]) -> dict[str, tuple[Path, bytes, bytes]]:
-        """Per file: its path, bytes now and bytes with ``edits`` applied."""
+    def _edited(self, edits: Sequence[Edit], *, draft: bool = False
+                ) -> dict[str, tuple[Path, bytes, bytes]]:
+        """Per file: its path, bytes now and bytes with ``edits`` applied
+        (with ``draft``, bytes that read as the saved file would, lines kept,
+        but not necessarily written alike: :func:`draft_edits`)."""
         by_file: dict[str, list[Edit]] = {}
         for edit in edits:
             if not isinstance(edit, Edit):
@@ -1146,7 +1235,7 @@ class Workspace:
         result = {}
         for rel, own in by_file.items():
             path, raw = self._read(rel)
-            result[rel] = (path, raw, apply_edits(rel, raw, own))
+            result[rel] = (path, raw, (draft_edits if draft else apply_edits)(rel, raw, own))
         return result
 
     def draft(self, edits: Sequence[Edit], rel: str) -> Case:
@@ -1158,7 +1247,8 @@ class Workspace:
         :raises DeskError: if a path is refused or an edit cannot apply.
         """
         path = self.resolve(rel)
-        overlay = {Path(os.path.realpath(p)): new for p, _, new in self._edited(edits).values()}
+        overlay = {Path(os.path.realpath(p)): new
+                   for p, _, new in self._edited(edits, draft=True).values()}
         self._read(rel)  # refused as open would refuse it
         return load_case(path, root=self.root, overlay=overlay)
 
