@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .case import Case
-from .models import Citation, Demand, Incident, Note, Party
+from .models import Citation, Demand, Incident, Note, Party, RecalledNote
 
 #: The fields of an incident compared, in the order they are reported, and
 #: what a sentence calls each.
@@ -108,8 +108,8 @@ class _Comparison:
         yield from self._demands(old.demands, new.demands)
         yield from self._legal_bases(old.legal_bases, new.legal_bases)
         yield from self._list("note.recalled_notes", "recalled earlier note",
-                              getattr(old, "recalled_notes", []),
-                              getattr(new, "recalled_notes", []), _recalled, "recalled_notes")
+                              old.recalled_notes, new.recalled_notes, _recalled,
+                              "recalled_notes")
 
     # -- where and how values are shown ---------------------------------
 
@@ -311,12 +311,11 @@ class _Comparison:
                              self._where(self.old, None, "legal_bases", i))
 
 
-def _recalled(note: Any) -> str:
+def _recalled(note: RecalledNote) -> str:
     """An earlier note the note recalls, as a reader names it (and its replies)."""
     text = f"No. {note.reference} of {note.date.isoformat()}"
-    replies = getattr(note, "replies", [])
-    if replies:
-        text += f", answered {', '.join(reply.received.isoformat() for reply in replies)}"
+    if note.replies:
+        text += f", answered {', '.join(reply.received.isoformat() for reply in note.replies)}"
     return text
 
 
