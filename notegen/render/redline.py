@@ -131,7 +131,7 @@ class Redline:
     paragraphs: tuple[ParagraphChange, ...]
     #: The date of the changes: the newer note's date, or SOURCE_DATE_EPOCH.
     date: dt.datetime
-    #: The newer draft's title (e.g. "Note Verbale No. 12/345/2025").
+    #: The newer draft's title: its first heading (e.g. "Note Verbale").
     title: str
 
     @property
@@ -527,7 +527,7 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-#: The formats a redline is written in, and what :func:`write_redline` calls each.
+#: The formats :func:`redline_bytes` writes a redline in.
 FORMATS = ("html", "pdf", "docx", "json")
 
 
