@@ -7,9 +7,11 @@ time, and where that time goes.
 Over a copy of the seeds, types --keys characters one at a time at the end
 of the note's English protest (each render's edit holds every character
 typed so far, as the desk sends it) and reports the median, 90th percentile
-and worst ``render()`` time, then the same for its parts: applying the edit
-to the file (ruamel.yaml round trip), loading the draft (``load_case`` with
-the overlay), wording it (``prepare``) and templating it (``render_html``).
+and worst ``render()`` time, then the same for its parts: writing the edit
+into the draft (``draft_edits``), loading the draft (``load_case`` with the
+overlay), wording it (``prepare``) and templating it (``render_html``); and,
+for comparison, what the same edit costs when saved (the ruamel.yaml round
+trip of ``apply_edits``, which a preview does not need).
 The first render after the preview is made is reported apart (what is not
 yet warm). Run it alone: on a shared machine the figures are provisional.
 """
@@ -23,11 +25,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from notegen.desk.preview import DraftPreview
-from notegen.desk.workspace import Edit, Workspace, apply_edits
+from notegen.desk.workspace import Edit, Workspace, apply_edits, draft_edits
 from notegen.options import RenderOptions, settle
 from notegen.records.case import load_case
 from notegen.render.html import render_html
@@ -47,10 +48,8 @@ def _summary(name: str, times: list[float]) -> str:
             f"worst {max(times):7.1f} ms")
 
 
-def _timed(function: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = function()
-    return (time.perf_counter() - start) * 1000, result
+def _since(began: float) -> float:
+    return (time.perf_counter() - began) * 1000
 
 
 def main() -> None:
@@ -60,11 +59,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(shutil.copytree(ROOT / "seeds", Path(folder) / "seeds"))
         workspace = Workspace(root)
-        made, preview = _timed(lambda: DraftPreview(workspace))
+        began = time.perf_counter()
+        preview = DraftPreview(workspace)
+        made = _since(began)
         protest = workspace.open(WORKED).data["note"]["protest"]["en"]
         edits = [[Edit(WORKED, FIELD, protest + TYPED[:count % len(TYPED) + 1])]
                  for count in range(arguments.keys)]
-        assert isinstance(preview, DraftPreview)
         first = preview.render(WORKED, edits[0], lang=None, note_type=None)
         assert first.html is not None, first.problems
         renders = []
@@ -73,23 +73,28 @@ def main() -> None:
             assert result.html is not None, result.problems
             renders.append(result.elapsed_ms)
         raw = (root / WORKED).read_bytes()
-        parts: dict[str, list[float]] = {"apply the edit": [], "load the draft": [],
-                                         "prepare": [], "render_html": []}
+        parts: dict[str, list[float]] = {"draft the edit": [], "load the draft": [],
+                                         "prepare": [], "render_html": [],
+                                         "(a save's round trip)": []}
         options = RenderOptions()
         for edit in edits:
-            took, new = _timed(lambda edit=edit: apply_edits(WORKED, raw, edit))
-            parts["apply the edit"].append(took)
-            assert isinstance(new, bytes)
-            overlay = {Path(os.path.realpath(root / WORKED)): new}
-            took, case = _timed(lambda overlay=overlay: load_case(root / WORKED, root=root,
-                                                                  overlay=overlay))
-            parts["load the draft"].append(took)
-            settled = settle(case, options)  # type: ignore[arg-type]
-            took, prepared = _timed(lambda case=case, settled=settled: prepare(case, settled))
-            parts["prepare"].append(took)
-            took, _ = _timed(lambda case=case, settled=settled, prepared=prepared: render_html(
-                case, settled, prepared=prepared))  # type: ignore[arg-type]
-            parts["render_html"].append(took)
+            began = time.perf_counter()
+            apply_edits(WORKED, raw, edit)
+            parts["(a save's round trip)"].append(_since(began))
+            began = time.perf_counter()
+            new = draft_edits(WORKED, raw, edit)
+            parts["draft the edit"].append(_since(began))
+            began = time.perf_counter()
+            case = load_case(root / WORKED, root=root,
+                             overlay={Path(os.path.realpath(root / WORKED)): new})
+            parts["load the draft"].append(_since(began))
+            settled = settle(case, options)
+            began = time.perf_counter()
+            prepared = prepare(case, settled)
+            parts["prepare"].append(_since(began))
+            began = time.perf_counter()
+            render_html(case, settled, prepared=prepared)
+            parts["render_html"].append(_since(began))
     lines = [f"DraftPreview made in {made:.1f} ms; first render {first.elapsed_ms:.1f} ms",
              _summary(f"render() x {len(renders)}", renders),
              *(_summary(f"  {name}", times) for name, times in parts.items()),
