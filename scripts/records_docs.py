@@ -54,7 +54,8 @@ whole (ids that resolve, dates in order, the forms of the last section).
 #: The order of the models on the page: the sections, then what they hold.
 ORDER = ["State", "Party", "Person", "Profile", "CourtesyPolicy", "Facility", "Incident",
          "Impact", "Distance", "Means", "Casualties", "Source", "ArmedConflict", "Relations",
-         "Note", "ReplyTo", "Demand", "Citation"]
+         "Note", "Chronology", "ChronologyRule", "ReplyTo", "RecalledNote", "RecalledReply",
+         "Demand", "Citation"]
 
 _GENDER_HINT = {True: "`gender: female` or `male`",
                 False: "`gender: {%s: masculine}` (or `feminine`, `neuter`)"}
@@ -72,8 +73,9 @@ def _kind(prop: dict[str, Any], defs: dict[str, Any]) -> str:
         if "enum" in target:
             return "one of " + ", ".join(f"`{value}`" for value in target["enum"])
         return f"[{name}](#{name.lower()})"
-    if "anyOf" in prop:
-        options = [option for option in prop["anyOf"] if option.get("type") != "null"]
+    if "anyOf" in prop or "oneOf" in prop:
+        options = [option for option in prop.get("anyOf", prop.get("oneOf"))
+                   if option.get("type") != "null"]
         kinds = [option.get("type") for option in options]
         if kinds == ["string", "object"]:
             return "text (or per language)"

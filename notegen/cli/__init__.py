@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("signatures", "Check a note: its signatures, its embedded records, its PDF/A "
                              "claim."),
     "extract": ("signatures", "Write out the records a note was rendered from (JSON)."),
+    "incidents": ("incidents", "List, find and show the incidents of a catalogue."),
     "diff": ("diffing", "Redline two drafts of a note: changed words and changed facts."),
     "issue": ("registry", "Give the note of CASE the next number and issue it."),
     "register": ("registry", "Look up issued notes, cancel one, or check a PDF against the "

@@ -122,13 +122,15 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
 
     Every problem is listed with file, line and field, and every warning;
     the exit code is 1 if any case has a problem (or, with --strict, a
-    warning).
+    warning). Where a rule chooses the earlier incidents, those it chose
+    are listed too.
     """
     failed = 0
     options = render_options(lang, note_type, strict, template_dirs)
     for case_file in case_files:
         try:
-            prepared = prepare(read_case(case_file), options)
+            case = read_case(case_file)
+            prepared = prepare(case, options)
         except NotegenError as exc:
             failed += 1
             if as_json:
@@ -139,15 +141,21 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
             else:
                 click.echo(f"Error: {exc}", err=True)
             continue
+        by_rule = list(case.chronology.resolved) if case.chronology is not None else None
         if as_json:
             click.echo(json.dumps({"file": str(case_file), "valid": True, "error": None,
                                    "problems": [],
-                                   "warnings": [w.as_dict() for w in prepared.warnings]},
+                                   "warnings": [w.as_dict() for w in prepared.warnings],
+                                   **({"earlier_by_rule": by_rule} if by_rule is not None
+                                      else {})},
                                   ensure_ascii=False))
         else:
             count = len(prepared.warnings)
             note = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
             click.echo(f"{case_file}: valid{note}")
+            if by_rule is not None:
+                click.echo(f"  earlier incidents, as its rule chose them ({len(by_rule)}): "
+                           f"{', '.join(by_rule) or 'none'}")
     if failed:
         sys.exit(1)
 

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,15 @@ from pydantic import ValidationError
 
 from ..errors import Location, Problem, RecordError
 from . import collector
+from .incidents import Selection, read_catalogue
 from .models import (
+    RULE_PARTIES,
     ArmedConflict,
+    Chronology,
     Facility,
     Incident,
     Note,
+    NoteAsWritten,
     Party,
     Profile,
     RecordFile,
@@ -85,6 +89,13 @@ class Case:
     conflicts: dict[str, ArmedConflict] = field(default_factory=dict)
     #: Diplomatic relations as the records state them; normal where none does.
     relations: tuple[Relations, ...] = ()
+    #: How the note's earlier incidents were chosen, if by a rule.
+    chronology: ChronologyChoice | None = None
+    #: The incident catalogues (folders) the case names.
+    catalogues: tuple[Path, ...] = ()
+    #: Warnings about the records that do not stop a render: incidents of the
+    #: catalogue a chronology leaves out, a rule's additions it chooses anyway.
+    notices: tuple[Problem, ...] = ()
 
     def locate(self, record_id: str | None, *path: str | int) -> Location:
         """Where ``path`` inside the record ``record_id`` (``None``: the note) was written."""
@@ -95,6 +106,20 @@ class Case:
         return tuple(source.path for source in self.files)
 
 
+@dataclass(frozen=True)
+class ChronologyChoice:
+    """The earlier incidents a rule chose (:class:`~.models.Chronology`), in
+    the order the note recalls them."""
+
+    #: The rule as written, with its additions and exclusions.
+    written: Chronology
+    #: What the rule chose by itself, before ``add`` and ``exclude``.
+    chosen: tuple[str, ...]
+    #: What the note recalls: the rule's choice, less the exclusions, with the
+    #: additions; oldest first.
+    resolved: tuple[str, ...]
+
+
 def _locate(origins: dict[str, tuple[SourceFile, FieldPath]], record_id: str | None,
             path: FieldPath) -> Location:
     source, base = origins[record_id or ""]
@@ -102,13 +127,16 @@ def _locate(origins: dict[str, tuple[SourceFile, FieldPath]], record_id: str | N
 
 
 def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
-              root: Path | None, overlay: Mapping[Path, bytes] | None = None
+              root: Path | None, overlay: Mapping[Path, bytes] | None = None,
+              catalogues: dict[Path, None] | None = None
               ) -> list[tuple[SourceFile, RecordFile]]:
     """Validate ``first`` and, depth first, every file it includes (none if
-    not ``includes``; only files inside ``root`` if given); an included file
+    not ``includes``; only files inside ``root`` if given), and every file of
+    each catalogue a file names (added to ``catalogues``); an included file
     whose real path is a key of ``overlay`` is read from there, not from disk."""
     records: list[tuple[SourceFile, RecordFile]] = []
     seen: set[Path] = set()
+    catalogues = {} if catalogues is None else catalogues
     total = len(first.text.encode("utf-8"))
 
     def visit(file: Path, name: str, included_from: Location) -> None:
@@ -170,6 +198,18 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
             records.append((source, RecordFile.model_validate(source.data)))
         except ValidationError as exc:
             problems.extend(schema_problems(source, exc))
+        folder = source.data.get("catalogue")
+        if folder and not includes:
+            problems.append(Problem(
+                "this case cannot name a catalogue: give every record in this one file (as "
+                "`notegen extract` writes it)", source.locate(("catalogue",))))
+        elif isinstance(folder, str) and folder.strip():
+            real = Path(os.path.realpath(source.path.parent / folder.strip()))
+            if real not in catalogues:
+                catalogues[real] = None
+                records.extend(read_catalogue(source.path.parent / folder.strip(), problems,
+                                              source.locate(("catalogue",)), root=root,
+                                              seen=seen))
         if isinstance(names, list):  # a broken file's includes are still checked
             for index, name in enumerate(names):
                 if isinstance(name, str):
@@ -263,16 +303,66 @@ def load_case_data(data: bytes, name: str = "case.json") -> Case:
     return _load(parse_source(Path(name), data), includes=False, root=None)
 
 
+@dataclass(frozen=True)
+class IncidentCatalogue:
+    """A ministry's incident catalogue, validated on its own: its records by
+    id, where each was written (:meth:`locate`)."""
+
+    folder: Path
+    states: dict[str, State]
+    parties: dict[str, Party]
+    facilities: dict[str, Facility]
+    incidents: dict[str, Incident]
+    conflicts: dict[str, ArmedConflict]
+    relations: tuple[Relations, ...]
+    files: tuple[SourceFile, ...]
+    origins: dict[str, tuple[SourceFile, FieldPath]]
+
+    def locate(self, record_id: str, *path: str | int) -> Location:
+        """Where ``path`` inside the record ``record_id`` was written."""
+        return _locate(self.origins, record_id, path)
+
+
+def load_incident_catalogue(folder: str | Path, *, root: Path | None = None
+                            ) -> IncidentCatalogue:
+    """Load and validate the incident catalogue in ``folder`` on its own,
+    by the rules a case that names it applies to its records (every id
+    unique, every reference resolved, incidents within their conflicts);
+    with ``root``, only files inside that folder.
+
+    :raises RecordError: listing every problem found, each located.
+    """
+    folder = Path(folder)
+    problems: list[Problem] = []
+    with collector.paused():  # linear in the records: see .collector
+        records = read_catalogue(folder, problems, Location(folder),
+                                 root=Path(os.path.realpath(root)) if root else None)
+        if problems:
+            raise RecordError(_listed(problems))
+        index = _Index(problems)
+        _index_all(records, index)
+        _check_record_references(index)
+        _check_situation(index)
+        if problems:
+            raise RecordError(_listed(problems))
+    tables = index.tables
+    return IncidentCatalogue(folder, tables["states"], tables["parties"], tables["facilities"],
+                             tables["incidents"], tables["conflicts"],
+                             tuple(relations for relations, _, _ in index.relations),
+                             tuple(source for source, _ in records), index.origins)
+
+
 def _load(first: SourceFile, *, includes: bool, root: Path | None,
           overlay: Mapping[Path, bytes] | None = None) -> Case:
     problems: list[Problem] = []
+    catalogues: dict[Path, None] = {}
     with collector.paused():  # linear in the records: see .collector
         records = _read_all(first, problems, includes=includes,
                             root=Path(os.path.realpath(root)) if root is not None else None,
-                            overlay=overlay)
+                            overlay=overlay, catalogues=catalogues)
         if problems:
             raise RecordError(_listed(problems))
-        return _assemble(records)
+        return _assemble(records, tuple(catalogues))
 
 
 def _listed(problems: Sequence[Problem]) -> list[Problem]:
@@ -332,12 +422,17 @@ class _Index:
         return True
 
 
-def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
+def _assemble(records: Sequence[tuple[SourceFile, RecordFile]],
+              catalogues: tuple[Path, ...] = ()) -> Case:
     index = _Index([])
-    note = _index_records(records, index)
-    _check_references(note, index)
+    written = _index_records(records, index)
+    _check_references(written, index)
     _check_situation(index)
-    _check_chronology(note, index)
+    notices: list[Problem] = []
+    note, choice, where = _resolve_chronology(written, index, notices)
+    if catalogues and not isinstance(written.earlier, Chronology):
+        notices.extend(_left_out(note, index))
+    _check_chronology(note, index, where)
     if index.problems:
         raise RecordError(_listed(index.problems))
     tables = index.tables
@@ -345,25 +440,17 @@ def _assemble(records: Sequence[tuple[SourceFile, RecordFile]]) -> Case:
                 facilities=tables["facilities"], incidents=tables["incidents"],
                 files=tuple(source for source, _ in records), origins=index.origins,
                 conflicts=tables["conflicts"],
-                relations=tuple(relations for relations, _, _ in index.relations))
+                relations=tuple(relations for relations, _, _ in index.relations),
+                chronology=choice, catalogues=catalogues, notices=tuple(notices))
 
 
-def _index_records(records: Sequence[tuple[SourceFile, RecordFile]], index: _Index) -> Note:
+def _index_records(records: Sequence[tuple[SourceFile, RecordFile]], index: _Index
+                   ) -> NoteAsWritten:
     """Index every record of ``records`` by id; return the case's one note.
 
     :raises RecordError: if there is no note (nothing else can be checked).
     """
-    notes: list[tuple[SourceFile, Note]] = []
-    for source, record in records:
-        for kind in index.tables:
-            for position, item in enumerate(getattr(record, kind)):
-                index.add(item, kind, source, (kind, position))
-        for position, relations in enumerate(record.relations):
-            index.relations.append((relations, source, ("relations", position)))
-        if record.profile is not None:  # a profile is the party it describes
-            index.add(record.profile, "parties", source, ("profile",))
-        if record.note is not None:
-            notes.append((source, record.note))
+    notes = _index_all(records, index)
     if not notes:
         index.problems.append(Problem("the case has no note: add a 'note' section",
                                       records[0][0].locate(())))
@@ -376,8 +463,39 @@ def _index_records(records: Sequence[tuple[SourceFile, RecordFile]], index: _Ind
     return note
 
 
-def _check_references(note: Note, index: _Index) -> None:
+def _index_all(records: Sequence[tuple[SourceFile, RecordFile]], index: _Index
+               ) -> list[tuple[SourceFile, NoteAsWritten]]:
+    """Index every record of ``records`` by id; return the notes, each with its file."""
+    notes: list[tuple[SourceFile, NoteAsWritten]] = []
+    for source, record in records:
+        for kind in index.tables:
+            for position, item in enumerate(getattr(record, kind)):
+                index.add(item, kind, source, (kind, position))
+        for position, relations in enumerate(record.relations):
+            index.relations.append((relations, source, ("relations", position)))
+        if record.profile is not None:  # a profile is the party it describes
+            index.add(record.profile, "parties", source, ("profile",))
+        if record.note is not None:
+            notes.append((source, record.note))
+    return notes
+
+
+def _check_references(note: NoteAsWritten, index: _Index) -> None:
     """Every id a record names must be a record of the kind the field wants."""
+    _check_record_references(index)
+    check_ref = index.check_ref
+    check_ref(note.addressee, "parties", None, "addressee")
+    if check_ref(note.sender, "parties", None, "sender"):
+        _check_reference(note, index.tables["parties"][note.sender], index)
+    for position, citation in enumerate(note.legal_bases or ()):
+        for place, facility_id in enumerate(citation.facilities):
+            check_ref(facility_id, "facilities", None, "legal_bases", position, "facilities",
+                      place)
+
+
+def _check_record_references(index: _Index) -> None:
+    """Every id a record other than the note names must be a record of the
+    kind the field wants."""
     check_ref, tables = index.check_ref, index.tables
     for party in tables["parties"].values():
         check_ref(party.state, "states", party.id, "state")
@@ -391,13 +509,6 @@ def _check_references(note: Note, index: _Index) -> None:
         for position, impact in enumerate(incident.impacts):
             check_ref(impact.facility, "facilities", incident.id, "impacts", position,
                       "facility")
-    check_ref(note.addressee, "parties", None, "addressee")
-    if check_ref(note.sender, "parties", None, "sender"):
-        _check_reference(note, tables["parties"][note.sender], index)
-    for position, citation in enumerate(note.legal_bases or ()):
-        for place, facility_id in enumerate(citation.facilities):
-            check_ref(facility_id, "facilities", None, "legal_bases", position, "facilities",
-                      place)
 
 
 def _check_situation(index: _Index) -> None:
@@ -444,9 +555,12 @@ def _check_situation(index: _Index) -> None:
                 f"parties ({', '.join(conflict.parties)})", where))
 
 
-def _check_chronology(note: Note, index: _Index) -> None:
+def _check_chronology(note: Note, index: _Index,
+                      where: Mapping[str, FieldPath] | None = None) -> None:
     """The subject and earlier incidents must come before the note, the
-    earlier ones before the subject; a reply answers an earlier note."""
+    earlier ones before the subject; a reply answers an earlier note.
+    ``where`` says where each earlier incident is named, if not by position
+    in the note's list."""
     problems, locate, incidents = index.problems, index.locate, index.tables["incidents"]
     if note.in_reply_to is not None and note.in_reply_to.date > note.date:
         problems.append(Problem("the note replied to is dated after this note",
@@ -460,21 +574,133 @@ def _check_chronology(note: Note, index: _Index) -> None:
     if not note.earlier and note.chronology_required:
         problems.append(Problem(
             "the note recalls no earlier incidents; list them under 'earlier', or set "
-            "'chronology_required: false' if this is the first", locate(None, "subject")))
+            "'chronology_required: false' if this is the first", locate(None, "subject"))
+            if where is None else Problem(
+            "the rule under 'earlier' chooses no incident of the case; widen it, add "
+            "incidents, or set 'chronology_required: false' if this is the first",
+            locate(None, "earlier", "rule")))
     for position, earlier_id in enumerate(note.earlier):
-        if not index.check_ref(earlier_id, "incidents", None, "earlier", position):
+        path = where.get(earlier_id, ("earlier",)) if where is not None else \
+            ("earlier", position)
+        if not index.check_ref(earlier_id, "incidents", None, *path):
             continue
-        earlier = incidents[earlier_id]
-        where = locate(None, "earlier", position)
-        if earlier_id == note.subject:
-            problems.append(Problem("the subject incident cannot also be an earlier one", where))
-        elif subject is not None and earlier.last_date >= subject.date:
-            problems.append(Problem(
-                f"{earlier_id!r} ({earlier.last_date.isoformat()}) is not earlier than the "
-                f"subject incident ({subject.date.isoformat()})", where))
-        elif earlier.last_date > note.date:
-            problems.append(Problem(
-                f"{earlier_id!r} is dated after the note ({note.date.isoformat()})", where))
+        reason = _not_earlier(incidents[earlier_id], note, subject)
+        if reason is not None:
+            problems.append(Problem(reason, locate(None, *path)))
+
+
+def _not_earlier(earlier: Incident, note: Note, subject: Incident | None) -> str | None:
+    """Why ``earlier`` cannot be an earlier incident of ``note`` (whose
+    subject incident is ``subject``), or ``None`` if it can."""
+    if earlier.id == note.subject:
+        return "the subject incident cannot also be an earlier one"
+    if subject is not None and earlier.last_date >= subject.date:
+        return (f"{earlier.id!r} ({earlier.last_date.isoformat()}) is not earlier than the "
+                f"subject incident ({subject.date.isoformat()})")
+    if earlier.last_date > note.date:
+        return f"{earlier.id!r} is dated after the note ({note.date.isoformat()})"
+    return None
+
+
+def _resolve_chronology(written: NoteAsWritten, index: _Index, notices: list[Problem]
+                        ) -> tuple[Note, ChronologyChoice | None, dict[str, FieldPath] | None]:
+    """The note with its earlier incidents listed: as written, or chosen by
+    its rule (with its additions, without its exclusions, oldest first); how
+    the rule chose them, and where each is named (``None``: by position in
+    the note's own list). A rule's names are checked here, located; an
+    addition the rule chooses anyway, or an exclusion it does not choose, is
+    a notice."""
+    fields = dict(written)
+    chronology = written.earlier
+    if not isinstance(chronology, Chronology):
+        return Note.model_validate(fields), None, None
+    check_ref, incidents = index.check_ref, index.tables["incidents"]
+    known = {kind: [check_ref(value, "incidents", None, "earlier", kind, position)
+                    for position, value in enumerate(getattr(chronology, kind))]
+             for kind in ("add", "exclude")}
+    selection = _selection(written, chronology, index)
+    subject = incidents.get(written.subject)
+    chosen: list[str] = []
+    if selection is not None:
+        facilities = index.tables["facilities"]
+        chosen = [incident.id for incident in selection.choose(incidents.values(), facilities)
+                  if _not_earlier(incident, written, subject) is None]
+    where: dict[str, FieldPath] = dict.fromkeys(chosen, ("earlier", "rule"))
+    picked = set(chosen)
+    for position, (incident_id, ok) in enumerate(zip(chronology.add, known["add"],
+                                                     strict=True)):
+        if ok and incident_id in picked:
+            notices.append(Problem(f"the rule chooses {incident_id!r} already; it need not "
+                                   "be added", index.locate(None, "earlier", "add", position)))
+        where.setdefault(incident_id, ("earlier", "add", position))
+    for position, (incident_id, ok) in enumerate(zip(chronology.exclude, known["exclude"],
+                                                     strict=True)):
+        if ok and incident_id not in picked and incident_id not in chronology.add:
+            notices.append(Problem(f"the rule does not choose {incident_id!r}; there is "
+                                   "nothing to exclude",
+                                   index.locate(None, "earlier", "exclude", position)))
+    excluded = set(chronology.exclude)
+    listed = [incident_id for incident_id in dict.fromkeys([*chosen, *chronology.add])
+              if incident_id not in excluded]
+    resolved = [incident.id for incident in sorted(
+        (incidents[incident_id] for incident_id in listed if incident_id in incidents),
+        key=lambda incident: (incident.date, incident.id))]
+    resolved += [incident_id for incident_id in listed if incident_id not in incidents]
+    note = Note.model_validate({**fields, "earlier": resolved})
+    return note, ChronologyChoice(chronology, tuple(chosen), tuple(resolved)), where
+
+
+def _selection(note: Note, chronology: Chronology, index: _Index) -> Selection | None:
+    """What the rule of ``chronology`` chooses, its States named; ``None``
+    if one of its names is no State (a located problem)."""
+    rule, parties = chronology.rule, index.tables["parties"]
+    states: dict[str, str] = {}
+    for name in ("attributed_to", "struck"):
+        value: str = getattr(rule, name)
+        if value in RULE_PARTIES:
+            party = parties.get(getattr(note, value))
+            if party is None:
+                return None  # an unknown sender or addressee: reported already
+            states[name] = party.state
+        elif index.check_ref(value, "states", None, "earlier", "rule", name):
+            states[name] = value
+    countries = [index.check_ref(value, "states", None, "earlier", "rule", "countries",
+                                 position) for position, value in enumerate(rule.countries)]
+    if len(states) < 2 or not all(countries):
+        return None
+    return Selection(since=rule.since, until=rule.until, countries=frozenset(rule.countries),
+                     attributed_to=states["attributed_to"], struck=states["struck"],
+                     premises=frozenset(rule.premises), effects=frozenset(rule.effects))
+
+
+#: The rule a listed chronology is compared with, where the case has a
+#: catalogue: every incident attributed to the addressee's State that struck
+#: the sender's premises before the subject incident.
+_EVERY_EARLIER = Chronology.model_validate({"rule": {}})
+
+
+def _left_out(note: Note, index: _Index) -> Iterator[Problem]:
+    """A notice naming the incidents of the catalogue that the default rule
+    chooses and the note's own list of earlier incidents leaves out."""
+    selection = _selection(note, _EVERY_EARLIER, index)
+    incidents = index.tables["incidents"]
+    subject = incidents.get(note.subject)
+    if selection is None or subject is None:
+        return
+    listed = set(note.earlier)
+    missed = [incident.id for incident in selection.choose(incidents.values(),
+                                                           index.tables["facilities"])
+              if incident.id not in listed and _not_earlier(incident, note, subject) is None]
+    if missed:
+        attributed, struck = selection.attributed_to, selection.struck
+        named = ", ".join(repr(incident_id) for incident_id in missed[:10]) + (
+            f" and {len(missed) - 10} more" if len(missed) > 10 else "")
+        yield Problem(
+            f"the catalogue has {len(missed)} incident{'s' if len(missed) != 1 else ''} "
+            f"attributed to {attributed!r} that struck premises of {struck!r} before the "
+            f"subject incident, which 'earlier' does not list: {named}; list "
+            f"{'them' if len(missed) != 1 else 'it'}, or give 'earlier' as a rule (with "
+            "exclude for those the note should not recall)", index.locate(None, "earlier"))
 
 
 def _check_reference(note: Note, sender: Party, index: _Index) -> None:

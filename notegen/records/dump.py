@@ -10,7 +10,9 @@ States where they lie (the situation decides the law the note cites), and
 the States these belong to — and never an
 incident's ``sources`` (which may be internal), unless the sender's profile
 opts in with ``embed_sources: true``. Everything kept is what the note's
-render reads, so the records still render to the same bytes.
+render reads, so the records still render to the same bytes. A chronology
+chosen by a rule is written as the list of incidents the rule chose, so the
+note renders the same however its catalogue grows afterwards.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from .case import Case
-from .models import Facility, Incident, Note, Party, Profile, RecordFile
+from .models import Facility, Incident, Note, NoteAsWritten, Party, Profile, RecordFile
 
 Kept = TypeVar("Kept")
 
@@ -66,7 +68,8 @@ def dump_case(case: Case, note: Note | None = None) -> bytes:
         facilities=facilities,
         incidents=[incident if keep_sources else _without_sources(incident)
                    for incident in _in_case_order(incidents, case.incidents)],
-        conflicts=conflicts, relations=relations, profile=profile, note=note)
+        conflicts=conflicts, relations=relations, profile=profile,
+        note=NoteAsWritten.model_validate(dict(note)))  # its earlier incidents listed
     data = record.model_dump(mode="json", exclude_defaults=True)
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 

@@ -34,9 +34,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainValidator,
     StringConstraints,
+    Tag,
     WithJsonSchema,
     model_validator,
 )
@@ -795,6 +797,72 @@ class Citation(Record):
                                  examples=[["az-embassy-kyiv"]])
 
 
+#: The States a chronology rule names by the note's parties.
+RULE_PARTIES = ("addressee", "sender")
+
+
+class ChronologyRule(Record):
+    """Which incidents of the case (its catalogue) a note recalls: those
+    attributed to a State that struck premises of another, before the
+    subject incident, optionally since or until a day, on some kinds of
+    premises, with some effects, in some countries."""
+
+    attributed_to: Id = Field("addressee", description="The State the incidents are "
+                              "attributed to: addressee (the addressee's State) or a "
+                              "State's id.", examples=["addressee", "ru"])
+    struck: Id = Field("sender", description="The State whose premises they struck: sender "
+                       "(the sender's State) or a State's id. Its premises are every "
+                       "facility it owns, its State companies' included.",
+                       examples=["sender", "az"])
+    since: dt.date | None = Field(None, description="The first day (YYYY-MM-DD): incidents "
+                                  "from then on.", examples=["2022-01-01"])
+    until: dt.date | None = Field(None, description="The last day: incidents over by then "
+                                  "(each is before the subject incident anyway).",
+                                  examples=["2024-12-31"])
+    premises: list[FacilityKind] = Field(default_factory=list, description="Only incidents "
+                                         "that struck premises of these kinds; none: any.",
+                                         examples=[["embassy", "consular_section"]])
+    effects: list[Effect] = Field(default_factory=list, description="Only incidents with "
+                                  "one of these effects on those premises; none: any.",
+                                  examples=[["destroyed", "seriously_damaged", "damaged"]])
+    countries: list[Id] = Field(default_factory=list, description="Only incidents in these "
+                                "States (ids); none: anywhere.", examples=[["ua"]])
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ChronologyRule:
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise ValueError(f"until ({self.until.isoformat()}) is before since "
+                             f"({self.since.isoformat()})")
+        return self
+
+
+class Chronology(Record):
+    """Earlier incidents chosen by a rule, with explicit additions and
+    exclusions. Resolved when the case is loaded: the records a note embeds
+    list the incidents chosen, so that it renders the same however the
+    catalogue grows."""
+
+    rule: ChronologyRule = Field(description="Which incidents to recall.",
+                                 examples=[{"attributed_to": "addressee", "struck": "sender",
+                                            "since": "2022-01-01"}])
+    add: Annotated[list[Id], AfterValidator(_unique)] = Field(
+        default_factory=list, description="Further incidents to recall, which the rule does "
+        "not choose.", examples=[["kyiv-2021-06-02"]])
+    exclude: Annotated[list[Id], AfterValidator(_unique)] = Field(
+        default_factory=list, description="Incidents the rule chooses that the note does "
+        "not recall.", examples=[["odesa-2023-07-20"]])
+
+
+def _earlier_form(value: Any) -> str:
+    return "rule" if isinstance(value, dict | Chronology) else "list"
+
+
+#: Fields whose validation errors name the branch of a union after the
+#: field's name (``note.earlier`` is a list or a rule): :mod:`.reading`
+#: drops the branch, so that an error is located where it is written.
+UNION_TAGS = {"earlier": frozenset({"list", "rule"})}
+
+
 class Note(Record):
     """The note to issue: who writes to whom, about what, recalling what."""
 
@@ -861,6 +929,28 @@ class Note(Record):
                     "incidents": ["kyiv-2024-01-02"]}]])
 
 
+#: ``note.earlier`` as a file gives it: a list of ids, or a rule.
+_EarlierAsWritten = Annotated[
+    Annotated[Annotated[list[Id], AfterValidator(_unique)], Tag("list")]
+    | Annotated[Chronology, Tag("rule")],
+    Discriminator(_earlier_form)]
+
+
+class NoteAsWritten(Note):
+    """A note as its file gives it: its earlier incidents listed, or chosen
+    by a rule (:class:`Chronology`). Loading the case resolves the rule: the
+    case's :class:`Note` lists them."""
+
+    # Wider than a Note's (a list): only loading the case sees this class.
+    earlier: _EarlierAsWritten = Field(  # type: ignore[assignment]
+        default_factory=list, description="Earlier incidents to recall: a list of ids, in "
+        "any order, or a rule that chooses them from the case's incidents (its catalogue), "
+        "with ids to add and to exclude.",
+        examples=[["kharkiv-2022-03-10", "kyiv-2024-01-02"],
+                  {"rule": {"attributed_to": "addressee", "struck": "sender",
+                            "since": "2022-01-01"}, "exclude": ["odesa-2025-08"]}])
+
+
 class RecordFile(Record):
     """One YAML or JSON file of a case. Every section is optional; a case has
     exactly one ``note`` across its files."""
@@ -868,6 +958,12 @@ class RecordFile(Record):
     include: list[NonEmpty] = Field(default_factory=list,
                                     description="Further files, relative to this one.",
                                     examples=[["../profiles/az-mfa.yaml", "parties.yaml"]])
+    catalogue: NonEmpty | None = Field(None, description="The ministry's incident catalogue: "
+                                       "a folder, relative to this file, whose record files "
+                                       "(.yaml, .yml, .json, in subfolders too) hold "
+                                       "incidents, facilities, parties and States once, for "
+                                       "every case to name by id.",
+                                       examples=["../catalogue"])
     states: list[State] = Field(default_factory=list, description="States, as notes name "
                                 "them.", examples=[[{"id": "ru",
                                                      "name": "the Russian Federation",
@@ -910,11 +1006,11 @@ class RecordFile(Record):
                                                "name": "the Ministry of Foreign Affairs",
                                                "short_name": "the Ministry",
                                                "reference_pattern": "12/{number}/{year}"}])
-    note: Note | None = Field(None, description="The note to issue; a case has exactly one, "
-                              "in one of its files.",
-                              examples=[{"date": "2025-11-14", "sender": "az-mfa",
-                                         "addressee": "ru-embassy-baku",
-                                         "subject": "kyiv-2025-11-14",
-                                         "protest": "protest against the attack",
-                                         "chronology_required": False,
-                                         "demands": [{"kind": "investigation"}]}])
+    note: NoteAsWritten | None = Field(None, description="The note to issue; a case has "
+                                       "exactly one, in one of its files.",
+                                       examples=[{"date": "2025-11-14", "sender": "az-mfa",
+                                                  "addressee": "ru-embassy-baku",
+                                                  "subject": "kyiv-2025-11-14",
+                                                  "protest": "protest against the attack",
+                                                  "chronology_required": False,
+                                                  "demands": [{"kind": "investigation"}]}])

@@ -55,7 +55,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from ..errors import Location, Problem, RecordError, TemplateError
-from .models import PATTERN_HINTS, describe_character
+from .models import PATTERN_HINTS, UNION_TAGS, describe_character
 
 try:  # libyaml's parser where the wheel has it: ten times faster
     from yaml._yaml import CParser as _Parser
@@ -573,11 +573,18 @@ def schema_problems(source: SourceFile, error: ValidationError) -> Iterator[Prob
             message = PATTERN_HINTS.get(pattern, message) + f" (not {shown(item['input'])})"
         if message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        yield Problem(message[0].lower() + message[1:], source.locate(tuple(item["loc"])))
+        yield Problem(message[0].lower() + message[1:], source.locate(_untagged(item["loc"])))
     if len(items) > MAX_LISTED_PROBLEMS:
         yield Problem(f"and {len(items) - MAX_LISTED_PROBLEMS:,} more problems in this file, "
                       "not listed", Location(source.path))
 
+
+
+def _untagged(loc: tuple[int | str, ...]) -> FieldPath:
+    """``loc`` without the names pydantic gives the branches of a union
+    (:data:`~notegen.records.models.UNION_TAGS`), which no file holds."""
+    return tuple(part for index, part in enumerate(loc)
+                 if not (index and part in UNION_TAGS.get(str(loc[index - 1]), ())))
 
 
 Model = TypeVar("Model", bound=BaseModel)

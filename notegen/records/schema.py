@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import json
 from pathlib import Path
 from typing import Any
 
-from .models import RecordFile
+from .models import Note, RecordFile
 
 #: Where the wheel ships the schema.
 SCHEMA_FILE = Path(__file__).with_name("record.schema.json")
@@ -68,7 +69,12 @@ def record_schema() -> dict[str, Any]:
 @functools.cache
 def _schema() -> dict[str, Any]:
     generated = RecordFile.model_json_schema(ref_template="#/$defs/{model}")
+    # A note as written is what a file holds: the schema calls it Note.
+    generated = json.loads(json.dumps(generated).replace('"#/$defs/NoteAsWritten"',
+                                                         '"#/$defs/Note"'))
     definitions: dict[str, Any] = generated.pop("$defs")
+    definitions["Note"] = {**definitions.pop("NoteAsWritten"), "title": "Note",
+                           "description": inspect.cleandoc(Note.__doc__ or "")}
     for name, rules in _RULES.items():
         _merge(definitions[name], rules)
     generated.pop("title", None)

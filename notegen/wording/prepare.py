@@ -64,7 +64,8 @@ def _prepare(case: Case, options: RenderOptions | None) -> Prepared:
                            location)
     legal = load_legal(options.folders)
     citations = cited(case, legal)
-    warnings = check(case, citations)
+    # The records' own (a chronology that leaves out incidents of the catalogue) first.
+    warnings = [*case.notices, *check(case, citations)]
     enclosures: tuple[str, ...] = ()
     if options.translation:
         where = (case.locate(None, "translation")
