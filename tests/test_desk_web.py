@@ -706,3 +706,20 @@ def test_the_session_secret_is_private_and_shared(tmp_path: Path) -> None:
     assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
     assert not [path for path in (tmp_path / SECRET_FILE).parent.iterdir()
                 if path.name != "secret"]
+
+
+def test_the_preview_shows_the_courtesy_translation_when_asked(desk: Desk) -> None:
+    client = desk.signed_in("ana")
+    csrf = csrf_of(client.get(f"/desk/case/{WORKED}").text)
+    ask = [{"file": WORKED, "field": "note.translation", "value": "ru"}]
+    without = preview(client, csrf, ask).json()
+    assert without["url"] is not None
+    assert without["translation_url"] is None
+    shown = preview(client, csrf, ask, translation=True).json()
+    assert shown["translation_url"] is not None
+    frame = client.get(shown["translation_url"])
+    assert frame.headers["content-security-policy"] == NOTE_POLICY
+    assert 'lang="ru"' in frame.text
+    assert "заявить решительный протест" in " ".join(frame.text.split())
+    # The worked case names no translation of its own: nothing to show.
+    assert preview(client, csrf, [], translation=True).json()["translation_url"] is None

@@ -405,6 +405,8 @@ class PreviewIn(BaseModel):
     edits: list[EditIn] = Field(default_factory=list, max_length=5000)
     lang: str | None = Field(None, pattern=r"^[a-z]{2,3}$")
     note_type: NoteType | None = None
+    #: Also render the note's courtesy translation (if it has one).
+    translation: bool = False
 
 
 class SaveIn(BaseModel):
@@ -660,23 +662,28 @@ def desk_router(desk: Desk) -> APIRouter:
 
         def render() -> Any:
             edits = _edits(asked.edits)
+            more = {"translation": True} if asked.translation else {}
             with desk.lock:
                 return desk.preview.render(asked.rel, edits, lang=lang,
-                                           note_type=asked.note_type)
+                                           note_type=asked.note_type, **more)
 
         try:
             result = await run_in_threadpool(render)
         except NotegenError as exc:  # a path refused, a file that does not read
-            return JSONResponse({"html": None, "url": None, "problems": [
+            return JSONResponse({"html": None, "url": None, "translation_url": None,
+                                 "problems": [
                 {"message": str(exc).splitlines()[0], "file": None, "line": None,
                  "field": None, "key": None}, *_problems_of(exc)], "warnings": []})
-        url = None
+        url = translation_url = None
+        assert desk.previews is not None
         if result.html is not None:
-            assert desk.previews is not None
-            key = await run_in_threadpool(desk.previews.put, result.html)
-            url = f"/desk/preview/{key}"
+            url = f"/desk/preview/{await run_in_threadpool(desk.previews.put, result.html)}"
+        translated = getattr(result, "translation_html", None)
+        if translated is not None:
+            translation_url = ("/desk/preview/"
+                               f"{await run_in_threadpool(desk.previews.put, translated)}")
         return JSONResponse({
-            "html": result.html, "url": url,
+            "html": result.html, "url": url, "translation_url": translation_url,
             "problems": [_field_problem_json(problem) for problem in result.problems],
             "warnings": [_field_problem_json(problem) for problem in result.warnings],
             "elapsed_ms": round(result.elapsed_ms, 1)})

@@ -39,6 +39,8 @@
     const langSelect = document.getElementById("lang");
     const typeSelect = document.getElementById("note-type");
     const translationSelect = document.getElementById("translation");
+    const translationBox = document.getElementById("show-translation");
+    const translationFrame = document.getElementById("preview-translation");
 
     // Fields are named "<file>::<field>"; split at the last "::".
     function splitKey(key) {
@@ -227,6 +229,7 @@
       const body = JSON.stringify({
         rel: rel, edits: edits(),
         lang: langSelect.value || null, note_type: typeSelect.value || null,
+        translation: Boolean(translationBox && translationBox.checked),
       });
       let answer;
       try {
@@ -249,6 +252,7 @@
       const ms = Math.round(performance.now() - started);
       if (!answer.html || !answer.url) {
         frame.hidden = true;
+        translationFrame.hidden = true;
         problemList.classList.add("replacing");
         previewStatus.textContent = "The note cannot render: " + (answer.problems || []).length +
           " problem" + ((answer.problems || []).length === 1 ? "" : "s") + ".";
@@ -257,9 +261,19 @@
         return;
       }
       problemList.classList.remove("replacing");
+      if (answer.translation_url) {
+        const translated = new URL(answer.translation_url, window.location.href).href;
+        if (translationFrame.src !== translated) translationFrame.src = translated;
+        translationFrame.hidden = false;
+      } else {
+        translationFrame.hidden = true;
+      }
       previewStatus.textContent = "Preview updated in " + ms + " ms" +
         (answer.warnings && answer.warnings.length ? ", with " + answer.warnings.length + " warning" +
           (answer.warnings.length === 1 ? "" : "s") : "") + ".";
+      if (translationBox && translationBox.checked && !answer.translation_url) {
+        previewStatus.textContent += " The note names no courtesy translation: give its Translation field a language.";
+      }
       previewStatus.className = "preview-status ok";
       frame.hidden = false;
       const target = new URL(answer.url, window.location.href).href;
@@ -270,7 +284,7 @@
 
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
-    for (const select of [langSelect, typeSelect, translationSelect]) {
+    for (const select of [langSelect, typeSelect, translationSelect, translationBox]) {
       if (select) select.addEventListener("change", () => { syncLinks(); clearTimeout(timer); refresh(); });
     }
 
