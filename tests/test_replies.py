@@ -1,0 +1,597 @@
+"""Issue 21, the register's half: replies recorded, and earlier notes recalled.
+
+A register in a temporary folder is seeded by issuing real notes from
+variants of the worked case (one per earlier incident, 2022–2025), with
+replies; the worked note then recalls exactly the notes the rule picks, in
+the words each language's catalogue gives. The expected sentences below are
+written from the rule (which notes, grouped how, in which form), not copied
+from a render.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html as html_module
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from notegen import RegisterError, RenderOptions, load_case, open_register, render_html
+from notegen.archive import register as module
+from notegen.archive.register import Register
+from notegen.archive.verify import extract_record
+from notegen.cli import cli
+from notegen.options import Document
+from notegen.records.case import Case, load_case_data
+from notegen.records.models import NoteType
+from notegen.render.pdf import render_pdf
+from notegen.wording.companions import PressRelease
+from notegen.wording.prepare import prepare
+
+from .conftest import SEED
+from .test_register import postgres, register_url  # noqa: F401  (fixtures)
+
+FAST = RenderOptions(pdf_variant=None, embed_record=False)
+NOW = dt.datetime(2025, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+#: An earlier note of the Ministry: its date, its subject and its chronology.
+NOTE = """\
+include: [../profiles/az-mfa.yaml, parties.yaml, incidents.yaml, situation.yaml]
+note:
+  language: en
+  date: {date}
+  sender: az-mfa
+  addressee: ru-embassy-baku
+  subject: {subject}
+  earlier: [{earlier}]
+  chronology_required: false
+  protest: {{en: protest against the attack on the premises of the Republic of Azerbaijan}}
+  demands: [{{kind: investigation}}]
+"""
+
+
+def write_note(folder: Path, name: str, date: str, subject: str, *earlier: str) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(NOTE.format(date=date, subject=subject, earlier=", ".join(earlier)),
+                    encoding="utf-8")
+    return path
+
+
+def issue(register: Register, path: Path) -> str:
+    entry, _ = register.issue(load_case(path), FAST, issued_by="officer", now=NOW)
+    return entry.reference
+
+
+@dataclasses.dataclass(frozen=True)
+class Seeded:
+    """A register seeded with the Ministry's notes on the worked case's incidents."""
+
+    folder: Path
+    database: Path
+    #: The references issued, by the name of their case.
+    refs: dict[str, str]
+
+
+def seed(folder: Path, register: Register) -> dict[str, str]:
+    """The earlier notes, in the order issued:
+
+    - 12/1/2022 of 11 March 2022 on Kharkiv; answered on 1 April 2022 (no number);
+    - 12/1/2024 of 3 January 2024 on Kyiv 2024, recalling Kharkiv; unanswered;
+    - 12/1/2025 of 19 August 2025 on Odesa, recalling Kyiv 2024; answered by
+      Note No. 4512, received 25 August 2025, found unsatisfactory;
+    - 12/2/2025 of 29 August 2025 on Kyiv August 2025; its reply came on
+      1 December 2025, after the worked note's date: unanswered as of then;
+    - 12/3/2025 of 1 September 2025 on Kyiv August 2025: cancelled;
+    - 12/4/2025 of 1 December 2025 on Kyiv August 2025: after the worked note.
+    """
+    notes = {
+        "kharkiv": ("2022-03-11", "kharkiv-2022-03-10"),
+        "kyiv2024": ("2024-01-03", "kyiv-2024-01-02", "kharkiv-2022-03-10"),
+        "odesa": ("2025-08-19", "odesa-2025-08", "kyiv-2024-01-02"),
+        "kyiv2025": ("2025-08-29", "kyiv-2025-08-28"),
+        "cancelled": ("2025-09-01", "kyiv-2025-08-28"),
+        "later": ("2025-12-01", "kyiv-2025-08-28"),
+    }
+    refs = {name: issue(register, write_note(folder, name, *fields))
+            for name, fields in notes.items()}
+    assert list(refs.values()) == ["12/1/2022", "12/1/2024", "12/1/2025", "12/2/2025",
+                                   "12/3/2025", "12/4/2025"]
+    register.reply(refs["kharkiv"], received=dt.date(2022, 4, 1), recorded_by="desk", now=NOW)
+    register.reply(refs["odesa"], received=dt.date(2025, 8, 25), their_reference="4512",
+                   unsatisfactory=True, recorded_by="desk", now=NOW,
+                   summary="denies any involvement")
+    register.reply(refs["kyiv2025"], received=dt.date(2025, 12, 1), their_reference="4700",
+                   recorded_by="desk", now=NOW)
+    register.cancel(refs["cancelled"], reason="issued twice", cancelled_by="head", now=NOW)
+    return refs
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    root = tmp_path_factory.mktemp("replies")
+    shutil.copytree(SEED.parent, root / "seeds")
+    folder = root / "seeds" / SEED.name
+    database = root / "register.db"
+    with open_register(database) as register:
+        refs = seed(folder, register)
+    return Seeded(folder, database, refs)
+
+
+def plain(text: str) -> str:
+    """Text as read: tags and entities gone, no-break and narrow spaces as
+    spaces, typographic apostrophes straight, soft hyphens out, and the space
+    French typography puts before a semicolon removed."""
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", text))
+    text = text.replace("\u00ad", "").replace("\u2019", "'")
+    text = re.sub(r"[\u00a0\u202f\u2009]", " ", text)
+    text = re.sub(r" +;", ";", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def worked_case(seeded: Seeded) -> Case:
+    with open_register(seeded.database) as register:
+        return register.with_history(load_case(seeded.folder / "note.yaml"))
+
+
+# The worked note of 14 November 2025 (its subject Kyiv, its chronology
+# Kharkiv 2022, Kyiv 2024, Odesa and Kyiv August 2025) recalls, oldest first:
+# 12/1/2022 (answered, no number), 12/1/2024 (unanswered), 12/1/2025
+# (answered by 4512, unsatisfactory), 12/2/2025 (unanswered: its reply came
+# later). Not 12/3/2025 (cancelled) nor 12/4/2025 (dated after it). The
+# unanswered notes go together, first; each answered one follows; then the
+# sentence on the unsatisfactory reply.
+EXPECTED = {
+    "en": "The Ministry recalls its Notes No. 12/1/2024 of 3 January 2024 and No. 12/2/2025 "
+          "of 29 August 2025, which have remained unanswered; its Note No. 12/1/2022 of "
+          "11 March 2022, to which the Embassy replied on 1 April 2022; and its Note "
+          "No. 12/1/2025 of 19 August 2025, to which the Embassy replied by its Note "
+          "No. 4512 received on 25 August 2025. The Ministry considers that the explanations "
+          "given in the Embassy's Note No. 4512 received on 25 August 2025 are not "
+          "satisfactory.",
+    "ru": "Министерство ссылается на свои ноты № 12/1/2024 от 3 января 2024 года и "
+          "№ 12/2/2025 от 29 августа 2025 года, оставшиеся без ответа; на свою ноту "
+          "№ 12/1/2022 от 11 марта 2022 года, в ответ на которую от Посольства 1 апреля "
+          "2022 года получен ответ; а также на свою ноту № 12/1/2025 от 19 августа 2025 "
+          "года, в ответ на которую от Посольства 25 августа 2025 года получена нота "
+          "№ 4512. Министерство считает неудовлетворительными разъяснения, содержащиеся в "
+          "ноте Посольства № 4512, полученной 25 августа 2025 года.",
+    "fr": "Le Ministère rappelle ses notes nos 12/1/2024 du 3 janvier 2024 et 12/2/2025 du "
+          "29 août 2025, restées sans réponse; sa note n° 12/1/2022 du 11 mars 2022, à "
+          "laquelle l'Ambassade a répondu le 1er avril 2022; ainsi que sa note n° 12/1/2025 "
+          "du 19 août 2025, à laquelle l'Ambassade a répondu par sa note n° 4512 reçue le "
+          "25 août 2025. Le Ministère considère que les explications fournies dans la note "
+          "de l'Ambassade n° 4512 reçue le 25 août 2025 ne sont pas satisfaisantes.",
+    "az": "Nazirlik cavabsız qalmış 3 yanvar 2024-cü il tarixli 12/1/2024 saylı və 29 avqust "
+          "2025-ci il tarixli 12/2/2025 saylı notalarını; Səfirliyin 1 aprel 2022-ci il "
+          "tarixində cavab verdiyi 11 mart 2022-ci il tarixli 12/1/2022 saylı notasını; "
+          "həmçinin Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 saylı notası ilə "
+          "cavab verdiyi 19 avqust 2025-ci il tarixli 12/1/2025 saylı notasını xatırladır. "
+          "Nazirlik hesab edir ki, Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 "
+          "saylı notasında verilmiş izahatlar qənaətbəxş deyil.",
+}
+
+
+def test_the_register_knows_which_notes_protested_each_incident(seeded: Seeded) -> None:
+    case = worked_case(seeded)
+    recalled = case.note.recalled_notes
+    assert [(note.reference, note.date.isoformat(), note.incidents) for note in recalled] == [
+        ("12/1/2022", "2022-03-11", ["kharkiv-2022-03-10"]),
+        # Subject Kyiv 2024, and Kharkiv in its chronology: both are the worked note's.
+        ("12/1/2024", "2024-01-03", ["kharkiv-2022-03-10", "kyiv-2024-01-02"]),
+        ("12/1/2025", "2025-08-19", ["kyiv-2024-01-02", "odesa-2025-08"]),
+        ("12/2/2025", "2025-08-29", ["kyiv-2025-08-28"])]
+    assert [[(r.received.isoformat(), r.reference, r.unsatisfactory) for r in note.replies]
+            for note in recalled] == [[("2022-04-01", None, False)], [],
+                                      [("2025-08-25", "4512", True)], []]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "fr", "az"])
+def test_the_note_recalls_the_earlier_notes_in_each_language(seeded: Seeded, lang: str
+                                                             ) -> None:
+    case = worked_case(seeded)
+    options = RenderOptions(lang=lang)
+    assert plain(prepare(case, options).context.earlier_notes.text) == EXPECTED[lang]
+    # In the note, after the chronology and before the further recalls.
+    note = plain(render_html(case, options))
+    assert EXPECTED[lang] in note
+    last_entry = plain(prepare(case, options).context.chronology[-1].entry)
+    assert note.index(last_entry) < note.index(EXPECTED[lang])
+
+
+#: A note on Kyiv 2024 alone, dated 1 June 2024: only 12/1/2024 protested it
+#: by then, and it is unanswered. One note: the singular forms.
+SINGLE = {
+    "en": "The Ministry recalls its Note No. 12/1/2024 of 3 January 2024, which has remained "
+          "unanswered.",
+    "ru": "Министерство ссылается на свою ноту № 12/1/2024 от 3 января 2024 года, оставшуюся "
+          "без ответа.",
+    "fr": "Le Ministère rappelle sa note n° 12/1/2024 du 3 janvier 2024, restée sans réponse.",
+    "az": "Nazirlik cavabsız qalmış 3 yanvar 2024-cü il tarixli 12/1/2024 saylı notasını "
+          "xatırladır.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "fr", "az"])
+def test_one_note_is_recalled_in_the_singular(seeded: Seeded, lang: str) -> None:
+    path = write_note(seeded.folder, f"single-{lang}", "2024-06-01", "kyiv-2024-01-02")
+    # The worked case's protest is in four languages; this one only in English.
+    text = path.read_text(encoding="utf-8").replace(
+        "protest: {en: protest against the attack on the premises of the Republic of "
+        "Azerbaijan}", "protest: {en: protest, ru: заявить протест, fr: protester, "
+                       "az: etiraz}")
+    path.write_text(text, encoding="utf-8")
+    with open_register(seeded.database) as register:
+        case = register.with_history(load_case(path))
+    assert [note.reference for note in case.note.recalled_notes] == ["12/1/2024"]
+    text = plain(prepare(case, RenderOptions(lang=lang)).context.earlier_notes.text)
+    assert text == SINGLE[lang]
+
+
+def test_every_note_type_and_companion_recalls_them(seeded: Seeded) -> None:
+    """Each voice its own: the Minister's "I recall the Ministry's Notes",
+    the aide-mémoire's side, the talking points' "our Notes"; the press
+    release speaks of the Ministry in the third person, as the note verbale."""
+    case = worked_case(seeded)
+    unanswered = ("Notes No. 12/1/2024 of 3 January 2024 and No. 12/2/2025 of 29 August 2025, "
+                  "which have remained unanswered")
+    expected = {
+        NoteType.first_person_note: f"I recall the Ministry's {unanswered}; the Ministry's "
+                                    "Note No. 12/1/2022 of 11 March 2022",
+        NoteType.aide_memoire: f"The Azerbaijani side recalls its {unanswered}; its Note "
+                               "No. 12/1/2022",
+    }
+    for note_type, start in expected.items():
+        html = plain(render_html(case, RenderOptions(note_type=note_type)))
+        assert start in html, note_type
+    points = plain(render_html(case, RenderOptions(document=Document.talking_points)))
+    assert f"We recall our {unanswered}; our Note No. 12/1/2022 of 11 March 2022" in points
+    assert ("We consider that the explanations given in the Embassy's Note No. 4512 received "
+            "on 25 August 2025 are not satisfactory.") in points
+    release = plain(render_html(case, RenderOptions(document=Document.press_release)))
+    assert EXPECTED["en"] in release
+    # After the chronology's paragraph, before the Ministry's position.
+    companion = prepare(case, RenderOptions(document=Document.press_release)).companion
+    assert isinstance(companion, PressRelease)
+    paragraphs = [plain(p) for p in companion.paragraphs]
+    assert release.index(paragraphs[2]) < release.index(EXPECTED["en"]) \
+        < release.index(paragraphs[3])
+
+
+def test_without_a_register_nothing_changes(tmp_path: Path, runner: CliRunner,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worked case renders as before: no register, or a register that
+    holds nothing about its incidents, give the same bytes, and the records
+    inside carry no recalled notes."""
+    monkeypatch.delenv("NOTEGEN_REGISTER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    case = load_case(SEED / "note.yaml")
+    expected = render_pdf(case)
+    assert b"recalled_notes" not in extract_record(expected)
+    plain_pdf, empty_pdf = tmp_path / "plain.pdf", tmp_path / "empty.pdf"
+    result = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "-o", str(plain_pdf)])
+    assert result.exit_code == 0, result.output
+    with open_register(tmp_path / "empty.db"):
+        pass
+    result = runner.invoke(cli, ["render", str(SEED / "note.yaml"), "-o", str(empty_pdf),
+                                 "--register", str(tmp_path / "empty.db")])
+    assert result.exit_code == 0, result.output
+    assert plain_pdf.read_bytes() == expected == empty_pdf.read_bytes()
+
+
+def test_render_with_a_register_recalls_them(seeded: Seeded, tmp_path: Path,
+                                             runner: CliRunner,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTEGEN_REGISTER", str(seeded.database))
+    target = tmp_path / "note.html"
+    result = runner.invoke(cli, ["render", str(seeded.folder / "note.yaml"), "--format",
+                                 "html", "-o", str(target), "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    assert EXPECTED["fr"] in plain(target.read_text(encoding="utf-8"))
+
+
+def test_an_issued_note_renders_the_same_after_the_register_grew(seeded: Seeded,
+                                                                 tmp_path: Path) -> None:
+    """Issue the worked note: its records keep what it recalled. Then a reply
+    received before its date is recorded late, and another note is issued on
+    its subject: the register's history has changed, yet the note renders
+    from its records (embedded, or kept by the register) to the very bytes."""
+    folder = tmp_path / "seeds"
+    shutil.copytree(seeded.folder.parent, folder)
+    database = tmp_path / "register.db"
+    shutil.copyfile(seeded.database, database)
+    note = folder / SEED.name / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "  reference: 12/345/2025\n", ""), encoding="utf-8")
+    options = RenderOptions(pdf_variant=None)
+    with open_register(database) as register:
+        entry, pdf = register.issue(load_case(note), options, issued_by="officer", now=NOW)
+        assert entry.reference == "12/5/2025"
+        records = extract_record(pdf)
+        assert json.loads(records)["note"]["recalled_notes"][1] == {
+            "reference": "12/1/2024", "date": "2024-01-03",
+            "incidents": ["kharkiv-2022-03-10", "kyiv-2024-01-02"]}
+        assert EXPECTED["en"] in plain(render_html(load_case_data(records), options))
+        # The register grows: a late reply, and a later note on the same subject.
+        register.reply("12/1/2024", received=dt.date(2025, 11, 10), their_reference="4650",
+                       recorded_by="desk", now=NOW)
+        later = write_note(folder / SEED.name, "again", "2025-11-14", "kyiv-2025-08-28")
+        assert issue(register, later) == "12/6/2025"
+        fresh = register.history(load_case(note))
+        assert [r.reference for r in fresh[1].replies] == ["4650"]
+        assert "12/6/2025" in [n.reference for n in fresh]
+        # The issued note: from the register's records, and from its own.
+        assert register.pdf(entry.reference, options)[1] == pdf
+        kept = load_case_data(records)
+        assert register.with_history(kept) is kept
+        assert render_pdf(kept, options=options) == pdf
+        # Its history as the register gives it for the note itself: what was
+        # recorded before it, whatever came later with earlier dates.
+        as_issued = register.history(dataclasses.replace(
+            kept, note=kept.note.model_copy(update={"recalled_notes": []})))
+        assert as_issued == kept.note.recalled_notes
+
+
+# Replies, on the command line.
+
+
+def test_the_reply_commands(seeded: Seeded, tmp_path: Path, runner: CliRunner,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    database = tmp_path / "register.db"
+    shutil.copyfile(seeded.database, database)
+    monkeypatch.setenv("NOTEGEN_REGISTER", str(database))
+    scan = tmp_path / "reply.pdf"
+    scan.write_bytes(b"%PDF-1.7\n% the Embassy's note, scanned\n%%EOF\n")
+    result = runner.invoke(cli, ["register", "reply", "12/1/2024", "--received", "2024-02-01",
+                                 "--reference", "4100", "--summary", "regrets",
+                                 "--file", str(scan), "--json", "--by", "desk"])
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(result.stdout)
+    assert (recorded["reference"], recorded["received"], recorded["their_reference"],
+            recorded["summary"], recorded["recorded_by"]) == (
+        "12/1/2024", "2024-02-01", "4100", "regrets", "desk")
+    assert recorded["file_size"] == len(scan.read_bytes())
+    assert "recorded a reply to 12/1/2024, received 2024-02-01" in result.stderr
+    listing = runner.invoke(cli, ["register", "replies", "12/1/2024"])
+    assert listing.exit_code == 0
+    assert listing.stdout.startswith("12/1/2024        received 2024-02-01  No. 4100")
+    assert "regrets" in listing.stdout
+    lines = runner.invoke(cli, ["register", "replies", "12/1/2025", "--json"]).stdout
+    assert [json.loads(line)["unsatisfactory"] for line in lines.splitlines()] == [True]
+    copy = tmp_path / "copy.pdf"
+    fetched = runner.invoke(cli, ["register", "replies", "12/1/2024", "--file",
+                                  recorded["file_sha256"], "-o", str(copy)])
+    assert fetched.exit_code == 0, fetched.output
+    assert copy.read_bytes() == scan.read_bytes()
+
+    def refused(*args: str) -> str:
+        result = runner.invoke(cli, ["register", "reply", *args])
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        return result.stderr
+
+    assert "no issued note '12/9/2024'" in refused("12/9/2024", "--received", "2024-02-01")
+    assert "12/3/2025 of az-mfa is cancelled (issued twice): a cancelled note takes no " \
+           "reply" in refused("12/3/2025", "--received", "2025-09-10")
+    assert "cannot be received on 2023-12-31, before the note's date 2024-01-03" in refused(
+        "12/1/2024", "--received", "2023-12-31")
+    assert "the reply 4100 to 12/1/2024 is recorded already" in refused(
+        "12/1/2024", "--received", "2024-02-02", "--reference", "4100")
+    assert "give its reference (--reference)" in refused(
+        "12/1/2024", "--received", "2024-02-02", "--unsatisfactory")
+    text = tmp_path / "reply.txt"
+    text.write_text("not a PDF")
+    assert f"{text}: a reply's file is a PDF" in refused(
+        "12/1/2024", "--received", "2024-02-02", "--file", str(text))
+    monkeypatch.setattr(module, "MAX_REPLY_FILE", 16)
+    monkeypatch.setattr("notegen.cli.registry.MAX_REPLY_FILE", 16)
+    assert "a reply's file is at most" in refused("12/1/2024", "--received", "2024-02-02",
+                                                  "--file", str(scan))
+    # Usage errors: exit code 2.
+    for args in (["12/1/2024"], ["12/1/2024", "--received", "1 February 2024"]):
+        assert runner.invoke(cli, ["register", "reply", *args]).exit_code == 2
+    # Nothing refused was written: the log holds the seeded entries and one reply more.
+    audit = runner.invoke(cli, ["register", "audit"])
+    assert audit.exit_code == 0, audit.output
+    assert "11 entries (6 issued, 1 cancelled, 4 replies)" in audit.stdout
+
+
+# The log: chained, audited, guarded, migrated.
+
+
+def test_the_audit_covers_replies_and_their_files(seeded: Seeded, tmp_path: Path) -> None:
+    database = tmp_path / "register.db"
+    shutil.copyfile(seeded.database, database)
+    with open_register(database) as register:
+        register.reply("12/1/2024", received=dt.date(2024, 2, 1), recorded_by="desk",
+                       file=b"%PDF-1.7 scan", now=NOW)
+        audit = register.audit()
+        assert (audit.intact, audit.entries) == (True, 11)
+        assert "(6 issued, 1 cancelled, 4 replies)" in audit.finding
+        head = audit.head
+
+    def tampered(*statements: str) -> module.Audit:
+        copy = tmp_path / f"tampered-{len(list(tmp_path.iterdir()))}.db"
+        shutil.copyfile(database, copy)
+        with sqlite3.connect(copy) as connection:
+            for statement in statements:
+                connection.execute(statement)
+        with open_register(copy) as register:
+            return register.audit()
+
+    # The summary of the Odesa note's reply (entry 8), rewritten.
+    audit = tampered("DROP TRIGGER replies_refuse_update",
+                     "UPDATE replies SET summary = 'accepts responsibility' "
+                     "WHERE their_reference = '4512'")
+    assert (audit.intact, audit.position) == (False, 8)
+    assert "reply 12/1/2025" in audit.finding
+    assert "one of its fields was changed" in audit.finding
+    # Its verdict turned.
+    audit = tampered("DROP TRIGGER replies_refuse_update",
+                     "UPDATE replies SET unsatisfactory = 0 WHERE their_reference = '4512'")
+    assert (audit.intact, audit.position) == (False, 8)
+    # The scan kept with the last reply, replaced.
+    audit = tampered("DROP TRIGGER reply_files_refuse_update",
+                     "UPDATE reply_files SET content = X'255044462D312E37207363616E21'")
+    assert (audit.intact, audit.position) == (False, 11)
+    assert "its file is missing or differs" in audit.finding
+    # A reply removed: the log has a gap.
+    audit = tampered("DROP TRIGGER replies_refuse_delete",
+                     "DELETE FROM replies WHERE their_reference = '4512'")
+    assert (audit.intact, audit.position) == (False, 8)
+    assert "missing from the log" in audit.finding
+    with open_register(database) as register:
+        assert register.audit().head == head
+
+
+def test_the_database_refuses_replies_outside_the_rules(draft: Path,
+                                                        register_url: str,  # noqa: F811
+                                                        ) -> None:
+    """SQLite and PostgreSQL alike: a reply to a cancelled or unknown note,
+    at a position not the next, or with a file not stored, is refused by the
+    database itself; replies and files are never changed or removed."""
+    case = load_case(draft)
+    with open_register(register_url) as register:
+        first = register.issue(case, FAST, issued_by="officer", now=NOW)[0]
+        second = register.issue(case, FAST, issued_by="officer", now=NOW)[0]
+        register.cancel(second.reference, reason="twice", cancelled_by="head", now=NOW)
+        reply = register.reply(first.reference, received=dt.date(2024, 5, 1),
+                               recorded_by="desk", file=b"%PDF-1.4 x", now=NOW)
+        assert reply.position == 4
+        with pytest.raises(RegisterError, match="cancelled note takes no reply"):
+            register.reply(second.reference, received=dt.date(2024, 5, 1), recorded_by="d")
+        columns = ("position, series, reference, received, unsatisfactory, recorded_by, "
+                   "recorded_at, chain")
+        row = "'2024-05-02', 0, 'x', 'x', '" + "0" * 64 + "'"
+        hostile = [
+            f"INSERT INTO replies ({columns}) VALUES (5, '{second.series}', "
+            f"'{second.reference}', {row})",
+            f"INSERT INTO replies ({columns}) VALUES (5, '{first.series}', 'SRE/9/2024', {row})",
+            f"INSERT INTO replies ({columns}) VALUES (9, '{first.series}', "
+            f"'{first.reference}', {row})",
+            f"INSERT INTO replies ({columns}, file_sha256) VALUES (5, '{first.series}', "
+            f"'{first.reference}', {row}, '{'1' * 64}')",
+            f"INSERT INTO reply_files (sha256, size, content) VALUES "
+            f"('{reply.file_sha256}', 1, {'%s' if register._postgres else '?'})",
+            "UPDATE replies SET summary = 'x'",
+            "DELETE FROM replies",
+            "DELETE FROM reply_files",
+            "UPDATE reply_files SET size = 0",
+        ]
+        for statement in hostile:
+            values = (b"x",) if "reply_files (sha256" in statement else ()
+            with pytest.raises(Exception, match=r"append-only"):
+                register._connection.execute(statement, values)
+        # Issuing after a reply takes the next position of the log.
+        third = register.issue(case, FAST, issued_by="officer", now=NOW)[0]
+        assert third.reference == "SRE/3/2024"
+        assert register.replies(first.reference) == [reply]
+        audit = register.audit()
+        assert (audit.intact, audit.entries) == (True, 5)
+
+
+@pytest.fixture
+def draft(tmp_path: Path) -> Path:
+    """The second case (a draft numbered from the Secretariat's profile)."""
+    shutil.copytree(SEED.parent.parent / "seeds", tmp_path / "seeds")
+    return tmp_path / "seeds" / "mx-quito-2024" / "note.yaml"
+
+
+def test_a_version_2_register_is_migrated_to_version_3(draft: Path,
+                                                       register_url: str,  # noqa: F811
+                                                       monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    """A register of schema 2 (notes and a cancellation, chained) opens,
+    becomes schema 3 in place, keeps its log and its chain, and takes replies;
+    the guards of schema 3 count replies in the log's positions."""
+    case = load_case(draft)
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:2])
+        patched.setattr(module, "_LOG", ("issued", "cancelled"))
+        patched.setattr(module.Register, "_history", lambda *_: [])  # no replies table yet
+        with open_register(register_url) as old:
+            issued = [old.issue(case, FAST, issued_by="officer", now=NOW)[0]
+                      for _ in range(2)]
+            old.cancel(issued[1].reference, reason="twice", cancelled_by="head", now=NOW)
+            with old._transaction("reading") as cursor:
+                cursor.execute("SELECT chain FROM cancelled")
+                head = cursor.fetchone()[0]
+    with open_register(register_url) as register:
+        with register._transaction("reading") as cursor:
+            cursor.execute("SELECT version FROM notegen_schema ORDER BY version")
+            assert [row[0] for row in cursor.fetchall()] == [1, 2, 3]
+        audit = register.audit()
+        assert (audit.intact, audit.entries, audit.head) == (True, 3, head)
+        reply = register.reply(issued[0].reference, received=dt.date(2024, 4, 20),
+                               their_reference="77", recorded_by="desk", now=NOW)
+        assert reply.position == 4
+        with pytest.raises(RegisterError, match="cancelled"):
+            register.reply(issued[1].reference, received=dt.date(2024, 4, 20),
+                           recorded_by="desk")
+        assert register.issue(case, FAST, issued_by="officer", now=NOW)[0].reference == \
+            "SRE/3/2024"
+        audit = register.audit()
+        assert (audit.intact, audit.entries) == (True, 5)
+        with pytest.raises(Exception, match="append-only"):
+            register._connection.execute("DELETE FROM replies")
+
+
+# The service.
+
+
+def test_the_service_records_and_lists_replies(seeded: Seeded, tmp_path: Path) -> None:
+    import base64
+    import warnings
+
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    with warnings.catch_warnings():
+        # Starlette 1.10 would have its test client on httpx2; httpx works still.
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from notegen.config import Settings
+    from notegen.service.app import create_app
+    from notegen.service.tokens import TokenStore, new_token
+
+    database = tmp_path / "register.db"
+    shutil.copyfile(seeded.database, database)
+    secrets, tokens = {}, []
+    for role in ("issuer", "reader", "drafter"):
+        secrets[role], token = new_token(role, [role])
+        tokens.append(token)
+    app = create_app(Settings(register=str(database)), TokenStore(None, tokens))
+    client = TestClient(app)
+
+    def as_(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secrets[role]}"}
+
+    body = {"received": "2024-02-01", "reference": "4100", "summary": "regrets",
+            "file": base64.b64encode(b"%PDF-1.7 scan").decode()}
+    assert client.post("/register/12/1/2024/reply", json=body,
+                       headers=as_("reader")).status_code == 403
+    response = client.post("/register/12/1/2024/reply", json=body, headers=as_("issuer"))
+    assert response.status_code == 200, response.text
+    assert (response.json()["their_reference"], response.json()["recorded_by"]) == (
+        "4100", "issuer")
+    listed = client.get("/register/12/1/2024/replies", headers=as_("reader"))
+    assert listed.status_code == 200
+    assert [reply["their_reference"] for reply in listed.json()] == ["4100"]
+    assert client.get("/register/12/1/2024/replies", headers=as_("drafter")).status_code \
+        == 403
+    assert client.post("/register/12/3/2025/reply", json=body,
+                       headers=as_("issuer")).status_code == 409
+    assert client.post("/register/12/9/2025/reply", json=body,
+                       headers=as_("issuer")).status_code == 404
+    early = client.post("/register/12/1/2024/reply", json={"received": "2023-01-01"},
+                        headers=as_("issuer"))
+    assert early.status_code == 422
+    assert "before the note's date" in early.json()["error"]
+    # The note itself is still found at its own address.
+    assert client.get("/register/12/1/2024", headers=as_("reader")).json()["reference"] \
+        == "12/1/2024"
