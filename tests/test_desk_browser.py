@@ -324,15 +324,23 @@ class Officer:
     def fetch(self, method: str, path: str) -> int:
         """Send a request from the page, as its own script would: the session's
         cookie, and the page's CSRF token in the header and the body."""
-        return int(self.driver.execute_async_script("""
+        return int(self.fetched(method, path)[0])
+
+    def fetched(self, method: str, path: str) -> tuple[int, str, str]:
+        """:meth:`fetch`, with the answer's type and (for text) its text."""
+        status, kind, text = self.driver.execute_async_script("""
             const [method, path, done] = arguments;
             const meta = document.querySelector('meta[name="csrf-token"]');
             const csrf = meta ? meta.content : '';
             const init = {method, credentials: 'same-origin', redirect: 'manual',
                           headers: {'X-CSRF-Token': csrf}};
             if (method !== 'GET') init.body = new URLSearchParams({csrf});
-            fetch(path, init).then(r => done(r.status)).catch(e => done(-1));
-        """, method, path))
+            fetch(path, init).then(async r => {
+              const kind = r.headers.get('Content-Type') || '';
+              done([r.status, kind, kind.startsWith('text/') ? await r.text() : '']);
+            }).catch(e => done([-1, '', String(e)]));
+        """, method, path)
+        return int(status), str(kind), str(text)
 
 
 @pytest.fixture
@@ -371,6 +379,10 @@ def test_an_officer_drafts_the_worked_case(desk: Desk, officers: Callable[..., O
     ana = officers("ana")
     ana.sign_in("drafter-ana")
     assert "drafter" in ana.find("#user").text
+    session = ana.driver.get_cookie("notegen_desk")
+    assert session is not None
+    assert (session["httpOnly"], session.get("sameSite"), session["path"]) == \
+        (True, "Strict", "/"), session
     ana.shot("signed-in")
 
     # Open the worked case from the list.
@@ -510,6 +522,32 @@ def test_two_officers_save_the_same_case(desk: Desk, officers: Callable[..., Off
     assert "# The first entry by force; nothing earlier to recall." in read(desk.workspace / QUITO)
     for person in (ana, ben):
         assert not person.console_faults(allowed_statuses=(409,)), person.console_faults((409,))
+
+
+def test_downloads_follow_the_chosen_translation(desk: Desk,
+                                                 officers: Callable[..., Officer]) -> None:
+    ana = officers("ana")
+    ana.sign_in("drafter-ana")
+    ana.go(f"/desk/case/{WORKED}")
+    ana.wait_preview(-1, "ok", "the case opened")
+    pdf = ana.find("a#download-pdf").get_attribute("href") or ""
+    status, kind, _ = ana.fetched("GET", pdf)
+    assert (status, kind) == (200, "application/pdf"), (status, kind)
+    # The case gives no courtesy translation: the démarche set needs one.
+    alone = ana.find("a#download-demarche").get_attribute("href") or ""
+    Select(ana.find("select#translation")).select_by_value("ru")
+    demarche = ana.find("a#download-demarche").get_attribute("href") or ""
+    assert "translation=ru" in demarche, demarche
+    status, kind, _ = ana.fetched("GET", demarche)
+    assert (status, kind) == (200, "application/zip"), (status, kind)
+    ana.shot("downloads")
+    assert not ana.console_faults(), ana.console_faults()
+    # Without it, refused: the answer says how in the desk's words, naming
+    # no folder of the server.
+    status, kind, text = ana.fetched("GET", alone)
+    assert status == 422, status
+    assert str(desk.workspace) not in text, "the answer names the server's folder"
+    assert "--translation" not in text, "the desk tells its user about a command-line option"
 
 
 def test_a_drafter_cannot_issue(desk: Desk, officers: Callable[..., Officer]) -> None:
