@@ -207,6 +207,15 @@ def test_paragraphs_are_the_blocks_in_order() -> None:
         Paragraph("item", "Article 2.", 1), Paragraph("paragraph", "Loose text"))
 
 
+def test_deeply_nested_blocks_are_read_without_failing() -> None:
+    # A ministry's template may nest blocks without end; the HTML parser stops
+    # at its depth limit, and the text read is what it kept.
+    html = "<html><body>" + "<div>deep " * 50_000 + "</div>" * 50_000 + "</body></html>"
+    paragraphs = note_paragraphs(html)
+    assert 0 < len(paragraphs) < 1000
+    assert {paragraph.text for paragraph in paragraphs} == {"deep"}
+
+
 def test_word_diff_keeps_words_and_marks_the_changed_ones() -> None:
     spans = word_diff("the premises were seriously damaged", "the premises were damaged")
     assert [(s.op, s.text) for s in spans] == [
