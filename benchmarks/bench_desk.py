@@ -3,7 +3,7 @@ keystroke to the updated preview, in a real browser (Debian's Chromium,
 headless, through Selenium) on the worked case, and what the same preview
 costs without the browser.
 
-    .venv/bin/python benchmarks/bench_desk.py [--keys 50] [--tests]
+    .venv/bin/python benchmarks/bench_desk.py [--keys 50] [--tests] [--screenshot docs/desk.png]
 
 Starts ``notegen serve --workspace`` on loopback over a copy of the seeds,
 signs in as a drafter, opens the worked case and types --keys characters at
@@ -19,7 +19,9 @@ Baselines, in the same run and the same process turns: the same edit posted
 to the desk's JSON endpoint (``POST /desk/api/preview``) without the browser,
 with the session the browser signed in; ``DraftPreview.render`` in this
 process (warm); and a bare ``render_html`` of the worked case (warm). With
---tests, also the run time of ``tests/test_desk_browser.py``.
+--tests, also the run time of ``tests/test_desk_browser.py``. With
+--screenshot, it also saves the worked case's page as the README shows it
+(a 1280×800 viewport).
 
 Run it alone: on a shared machine the figures are provisional.
 """
@@ -171,6 +173,29 @@ def in_the_browser(url: str, token: str, keys: int) -> tuple[list[float], dict[s
         driver.quit()
 
 
+def screenshot(url: str, token: str, path: Path) -> None:
+    """The worked case's page, its preview ready, in a 1280x800 viewport."""
+    driver = chromium()
+    try:
+        inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        size = driver.get_window_size()
+        driver.set_window_size(size["width"] + 1280 - inner[0], size["height"] + 800 - inner[1])
+        driver.get(f"{url}/desk/signin")
+        driver.find_element(By.ID, "token").send_keys(token)
+        driver.find_element(By.ID, "signin-submit").click()
+        WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.ID, "user"))
+        driver.get(f"{url}/desk/case/{WORKED}")
+        updated(driver, -1)
+        # The chronology (incidents to tick, the expected ones marked) beside
+        # the note: what the desk adds to the YAML files.
+        driver.execute_script("document.activeElement.blur(); window.scrollTo(0, "
+                              "document.getElementById('chronology').getBoundingClientRect()"
+                              ".top + window.scrollY - 160)")
+        driver.save_screenshot(str(path))
+    finally:
+        driver.quit()
+
+
 def through_json(url: str, cookies: dict[str, str], csrf: str, protest: str,
                  keys: int) -> tuple[list[float], list[float]]:
     """Round trips of the desk's JSON preview, and the server's own render
@@ -227,6 +252,8 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=50)
     parser.add_argument("--tests", action="store_true",
                         help="Also time tests/test_desk_browser.py.")
+    parser.add_argument("--screenshot", type=Path, metavar="FILE",
+                        help="Also save the worked case's page as a PNG (docs/desk.png).")
     args = parser.parse_args()
     from notegen.service.tokens import new_token, write_tokens
 
@@ -234,9 +261,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         workspace = Path(shutil.copytree(ROOT / "seeds", folder / "workspace"))
-        token, entry = new_token("bench", ["drafter"])
+        token, entry = new_token("desk-officer", ["drafter"])
         write_tokens(folder / "tokens.json", [entry])
         with desk(folder, folder / "tokens.json") as url:
+            if args.screenshot:
+                screenshot(url, token, args.screenshot)
             to_update, cookies, csrf, protest = in_the_browser(url, token, args.keys)
             trips, server = through_json(url, cookies, csrf, protest, args.keys)
         drafts, bare = in_process(workspace, protest, args.keys)
