@@ -82,13 +82,13 @@ def build() -> Any:
 def _clean_package(document: Any) -> None:
     """Drop what python-docx's default document carries and a neutral
     template does not: a thumbnail, custom XML, the 2010 styles copy, web
-    settings."""
+    settings, Office's theme (the styles name their fonts)."""
     package = document.part.package
     for rel_id, rel in list(package.rels.items()):
         if rel.reltype == RT.THUMBNAIL:
             package.rels.pop(rel_id)
     for rel_id, rel in list(document.part.rels.items()):
-        if rel.reltype in (RT.CUSTOM_XML, RT.WEB_SETTINGS) or \
+        if rel.reltype in (RT.CUSTOM_XML, RT.WEB_SETTINGS, RT.THEME) or \
                 rel.reltype.endswith("/stylesWithEffects"):
             document.part.drop_rel(rel_id)
 
@@ -109,6 +109,10 @@ def _styles(document: Any) -> None:
         name = style.find(qn("w:name"))
         if name is None or name.get(qn("w:val")) not in {n.lower() for n in keep} | keep:
             root.remove(style)
+    for style in root.findall(qn("w:style")):
+        # Revision ids, and links to the character styles dropped above.
+        for node in [*style.findall(qn("w:rsid")), *style.findall(qn("w:link"))]:
+            style.remove(node)
     latent = root.find(qn("w:latentStyles"))
     if latent is not None:
         root.remove(latent)
@@ -187,6 +191,11 @@ def _styles(document: Any) -> None:
     paragraph_style("Lead-in", base="Note Body", after=Mm(2), keep=True)
     paragraph_style("Chronology Item", align=justify, indent=Mm(20), first=Mm(-7),
                     after=Mm(1.5))
+    # Russian words are long and its institutions' names are kept whole:
+    # justified, the chronology's narrow items leave wide gaps (static/note.css
+    # sets them ragged-right too). A style "<name> <lang>" is the renderer's
+    # choice for paragraphs of <name> in that language.
+    paragraph_style("Chronology Item ru", base="Chronology Item", align=left)
     paragraph_style("Legal Instrument", align=left, indent=Mm(20), first=Mm(-7),
                     after=Mm(0.5), italic=True, keep=True)
     paragraph_style("Legal Basis", align=left, indent=Mm(26), first=Mm(-5), after=Mm(0.5))

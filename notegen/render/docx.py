@@ -234,6 +234,10 @@ def _fill(source: bytes, path: Path, prepared: Prepared, document: Document,
         template.render(context, jinja_env=word_environment(folders), autoescape=True)
     except _BrokenXml as exc:
         raise TemplateError(f"{_part_name(template)}: {exc}", template=str(path)) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"{_part_name(template)}: a Word template includes and imports "
+                            f"no other template ({shorten_quotes(str(exc.name))})",
+                            template=str(path)) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{_part_name(template)}, paragraph {max(1, (exc.lineno or 2) - 1)}"
                             f": {shorten_quotes(exc.message or str(exc))}",
@@ -251,6 +255,7 @@ def _fill(source: bytes, path: Path, prepared: Prepared, document: Document,
     filled = template.docx
     catalogue = prepared.catalogue
     language = word_language(catalogue)
+    _language_styles(filled, catalogue.lang)
     for story in _stories(filled):
         _typeset(filled, story, catalogue.typography)
         _set_language(story, language)
@@ -291,6 +296,17 @@ def _stories(document: Any) -> list[Any]:
 
 def _style_names(document: Any) -> dict[str, str]:
     return {style.style_id: style.name for style in document.styles}
+
+
+def _language_styles(document: Any, lang: str) -> None:
+    """Paragraphs of a style the template has a variant of for ``lang``
+    ("Chronology Item ru") take the variant."""
+    names = _style_names(document)
+    variants = {name: style_id for style_id, name in names.items()}
+    for style in document.element.body.iter(qn("w:pStyle")):
+        variant = variants.get(f"{names.get(style.get(qn('w:val')), '')} {lang}")
+        if variant is not None:
+            style.set(qn("w:val"), variant)
 
 
 def _typeset(document: Any, story: Any, typography: Typography) -> None:
@@ -614,6 +630,8 @@ def _normalise(document: Any) -> None:
         for node in element.iter():
             for attribute in [a for a in node.attrib if _RANDOM_ATTRIBUTES.fullmatch(a)]:
                 del node.attrib[attribute]
+        for node in list(element.iter(qn("w:rsid"))):  # a style's revision id
+            node.getparent().remove(node)
     settings = document.settings.element
     for tag in (qn("w:rsids"), qn("w:proofState"), f"{{{_W14}}}docId",
                 "{http://schemas.microsoft.com/office/word/2012/wordml}docId"):
