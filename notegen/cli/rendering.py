@@ -14,6 +14,7 @@ from ..batch import find_cases, run_batch, summary
 from ..errors import NotegenError
 from ..options import settle
 from ..render.demarche import SETS, render_demarche
+from ..render.docx import render_docx
 from ..render.html import render_html
 from ..render.pdf import PDF_VARIANTS, render_pdf
 from ..wording.prepare import prepare
@@ -42,12 +43,13 @@ from .signatures import sign_pdf, signing_key, signing_options
               help="Where to write the note; - for standard output. Default: next to "
                    "CASE, named after its folder (seeds/az-kyiv-2025/note.yaml gives "
                    "seeds/az-kyiv-2025/az-kyiv-2025.pdf).")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
-              show_default=True, help="html writes the HTML instead, for preview.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "docx"]), default="pdf",
+              show_default=True, help="html writes the HTML instead, for preview; docx an "
+                                      "editable Word document, for clearance.")
 @note_options
 @click.option("--translation", metavar="CODE",
               help="Append a courtesy translation into this language, as an enclosure "
-                   "(PDF only).")
+                   "(PDF and DOCX).")
 @click.option("--pdf-variant", type=click.Choice([*PDF_VARIANTS, "plain"]),
               default="pdf/a-3b", show_default=True,
               help="The PDF standard to follow; plain for none.")
@@ -63,7 +65,7 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
            translation: str | None, pdf_variant: str, document_set: str | None,
            key_file: Path | None, passphrase: str | None, reason: str | None,
            register_url: str | None) -> None:
-    """Render the note of CASE to PDF (or HTML).
+    """Render the note of CASE to PDF (or HTML, or DOCX).
 
     CASE is the YAML or JSON file holding the note (- reads it from
     standard input, its includes then from the current folder); the files
@@ -73,7 +75,7 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
     note recalls the earlier notes it holds about its incidents, unless its
     records already give them.
     """
-    if fmt == "html" and key_file:
+    if fmt != "pdf" and key_file:
         raise click.UsageError("--sign applies to PDF output only")
     if fmt == "html" and translation and not document_set:
         raise click.UsageError("--translation and --sign apply to PDF output only")
@@ -98,13 +100,15 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
     if document_set is not None:
         folder = output or default_output(case_file, case, f"-{document_set}")
         for path in render_demarche(case, folder, options, html=fmt == "html",
-                                    finish=finish).values():
+                                    finish=finish, docx=fmt == "docx").values():
             say(f"wrote {path}")
         return
     target = output or default_output(case_file, case, f".{fmt}")
     if fmt == "html":
         write_output(target, render_html(case, options, prepared=prepared).encode("utf-8"),
                      "html")
+    elif fmt == "docx":
+        write_output(target, render_docx(case, options=options, prepared=prepared), "DOCX")
     else:
         write_output(target, finish(render_pdf(case, options=options, prepared=prepared)),
                      "PDF")
@@ -167,7 +171,7 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
               help="The folder to write the notes into, keeping the cases' relative paths.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1),
               help="Worker processes. Default: one per core.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf",
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "docx"]), default="pdf",
               show_default=True)
 @note_options
 def batch(source: str, output: Path, jobs: int | None, fmt: str, lang: str | None,
