@@ -539,7 +539,6 @@ def _check_situation(index: _Index) -> None:
         if not check_ref(incident.conflict, "conflicts", incident.id, "conflict"):
             continue
         conflict = tables["conflicts"][incident.conflict]
-        where = index.locate(incident.id, "conflict")
         outside = [day for day in (incident.date, *incident.also_on)
                    if not conflict.in_force(day)]
         if outside:
@@ -547,12 +546,13 @@ def _check_situation(index: _Index) -> None:
             problems.append(Problem(
                 f"the incident is placed in the armed conflict {conflict.id!r} "
                 f"({conflict.since.isoformat()} to {until}), but is dated "
-                f"{outside[0].isoformat()}, when it was not in force", where))
+                f"{outside[0].isoformat()}, when it was not in force",
+                index.locate(incident.id, "conflict")))
         if incident.attributed_to not in conflict.parties:
             problems.append(Problem(
                 f"the incident is placed in the armed conflict {conflict.id!r}, but the "
                 f"State it is attributed to, {incident.attributed_to!r}, is not one of its "
-                f"parties ({', '.join(conflict.parties)})", where))
+                f"parties ({', '.join(conflict.parties)})", index.locate(incident.id, "conflict")))
 
 
 def _check_chronology(note: Note, index: _Index,

@@ -221,12 +221,31 @@ def shown(value: object, width: int = 60) -> str:
 
 @dataclass
 class SourceFile:
-    """One file read from disk, with the position of every value in it."""
+    """One file read from disk, with the position of every value in it.
+
+    Positions are found when first asked for (:attr:`positions`): most files
+    of a large catalogue are never asked where a value is, and finding every
+    position costs more than reading the file (a JSON file is composed again
+    for them)."""
 
     path: Path
     text: str
     data: Any
-    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    #: The composed YAML, kept until the positions are taken from it; ``None``
+    #: for JSON, composed again when they are asked for.
+    node: Node | None = field(default=None, repr=False)
+    _positions: dict[FieldPath, tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def positions(self) -> dict[FieldPath, tuple[int, int]]:
+        """Line and column (from 1) of every value, by field path."""
+        if self._positions is None:
+            node = self.node if self.node is not None else _compose_json(self.text)
+            positions: dict[FieldPath, tuple[int, int]] = {}
+            if node is not None:
+                _positions(node, (), positions)
+            self._positions, self.node = positions, None
+        return self._positions
 
     def locate(self, path: FieldPath) -> Location:
         """The location of ``path``, or of its nearest enclosing value."""
@@ -410,9 +429,7 @@ def parse_source(path: Path, raw: bytes) -> SourceFile:
                                    "control character that has no place in a text file", where)])
     is_json = path.suffix.lower() == ".json"
     data, node = _parse_json(path, text) if is_json else _parse_yaml(path, text)
-    source = SourceFile(path, text, data)
-    if node is not None:
-        _positions(node, (), source.positions)
+    source = SourceFile(path, text, data, node)
     escape = _LONE_SURROGATE.search(text) if is_json else None
     if escape is not None:
         for field_path, value in _strings(data, ()):
@@ -489,6 +506,8 @@ def _json_shape(text: str) -> tuple[str, int] | None:
     deep = text.count("[") + text.count("{") > MAX_DEPTH
     if not deep and len(text) <= MAX_VALUES:  # every value takes a character at least
         return None
+    if _surely_within(text):
+        return None
     depth = values = 0
     for token in _JSON_TOKENS.finditer(text):
         char = token.group()[0]
@@ -504,6 +523,28 @@ def _json_shape(text: str) -> tuple[str, int] | None:
             if depth > MAX_DEPTH:
                 return f"lists and objects nest more than {MAX_DEPTH} deep here", token.start()
     return None
+
+
+#: A JSON string (one left open runs to the end: the text is no JSON then).
+_JSON_STRING = re.compile(r'"(?:[^"\\]+|\\.)*"?', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _surely_within(text: str) -> bool:
+    """Whether ``text`` surely passes no limit of :func:`_json_shape`, told
+    fast (in C but for one step per bracket): with its strings taken out,
+    every value follows a bracket, comma or colon (an upper bound of their
+    number), and its brackets nest no deeper than :data:`MAX_DEPTH`. If not
+    sure, :func:`_json_shape` counts token by token."""
+    bare = _JSON_STRING.sub('""', text)
+    if sum(map(bare.count, ",:[{")) + 1 > MAX_VALUES:
+        return False
+    depth = 0
+    for bracket in _BRACKETS.findall(bare):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_DEPTH:
+            return False
+    return True
 
 
 def _parse_json(path: Path, text: str) -> tuple[Any, Node | None]:
@@ -531,28 +572,38 @@ def _parse_json(path: Path, text: str) -> tuple[Any, Node | None]:
         where = Location(path, *_line_column(text, max(text.find(exc.digits), 0)))
         raise RecordError([Problem(f"invalid JSON: a number may have at most "
                                    f"{MAX_NUMBER_DIGITS} digits", where)]) from None
-    # JSON is YAML, nearly: composed again for the position of every value
-    # (and of a duplicate key).
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-    except _Refused as exc:
-        mark = exc.problem_mark
-        message = f"invalid JSON: {exc.problem}".replace("mapping", "object")
-        raise RecordError([Problem(message, Location(path, *(
-            (mark.line + 1, mark.column + 1) if mark else (None, None))))]) from None
-    except yaml.YAMLError:
-        node = None
-    finally:
-        loader.dispose()
-    if node is None:
-        # Valid JSON that YAML cannot parse (rare): fields are still
-        # named, only their lines are unknown.
-        logger.debug("no line numbers for %s", path)
     if duplicates:
+        # JSON is YAML, nearly: composed again for the line of the duplicate key.
+        loader = _Loader(text)
+        try:
+            loader.get_single_node()
+        except _Refused as exc:
+            mark = exc.problem_mark
+            message = f"invalid JSON: {exc.problem}".replace("mapping", "object")
+            raise RecordError([Problem(message, Location(path, *(
+                (mark.line + 1, mark.column + 1) if mark else (None, None))))]) from None
+        except yaml.YAMLError:
+            pass
+        finally:
+            loader.dispose()
         raise RecordError([Problem(f"invalid JSON: the key {shown(duplicates[0])} is given "
                                    "twice in one object", Location(path))])
-    return data, node
+    return data, None  # its positions are found when asked for (SourceFile.positions)
+
+
+def _compose_json(text: str) -> Node | None:
+    """The YAML nodes of ``text``, a JSON file parsed already (JSON is YAML,
+    nearly), for the position of every value; ``None`` for valid JSON that
+    YAML cannot parse (rare): fields are still named, only their lines are
+    unknown."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.YAMLError:
+        logger.debug("no line numbers for a JSON file")
+        return None
+    finally:
+        loader.dispose()
 
 
 _MESSAGES = {

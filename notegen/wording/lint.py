@@ -14,8 +14,9 @@ Each finding is a located :class:`~notegen.errors.Problem`:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import Location, Problem
@@ -41,15 +42,18 @@ def lint(case: Case, catalogue: Catalogue, context: NoteContext,
     return problems
 
 
-def _texts(case: Case, lang: str, note_type: NoteType) -> Iterator[tuple[str, Location]]:
-    """The record texts of the note in ``lang``, with where each is written."""
+def _texts(case: Case, lang: str, note_type: NoteType
+           ) -> Iterator[tuple[str, Callable[[], Location]]]:
+    """The record texts of the note in ``lang``, each with what tells where
+    it is written (asked only of a text found wanting: locating a record of
+    a large catalogue costs more than checking it)."""
     note = case.note
 
     def pick(value: str | dict[str, str] | None, record_id: str | None,
-             *path: str | int) -> tuple[str, Location]:
+             *path: str | int) -> tuple[str, Callable[[], Location]]:
         if value is None or isinstance(value, str):
-            return value or "", case.locate(record_id, *path)
-        return value.get(lang, ""), case.locate(record_id, *path, lang)
+            return value or "", functools.partial(case.locate, record_id, *path)
+        return value.get(lang, ""), functools.partial(case.locate, record_id, *path, lang)
 
     yield pick(note.protest, None, "protest")
     for field in ("recalls", "position"):
@@ -68,7 +72,7 @@ def _texts(case: Case, lang: str, note_type: NoteType) -> Iterator[tuple[str, Lo
             prefix = key.split(".", 1)[0]
             if prefix in NoteType.__members__ and prefix != note_type.value:
                 continue  # wording of another note type
-            yield text, case.locate(sender.id, "formulae", lang, key)
+            yield text, functools.partial(case.locate, sender.id, "formulae", lang, key)
 
 
 def _voice(case: Case, catalogue: Catalogue, note_type: NoteType) -> Iterator[Problem]:
@@ -78,7 +82,7 @@ def _voice(case: Case, catalogue: Catalogue, note_type: NoteType) -> Iterator[Pr
             quoted = ", ".join(f"'{w}'" for w in dict.fromkeys(words))
             yield Problem(f"{quoted} speaks in the first person, but "
                           f"{FORMS[note_type].described}: name the sender instead "
-                          "(\"the Ministry\")", where)
+                          "(\"the Ministry\")", where())
 
 
 def _origin(case: Case, catalogue: Catalogue, key: str) -> Location:
