@@ -1,8 +1,13 @@
 """How validation grows with the records: ``load_case`` and ``prepare`` (what
 ``notegen validate`` does) over synthetic catalogues of 10, 200, 1,000,
-2,000 and 10,000 incidents, the note recalling every incident before its
-subject (the longest chronology, so that every cross-record check sees them
-all).
+2,000 and 10,000 incidents (tests/catalogue_factory.py), in two shapes:
+
+- ``all``: the case includes the catalogue's files and its note recalls
+  every incident before its subject (the longest chronology, so that every
+  cross-record check sees them all);
+- ``rule``: the case names the catalogue (``catalogue:``) and a rule chooses
+  its earlier incidents (those of the last year, by the addressee's State on
+  the sender's premises): what a ministry's notes do.
 
 Each size is timed in a worker process that imports notegen from a source
 tree; with ``--base TREE`` (another checkout, e.g. ``git worktree add
@@ -15,8 +20,9 @@ three runs in a row) with its spread (min-max); the ratio
     .venv/bin/python benchmarks/bench_validate.py [--rounds 5] [--base TREE]
         [--sizes 10,200,1000,2000,10000]
 
-The cases use ``include`` (not ``catalogue:``), so that older trees read
-them too. Run it alone: timings on a machine shared with tests mislead.
+The base tree times the ``all`` shape only (an older tree knows neither
+catalogues nor rules). Run it alone: timings on a machine shared with tests
+mislead.
 """
 
 from __future__ import annotations
@@ -96,29 +102,39 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     trees = {"now": ROOT, **({"base": args.base.resolve()} if args.base else {})}
     with tempfile.TemporaryDirectory() as folder:
-        cases = {size: write_case(Path(folder) / str(size), synthetic_rows(size),
-                                  catalogue=False, earlier="all") for size in sizes}
+        shapes = {
+            "all": {size: write_case(Path(folder) / "all" / str(size), synthetic_rows(size),
+                                     catalogue=False, earlier="all") for size in sizes},
+            "rule": {size: write_case(Path(folder) / "rule" / str(size), synthetic_rows(size),
+                                      earlier={"rule": {"since": "2025-01-01"}},
+                                      chronology_required=False)
+                     for size in sizes}}
         workers = {name: _Worker(tree) for name, tree in trees.items()}
+        #: Each column: its name, the worker, the shape.
+        columns = [(f"{name}, all", name, "all") for name in workers]
+        columns.append(("now, rule", "now", "rule"))
         lines = [f"{name}: {worker.module}" for name, worker in workers.items()]
         for worker in workers.values():
-            worker.time(cases[sizes[0]])  # warm: first-use setup is not validation
+            worker.time(shapes["all"][sizes[0]])  # warm: first-use setup is not validation
         times: dict[tuple[str, int], list[float]] = {}
         for round_ in range(args.rounds):
-            order = list(workers) if round_ % 2 == 0 else list(reversed(workers))
+            order = columns if round_ % 2 == 0 else list(reversed(columns))
             for size in sizes:
-                for name in order:
-                    times.setdefault((name, size), []).append(workers[name].time(cases[size]))
+                for column, name, shape in order:
+                    times.setdefault((column, size), []).append(
+                        workers[name].time(shapes[shape][size]))
         for worker in workers.values():
             worker.close()
     lines += ["", f"load_case + prepare, median of {args.rounds} (min-max):",
-              f"{'incidents':>10} " + " ".join(f"{name:>28}" for name in workers)]
-    lines += [f"{size:>10,} " + " ".join(f"{_figure(times[(name, size)]):>28}"
-                                         for name in workers) for size in sizes]
+              f"{'incidents':>10} " + " ".join(f"{column:>28}" for column, _, _ in columns)]
+    lines += [f"{size:>10,} " + " ".join(f"{_figure(times[(column, size)]):>28}"
+                                         for column, _, _ in columns) for size in sizes]
     if 200 in sizes and 2000 in sizes:
-        for name in workers:
-            ratio = (statistics.median(times[(name, 2000)])
-                     / statistics.median(times[(name, 200)]))
-            lines.append(f"2,000/200 ({name}): {ratio:.1f}  (linear: 10; target: at most 11)")
+        for column, _, _ in columns:
+            ratio = (statistics.median(times[(column, 2000)])
+                     / statistics.median(times[(column, 200)]))
+            lines.append(f"2,000/200 ({column}): {ratio:.1f}  "
+                         "(linear: 10; target: at most 11)")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

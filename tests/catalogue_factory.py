@@ -202,12 +202,14 @@ def note(rows: Sequence[Row], sender: str = "az", addressee: str = "ru",
 
 
 def write_case(folder: Path, rows: Sequence[Row], *, catalogue: bool = True,
-               earlier: Any = None, sender: str = "az", addressee: str = "ru") -> Path:
+               earlier: Any = None, sender: str = "az", addressee: str = "ru",
+               **fields: Any) -> Path:
     """A case in ``folder``: a catalogue folder ``catalogue/`` and a note file
     that names it (``catalogue: catalogue``) or, with ``catalogue`` false,
-    includes its files. Returns the note file."""
+    includes its files; the note's further ``fields`` as given. Returns the
+    note file."""
     files = write_catalogue(folder / "catalogue", rows)
     head: dict[str, Any] = ({"catalogue": "catalogue"} if catalogue else
                             {"include": [str(path.relative_to(folder)) for path in files]})
     return _dump(folder / "note.json",
-                 {**head, "note": note(rows, sender, addressee, earlier)})
+                 {**head, "note": {**note(rows, sender, addressee, earlier), **fields}})
