@@ -186,7 +186,8 @@ def _styles(document: Any) -> None:
                                                            WD_TAB_ALIGNMENT.RIGHT)
     title = paragraph_style("Note Title", align=centre, caps=True, after=Mm(6), keep=True)
     _letter_spacing(title, 46)
-    paragraph_style("Salutation", after=Mm(4), keep=True)
+    # (no indent said outright: LibreOffice gives its own "Salutation" one)
+    paragraph_style("Salutation", after=Mm(4), keep=True, indent=Mm(0), first=Mm(0))
     paragraph_style("Note Body", align=justify, first=Mm(12), after=Mm(3))
     paragraph_style("Lead-in", base="Note Body", after=Mm(2), keep=True)
     paragraph_style("Chronology Item", align=justify, indent=Mm(20), first=Mm(-7),

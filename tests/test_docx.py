@@ -633,3 +633,31 @@ def test_a_languages_variant_of_a_style_is_taken(renders) -> None:
     english = opened(renders["en", NoteType.note_verbale][0])
     assert {p.style.name for p in english.paragraphs
             if p.style.name.startswith("Chronology Item")} == {"Chronology Item"}
+
+
+def test_french_superior_letters_are_set_raised(edit_seed: Edit) -> None:
+    # French writes "1er" with superior letters (its catalogue's rule); the
+    # HTML has <sup>, the Word document the "Superior Letters" style on "er".
+    note = edit_seed("incidents.yaml", "a gravement endommagé le bâtiment administratif",
+                     "a gravement endommagé le 1er étage du bâtiment administratif")
+    document = opened(render_docx(notegen.load_case(note), options=RenderOptions(lang="fr")))
+    item = next(p for p in document.paragraphs if "1er étage" in p.text)
+    raised = [run for run in item.runs if run.style.name == "Superior Letters"]
+    assert [run.text for run in raised] == ["er"]
+    assert raised[0].style.font.superscript
+    runs = [run.text for run in item.runs]
+    assert runs[runs.index("er") - 1].endswith("le 1")
+
+
+def test_a_template_that_unpacks_to_too_much_is_refused_unpacked(worked_case: Case,
+                                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "ministry"
+    folder.mkdir()
+    shutil.copyfile(BUILTIN_FOLDER / "note.docx", folder / "note.docx")
+    with zipfile.ZipFile(folder / "note.docx", "a", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("word/media/padding.bin", "w") as padding:
+            for _ in range(65):
+                padding.write(bytes(2**20))
+    assert (folder / "note.docx").stat().st_size < 2**20
+    with pytest.raises(TemplateError, match="it unpacks to .* more than the"):
+        render_docx(worked_case, options=RenderOptions(template_dirs=(folder,)))
