@@ -127,7 +127,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     secrets: dict[str, str] = {}
     entries = []
     for name, roles in (("drafter-ana", ["drafter"]), ("drafter-ben", ["drafter"]),
-                        ("issuer-iva", ["issuer"])):
+                        ("issuer-iva", ["issuer"]), ("drafter-cy", ["drafter"])):
         secret, entry = new_token(name, roles)
         secrets[name] = secret
         entries.append(entry)
@@ -548,6 +548,31 @@ def test_downloads_follow_the_chosen_translation(desk: Desk,
     assert status == 422, status
     assert str(desk.workspace) not in text, "the answer names the server's folder"
     assert "--translation" not in text, "the desk tells its user about a command-line option"
+
+
+def test_a_session_that_ends_while_typing_loses_nothing(
+        desk: Desk, officers: Callable[..., Officer]) -> None:
+    from notegen.service.tokens import revoke_token
+
+    cy = officers("cy")
+    cy.sign_in("drafter-cy")
+    cy.go(f"/desk/case/{QUITO}")
+    opened = cy.wait_preview(-1, "ok", "the case opened")
+    protest = f"{QUITO}::note.protest.en"
+    typed = "protest most firmly against the entry of the police into the Embassy"
+    cy.replace_text(cy.field(protest), typed)
+    shown = cy.wait_preview(opened, "ok", "the protest typed")
+    # The token is revoked (or expires) while the officer types on.
+    revoke_token(desk.workspace.parent / "tokens.json", "drafter-cy")
+    page = cy.driver.current_url
+    cy.field(protest).send_keys(" by force")
+    cy.wait(lambda d: d.current_url != page or cy.preview()[0] > shown,
+            "the preview to answer after the session ended")
+    cy.shot("session-ended")
+    assert cy.driver.current_url == page, \
+        f"the page left for {cy.driver.current_url}: the unsaved edits are gone"
+    assert " ".join((cy.field(protest).get_attribute("value") or "").split()) == \
+        typed + " by force"
 
 
 def test_a_drafter_cannot_issue(desk: Desk, officers: Callable[..., Officer]) -> None:
