@@ -813,3 +813,18 @@ def test_a_draft_reads_as_the_saved_file_would(root: Path, edits: list[Edit]) ->
         after = drafted.decode().splitlines()
         assert after[-1] == raw.decode().splitlines()[-1]
         assert after.index("  recalls:") == raw.decode().splitlines().index("  recalls:")
+
+
+def test_create_and_duplicate_do_not_follow_a_folder_link_outside(ws: Workspace, root: Path,
+                                                                   tmp_path: Path) -> None:
+    away = tmp_path / "away"
+    away.mkdir()
+    (root / "linked").symlink_to(away)
+    spec = CaseSpec(sender_state="az", addressee_state="ru", date=dt.date(2025, 1, 1),
+                    place="Kyiv")
+    for folder in ("linked", "linked/sub"):
+        with pytest.raises(DeskError, match="lies outside the workspace"):
+            ws.create(folder, spec, user="mallory")
+        with pytest.raises(DeskError, match="lies outside the workspace"):
+            ws.duplicate(NOTE, folder, user="mallory")
+    assert list(away.iterdir()) == []
