@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,7 +209,7 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
                 catalogues[real] = None
                 records.extend(read_catalogue(source.path.parent / folder.strip(), problems,
                                               source.locate(("catalogue",)), root=root,
-                                              seen=seen))
+                                              seen=seen, overlay=overlay))
         if isinstance(names, list):  # a broken file's includes are still checked
             for index, name in enumerate(names):
                 if isinstance(name, str):
@@ -677,6 +677,30 @@ def _selection(note: Note, chronology: Chronology, index: _Index) -> Selection |
 #: catalogue: every incident attributed to the addressee's State that struck
 #: the sender's premises before the subject incident.
 _EVERY_EARLIER = Chronology.model_validate({"rule": {}})
+
+
+def expected_earlier(case: Case, incidents: Iterable[Incident] = (),
+                     facilities: Mapping[str, Facility] | None = None) -> list[str]:
+    """The ids of the incidents the checks would have the note of ``case``
+    recall, oldest first: those the default chronology rule chooses
+    (attributed to the addressee's State, having struck premises of the
+    sender's State, before the subject incident), what ``validate`` compares
+    a listed chronology with. Chosen among the case's incidents and
+    ``incidents`` (more of them, e.g. a drafting desk's workspace), their
+    premises among the case's facilities and ``facilities``."""
+    index = _Index([])
+    index.tables["states"].update(case.states)
+    index.tables["parties"].update(case.parties)
+    index.tables["facilities"].update({**(facilities or {}), **case.facilities})
+    selection = _selection(case.note, _EVERY_EARLIER, index)
+    subject = case.incidents.get(case.note.subject)
+    if selection is None or subject is None:
+        return []
+    candidates = {**{incident.id: incident for incident in incidents}, **case.incidents}
+    chosen = [incident for incident in selection.choose(candidates.values(),
+                                                        index.tables["facilities"])
+              if _not_earlier(incident, case.note, subject) is None]
+    return [incident.id for incident in sorted(chosen, key=lambda i: (i.date, i.id))]
 
 
 def _left_out(note: Note, index: _Index) -> Iterator[Problem]:

@@ -67,13 +67,16 @@ def catalogue_files(folder: Path) -> list[Path]:
 
 
 def read_catalogue(folder: Path, problems: list[Problem], named_at: Location, *,
-                   root: Path | None = None, seen: set[Path] | None = None
+                   root: Path | None = None, seen: set[Path] | None = None,
+                   overlay: Mapping[Path, bytes] | None = None
                    ) -> list[tuple[SourceFile, RecordFile]]:
     """Every record file of the catalogue ``folder``, validated one by one
     (each problem located and added to ``problems``); with ``root``, only
     files whose real path lies inside it; none whose real path is in
     ``seen`` (read already), to which each file read is added. ``named_at``
-    is where the folder was named, for a problem with the folder itself."""
+    is where the folder was named, for a problem with the folder itself. A
+    file whose real path is a key of ``overlay`` is read from there (a
+    draft's unsaved edits, as :func:`~notegen.records.case.load_case` takes them)."""
     seen = set() if seen is None else seen
     real = Path(os.path.realpath(folder))
     if root is not None and not real.is_relative_to(root):
@@ -98,7 +101,12 @@ def read_catalogue(folder: Path, problems: list[Problem], named_at: Location, *,
         seen.add(resolved)
         left = MAX_CATALOGUE_BYTES - total
         try:
-            raw = read_bytes(path, root=root, limit=min(MAX_FILE_BYTES, max(left, 0)))
+            if overlay is not None and resolved in overlay:
+                raw = overlay[resolved]
+                if len(raw) > min(MAX_FILE_BYTES, max(left, 0)):
+                    raise UnreadableFile(path, "is larger than notegen reads")
+            else:
+                raw = read_bytes(path, root=root, limit=min(MAX_FILE_BYTES, max(left, 0)))
         except UnreadableFile as exc:
             reason = exc.reason
             if left < MAX_FILE_BYTES and "larger than" in reason:
