@@ -644,9 +644,11 @@ def test_the_chronology_marks_what_the_rule_expects(ws: Workspace, root: Path) -
         ("kyiv-2025-08-28", True, True),
     ]
     reasons = {i.incident.id: i.reason for i in items}
-    assert "attributed to ua, not to ru" in reasons["lviv-2023"]
-    assert "hit no premises of az" in reasons["kyiv-2023"]
-    assert "az-honorary-consulate-kharkiv" in reasons["kharkiv-2022-03-10"]
+    assert reasons["lviv-2023"] == "attributed to ua, not to ru (the addressee's State)"
+    assert reasons["kyiv-2023"] == "it struck no premises of az (the sender's State)"
+    assert reasons["kharkiv-2022-03-10"] == ("the checks expect it: attributed to ru, it "
+                                             "struck premises of az before the subject "
+                                             "incident")
     in_case = {i.incident.id: i.in_case for i in items}
     assert in_case["kharkiv-2022-03-10"]
     assert not in_case["lviv-2023"]
@@ -657,7 +659,9 @@ def test_an_earlier_incident_ticked_after_the_subject_is_still_listed(ws: Worksp
     items = {i.incident.id: i for i in ws.chronology(NOTE)}
     assert items["kyiv-2025-08-28"].ticked
     assert not items["kyiv-2025-08-28"].expected
-    assert "not before the subject" in items["kyiv-2025-08-28"].reason
+    # The checks refuse an earlier incident after the subject: the case does
+    # not load until the officer unticks it.
+    assert items["kyiv-2025-08-28"].reason.startswith("the case does not load yet")
 
 
 # ---------------------------------------------------------------------------- drafts
@@ -828,3 +832,26 @@ def test_create_and_duplicate_do_not_follow_a_folder_link_outside(ws: Workspace,
         with pytest.raises(DeskError, match="lies outside the workspace"):
             ws.duplicate(NOTE, folder, user="mallory")
     assert list(away.iterdir()) == []
+
+
+def test_the_chronology_follows_unsaved_edits_and_a_rule(ws: Workspace) -> None:
+    """With the subject moved back to 2024-06-01 (unsaved), the later
+    incidents are no longer expected; a rule ticks what it chooses."""
+    moved = {i.incident.id: i for i in ws.chronology(
+        NOTE, [Edit(NOTE, "incidents[0].date", "2024-06-01"),
+               Edit(NOTE, "note.earlier", ["kharkiv-2022-03-10", "kyiv-2024-01-02"])])}
+    assert set(moved) == {"kharkiv-2022-03-10", "kyiv-2024-01-02", "quito-2024-04-05"}
+    ruled = ws.chronology(NOTE, [Edit(NOTE, "note.earlier", {"rule": {"since": "2024-01-01"}})])
+    assert [(i.incident.id, i.ticked, i.expected) for i in ruled] == [
+        ("kharkiv-2022-03-10", False, True), ("kyiv-2024-01-02", True, True),
+        ("quito-2024-04-05", False, False), ("odesa-2025-08", True, True),
+        ("kyiv-2025-08-28", True, True)]
+
+
+def test_a_case_that_does_not_load_marks_nothing_expected(ws: Workspace) -> None:
+    items = ws.chronology(NOTE, [Edit(NOTE, "note.addressee", "nobody")])
+    assert items
+    assert not any(item.expected for item in items)
+    assert {item.incident.id for item in items if item.ticked} == {
+        "kharkiv-2022-03-10", "kyiv-2024-01-02", "kyiv-2025-08-28", "odesa-2025-08"}
+    assert all(item.reason.startswith("the case does not load yet") for item in items)

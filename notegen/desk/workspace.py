@@ -65,6 +65,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -78,6 +79,8 @@ from ruamel.yaml.scalarstring import (
 
 from ..errors import Location, NotegenError, Problem, RecordError
 from ..records.case import Case, load_case
+from ..records.case import expected_earlier as checks_expect
+from ..records.models import Facility, Incident
 from ..records.reading import MAX_FILE_BYTES, parse_source, read_bytes
 from ..render.scaffold import SCHEMA, CaseSpec, new_case
 from ..template_folders import TemplateFolders, builtin
@@ -201,7 +204,8 @@ class ChronologyItem:
     incident: IncidentSummary
     #: It is in the note's ``earlier`` list.
     ticked: bool
-    #: The checks' rule would have the note recall it (:func:`expected_earlier`).
+    #: The checks would have the note recall it
+    #: (:func:`notegen.records.case.expected_earlier`).
     expected: bool
     #: Why it is (or is not) expected, in a sentence.
     reason: str
@@ -920,26 +924,6 @@ class _Entry:
     new: str
 
 
-def expected_earlier(subject: IncidentSummary, candidate: IncidentSummary,
-                     sender_state: str | None, owners: Mapping[str, str]
-                     ) -> tuple[bool, str]:
-    """Whether a note about ``subject`` would be expected to recall
-    ``candidate``, and why: an earlier incident attributed to the same
-    responsible State that hit premises of the sender's State (``owners``
-    maps facility ids to the State that owns them)."""
-    if candidate.date is None or subject.date is None or candidate.date >= subject.date:
-        return False, "not before the subject incident"
-    if candidate.attributed_to != subject.attributed_to:
-        return False, (f"attributed to {candidate.attributed_to or 'no State'}, not to "
-                       f"{subject.attributed_to or 'the same State'}")
-    hit = [facility for facility in candidate.facilities
-           if sender_state is not None and owners.get(facility) == sender_state]
-    if not hit:
-        return False, f"hit no premises of {sender_state or 'the sender’s State'}"
-    return True, (f"attributed to {candidate.attributed_to} and hit premises of "
-                  f"{sender_state} ({', '.join(hit)})")
-
-
 class Workspace:
     """A folder of cases the desk reads and writes, and nothing outside it."""
 
@@ -1154,71 +1138,101 @@ class Workspace:
                     found.append(_incident(item, rel))
         return found
 
-    def _facility_owners(self) -> dict[str, str]:
-        owners: dict[str, str] = {}
-        for _, _, data in self._scan():
-            items = data.get("facilities") if isinstance(data, dict) else None
+    def _records(self, section: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every record of ``section`` (``incidents``, ``facilities``…) in the
+        workspace's files, with the rel of its file."""
+        for rel, _, data in self._scan():
+            items = data.get(section) if isinstance(data, dict) else None
             for item in items if isinstance(items, list) else ():
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    owners.setdefault(item["id"], str(item.get("owner")))
-        return owners
+                    yield rel, item
 
-    def _party_states(self) -> dict[str, str]:
-        states: dict[str, str] = {}
-        for _, _, data in self._scan():
-            if not isinstance(data, dict):
-                continue
-            items = [*(data.get("parties") or ()), data.get("profile")] \
-                if isinstance(data.get("parties") or [], list) else [data.get("profile")]
-            for item in items:
-                if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    states.setdefault(item["id"], str(item.get("state")))
-        return states
+    def chronology(self, rel: str, edits: Sequence[Edit] = ()) -> list[ChronologyItem]:
+        """The incidents the note of the case ``rel`` (with unsaved ``edits``)
+        may recall, oldest first (the order of the note's chronology): every
+        incident of the workspace dated before the subject, and any the note
+        lists already.
 
-    def chronology(self, rel: str) -> list[ChronologyItem]:
-        """The incidents the note of the case ``rel`` may recall, oldest
-        first (the order of the note's chronology): every incident of the
-        workspace dated before the subject, and any the note lists already.
-        Each says whether the note lists it (``ticked``) and whether the
-        rule of :func:`expected_earlier` would have it recalled."""
+        ``ticked``: the note recalls it (listed, or chosen by its rule).
+        ``expected``: the checks would have it recalled, by the rule
+        ``validate`` compares a listed chronology with
+        (:func:`notegen.records.case.expected_earlier`: attributed to the
+        addressee's State, it struck premises of the sender's State before
+        the subject incident). While the case does not load, none is
+        expected and the reason says why.
+
+        :raises DeskError: if ``rel`` is refused or is no case.
+        """
+        rel = self._canonical(rel)
         files = self.case_files(rel)
         note = files[0].data.get("note") if isinstance(files[0].data, dict) else None
         if not isinstance(note, dict):
             raise DeskError(f"{rel} is not a case: it has no note")
-        in_case = {item["id"]: item for opened in files if isinstance(opened.data, dict)
-                   for item in (opened.data.get("incidents") or [])
-                   if isinstance(item, dict) and isinstance(item.get("id"), str)}
-        every: dict[str, IncidentSummary] = {}
-        for item in self.incidents():
-            every.setdefault(item.id, item)
+        try:
+            case: Case | None = self.draft(edits, rel)
+        except RecordError:
+            case = None
         local = {opened.rel for opened in files}
-        for item in self.incidents():  # the case's own definition wins
-            if item.file in local:
-                every[item.id] = item
-        earlier = [i for i in note.get("earlier") or [] if isinstance(i, str)] \
-            if isinstance(note.get("earlier"), list) else []
+        every: dict[str, tuple[IncidentSummary, dict[str, Any]]] = {}
+        for file, item in self._records("incidents"):
+            if item["id"] not in every or file in local:  # the case's own wins
+                every[item["id"]] = (_incident(item, file), item)
         subject_id = note.get("subject")
-        subject = every.get(subject_id) if isinstance(subject_id, str) else None
-        states = self._party_states()
-        sender = note.get("sender")
-        sender_state = states.get(sender) if isinstance(sender, str) else None
-        owners = self._facility_owners()
+        listed = note.get("earlier")
+        ticked = set(case.note.earlier) if case is not None else {
+            i for i in listed if isinstance(i, str)} if isinstance(listed, list) else set()
+        in_case = set(case.incidents) if case is not None else set()
+        if case is not None:
+            subject_date: dt.date | None = case.incidents[case.note.subject].date
+            expected, responsible, struck = self._expected(case, every)
+        else:
+            subject_date = every[subject_id][0].date if subject_id in every else None
+            expected, responsible, struck = set(), None, None
         items = []
-        for incident in every.values():
+        for incident, _ in every.values():
             if incident.id == subject_id:
                 continue
-            before = (subject is not None and subject.date is not None
-                      and incident.date is not None and incident.date < subject.date)
-            if not before and incident.id not in earlier:
+            before = (subject_date is not None and incident.date is not None
+                      and incident.date < subject_date)
+            if not before and incident.id not in ticked:
                 continue
-            if subject is None:
-                expected, reason = False, "the note's subject incident is not in the workspace"
+            if case is None:
+                reason = ("the case does not load yet: the checks mark the incidents they "
+                          "expect once it does")
+            elif incident.id in expected:
+                reason = (f"the checks expect it: attributed to {responsible}, it struck "
+                          f"premises of {struck} before the subject incident")
+            elif not before:
+                reason = "not before the subject incident"
+            elif incident.attributed_to != responsible:
+                reason = (f"attributed to {incident.attributed_to or 'no State'}, not to "
+                          f"{responsible} (the addressee's State)")
             else:
-                expected, reason = expected_earlier(subject, incident, sender_state, owners)
-            items.append(ChronologyItem(incident, incident.id in earlier, expected, reason,
-                                        incident.id in in_case))
+                reason = f"it struck no premises of {struck} (the sender's State)"
+            items.append(ChronologyItem(incident, incident.id in ticked,
+                                        incident.id in expected, reason,
+                                        incident.id in in_case or case is None))
         items.sort(key=lambda item: (item.incident.date or dt.date.max, item.incident.id))
         return items
+
+    def _expected(self, case: Case, every: Mapping[str, tuple[IncidentSummary, Any]]
+                  ) -> tuple[set[str], str | None, str | None]:
+        """The incidents of the workspace the checks expect the note of
+        ``case`` to recall, the addressee's State and the sender's."""
+        incidents = []
+        for incident_id, (_, item) in every.items():
+            if incident_id not in case.incidents:
+                with contextlib.suppress(ValidationError):
+                    incidents.append(Incident.model_validate(item))
+        facilities: dict[str, Facility] = {}
+        for _, item in self._records("facilities"):
+            with contextlib.suppress(ValidationError):
+                facilities.setdefault(item["id"], Facility.model_validate(item))
+        addressee = case.parties.get(case.note.addressee)
+        sender = case.parties.get(case.note.sender)
+        return (set(checks_expect(case, incidents, facilities)),
+                addressee.state if addressee is not None else None,
+                sender.state if sender is not None else None)
 
     # -- drafts -----------------------------------------------------------------------
 
@@ -1555,4 +1569,4 @@ def _incident(item: dict[str, Any], rel: str) -> IncidentSummary:
 
 __all__ = ["DELETE", "CaseSummary", "ChronologyItem", "DeskError", "Edit", "EditConflict",
            "FieldPath", "IncidentSummary", "Opened", "Workspace", "apply_edits",
-           "expected_earlier", "format_field", "parse_field"]
+           "draft_edits", "format_field", "parse_field"]
