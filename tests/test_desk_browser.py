@@ -546,19 +546,26 @@ def test_downloads_follow_the_chosen_translation(desk: Desk,
     assert ana.fetch("GET", alone) == 422
 
 
-@pytest.mark.xfail(strict=True, reason="desk bug: the refusal names the server's folder of the "
-                   "workspace and the command line's --translation")
-def test_a_refused_demarche_names_no_server_folder(desk: Desk,
-                                                   officers: Callable[..., Officer]) -> None:
-    ana = officers("ana")
-    ana.sign_in("drafter-ana")
-    ana.go(f"/desk/case/{WORKED}")
-    ana.wait_preview(-1, "ok", "the case opened")
-    status, _, text = ana.fetched("GET", ana.find("a#download-demarche").get_attribute(
+@pytest.mark.xfail(strict=True, reason="desk bug: the pages refusing a démarche or an issue "
+                   "name the server's folder of the workspace, and the command line's "
+                   "--translation")
+def test_a_refusal_names_no_server_folder(desk: Desk, officers: Callable[..., Officer]) -> None:
+    iva = officers("iva")
+    iva.sign_in("issuer-iva")
+    iva.go(f"/desk/case/{WORKED}")
+    iva.wait_preview(-1, "ok", "the case opened")
+    # A démarche set without a courtesy translation.
+    status, _, text = iva.fetched("GET", iva.find("a#download-demarche").get_attribute(
         "href") or "")
     assert status == 422, status
     assert str(desk.workspace) not in text, "the answer names the server's folder"
     assert "--translation" not in text, "the desk tells its user about a command-line option"
+    # Issuing a note that has a reference already.
+    iva.find("button#issue").click()
+    refused = iva.wait(lambda d: iva.find("main").text if "reference" in iva.find(
+        "main").text else None, "the refusal to issue a note with a reference")
+    iva.shot("issue-refused")
+    assert str(desk.workspace) not in refused, "the page names the server's folder"
 
 
 @pytest.mark.xfail(strict=True, reason="desk bug: a preview answered 401 sends the page to the "
