@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import notegen
+from notegen.desk.preview import DraftPreview
 from notegen.desk.workspace import (
     DELETE,
     DeskError,
@@ -855,3 +856,36 @@ def test_a_case_that_does_not_load_marks_nothing_expected(ws: Workspace) -> None
     assert {item.incident.id for item in items if item.ticked} == {
         "kharkiv-2022-03-10", "kyiv-2024-01-02", "kyiv-2025-08-28", "odesa-2025-08"}
     assert all(item.reason.startswith("the case does not load yet") for item in items)
+
+
+@pytest.fixture
+def catalogue_root(tmp_path: Path) -> Path:
+    """A workspace with the worked case drawn from the Ministry's incident
+    catalogue by a rule (examples/), and the profiles it includes."""
+    root = tmp_path / "ministry"
+    for folder in ("examples/az-kyiv-2025", "examples/az-mfa-catalogue", "seeds/profiles"):
+        shutil.copytree(SEED.parent.parent / folder, root / folder)
+    return root
+
+
+def test_a_draft_reads_the_catalogue_with_its_edits(catalogue_root: Path) -> None:
+    ws = Workspace(catalogue_root)
+    note, catalogue = "examples/az-kyiv-2025/note.yaml", "examples/az-mfa-catalogue/incidents.yaml"
+    assert ws.draft([], note).note.earlier == [
+        "kharkiv-2022-03-10", "kyiv-2024-01-02", "odesa-2025-08", "kyiv-2025-08-28"]
+    # Moved after the subject (unsaved), the rule no longer chooses it.
+    moved = [Edit(catalogue, "incidents[1].date", "2025-11-20")]
+    assert ws.draft(moved, note).note.earlier == [
+        "kharkiv-2022-03-10", "odesa-2025-08", "kyiv-2025-08-28"]
+    ticked = {i.incident.id: i.ticked for i in ws.chronology(note, moved)}
+    assert ticked == {"kharkiv-2022-03-10": True, "odesa-2025-08": True,
+                      "kyiv-2025-08-28": True}
+    with pytest.raises(notegen.RecordError) as caught:
+        ws.draft([Edit(catalogue, "incidents[1].date", "2024-02-30")], note)
+    [problem] = caught.value.problems
+    assert problem.location.file is not None
+    assert ws.rel(problem.location.file) == catalogue
+    assert (problem.location.line, problem.location.field) == (42, "incidents[1].date")
+    result = DraftPreview(ws).render(note, [Edit(catalogue, "incidents[1].date", "2024-02-30")],
+                                     lang=None, note_type=None)
+    assert [p.key for p in result.problems] == [f"{catalogue}::incidents[1].date"]

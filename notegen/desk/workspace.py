@@ -985,7 +985,7 @@ class Workspace:
 
     def rel(self, path: Path) -> str | None:
         """``path`` relative to the root, or ``None`` if it lies outside."""
-        for candidate in (Path(path), Path(os.path.realpath(path))):
+        for candidate in (Path(os.path.normpath(path)), Path(os.path.realpath(path))):
             with contextlib.suppress(ValueError):
                 return candidate.relative_to(self.root).as_posix()
         return None
@@ -1177,6 +1177,14 @@ class Workspace:
         for file, item in self._records("incidents"):
             if item["id"] not in every or file in local:  # the case's own wins
                 every[item["id"]] = (_incident(item, file), item)
+        if case is not None:  # with the unsaved edits
+            for incident_id, model in case.incidents.items():
+                if incident_id in every:
+                    summary, item = every[incident_id]
+                    every[incident_id] = (dataclasses.replace(
+                        summary, date=model.date, country=model.country,
+                        attributed_to=model.attributed_to,
+                        facilities=tuple(impact.facility for impact in model.impacts)), item)
         subject_id = note.get("subject")
         listed = note.get("earlier")
         ticked = set(case.note.earlier) if case is not None else {
