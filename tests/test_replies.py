@@ -284,6 +284,25 @@ def test_without_a_register_nothing_changes(tmp_path: Path, runner: CliRunner,
     assert plain_pdf.read_bytes() == expected == empty_pdf.read_bytes()
 
 
+def test_issue_recalls_them(seeded: Seeded, tmp_path: Path, runner: CliRunner,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """notegen issue recalls what the register holds; the library's
+    Register.issue only when asked (recall=True)."""
+    database = tmp_path / "register.db"
+    shutil.copyfile(seeded.database, database)
+    note = write_note(seeded.folder, "issued-by-cli", "2025-11-14", "kyiv-2025-08-28")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["issue", str(note), "--register", str(database),
+                                 "--issued-by", "officer"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(extract_record((tmp_path / "12-5-2025.pdf").read_bytes()))
+    assert [n["reference"] for n in records["note"]["recalled_notes"]] == ["12/2/2025"]
+    with open_register(database) as register:
+        entry, _ = register.issue(load_case(note), FAST, issued_by="officer", now=NOW)
+        assert entry.reference == "12/6/2025"
+        assert b"recalled_notes" not in register.records(entry.reference)
+
+
 def test_render_with_a_register_recalls_them(seeded: Seeded, tmp_path: Path,
                                              runner: CliRunner,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,7 +329,8 @@ def test_an_issued_note_renders_the_same_after_the_register_grew(seeded: Seeded,
         "  reference: 12/345/2025\n", ""), encoding="utf-8")
     options = RenderOptions(pdf_variant=None)
     with open_register(database) as register:
-        entry, pdf = register.issue(load_case(note), options, issued_by="officer", now=NOW)
+        entry, pdf = register.issue(load_case(note), options, issued_by="officer", now=NOW,
+                                    recall=True)
         assert entry.reference == "12/5/2025"
         records = extract_record(pdf)
         assert json.loads(records)["note"]["recalled_notes"][1] == {

@@ -782,12 +782,13 @@ class Register:
         return chain
 
     def issue(self, case: Case, options: RenderOptions | None = None, *, issued_by: str,
-              now: dt.datetime | None = None) -> tuple[Entry, bytes]:
+              now: dt.datetime | None = None, recall: bool = False) -> tuple[Entry, bytes]:
         """Number, render and record the note of ``case``; return its entry and PDF.
 
-        Unless its records give them, the earlier notes it recalls are the
-        register's (:meth:`history`), read in the same transaction; the
-        records it is recorded and embedded with hold them.
+        With ``recall`` (as ``notegen issue`` does), the note recalls the
+        earlier notes the register holds about its incidents
+        (:meth:`history`, read in the same transaction), unless its records
+        give them; the records it is recorded and embedded with hold them.
 
         :raises RecordError: if the sender has no reference pattern, or the
             note already has a reference.
@@ -812,7 +813,7 @@ class Register:
         for deadline in self._retrying(what):
             try:
                 entry, pdf = self._issue(case, options, series, pattern, issued_by, now, what,
-                                         deadline)
+                                         deadline, recall)
             except _Conflict:
                 continue
             break
@@ -821,11 +822,11 @@ class Register:
 
     def _issue(self, case: Case, options: RenderOptions, series: str, pattern: str,
                issued_by: str, now: dt.datetime | None, what: str,
-               deadline: float) -> tuple[Entry, bytes]:
+               deadline: float, recall: bool = False) -> tuple[Entry, bytes]:
         """One attempt at :meth:`issue`, in one transaction."""
         note = case.note
         with self._transaction(what, lock=_WRITES, deadline=deadline) as cursor:
-            if not note.recalled_notes:
+            if recall and not note.recalled_notes:
                 note = note.model_copy(update={"recalled_notes": self._history(cursor, case)})
                 case = replace(case, note=note)
             cursor.execute(self._sql("SELECT MAX(number) FROM issued WHERE series = ?"),

@@ -70,14 +70,15 @@ def issue(case_file: Path, register_url: str | None, output: Path | None, issued
     register; the final PDF is rendered with it and recorded (with the
     SHA-256 of the PDF and of the records) in the same transaction. A note
     to issue has no reference of its own. Previews (render) never take a
-    number.
+    number. The note recalls the earlier notes of the register about its
+    incidents (and the replies to them), unless its records give them.
     """
     case = load_case(case_file)
     options = render_options(lang, note_type, strict, template_dirs, translation)
     ready_to_render()
     writable(output, "the issued note")  # before a number is taken
     with open_register(register_url) as register:
-        entry, pdf = register.issue(case, options, issued_by=issued_by)
+        entry, pdf = register.issue(case, options, issued_by=issued_by, recall=True)
     click.echo(f"issued {entry.reference}", err=True)
     target = output or Path(re.sub(r"[^\w.-]+", "-", entry.reference).strip("-") + ".pdf")
     try:
