@@ -568,6 +568,27 @@ def test_a_refusal_names_no_server_folder(desk: Desk, officers: Callable[..., Of
     assert str(desk.workspace) not in refused, "the page names the server's folder"
 
 
+@pytest.mark.xfail(strict=True, reason="desk bug: the chronology offers every incident of the "
+                   "workspace, also those of files the case does not include; ticking one "
+                   "breaks the note (unknown id)")
+def test_every_incident_the_chronology_offers_can_be_recalled(
+        desk: Desk, officers: Callable[..., Officer]) -> None:
+    ben = officers("ben")
+    ben.sign_in("drafter-ben")
+    ben.go(f"/desk/case/{WORKED}")
+    version = ben.wait_preview(-1, "ok", "the case opened")
+    # The Quito incident is defined by the other case's file, which the worked
+    # case does not include: either it is not offered, or ticking it works.
+    offered = ben.all('fieldset#chronology input[name="earlier"][value="quito-2024-04-05"]')
+    if offered:
+        ben.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", offered[0])
+        offered[0].click()
+        state = ben.wait(lambda d: ben.preview()[1] if ben.preview()[0] > version and
+                         ben.preview()[1] != "pending" else None, "the preview after ticking")
+        ben.shot("foreign-incident-ticked")
+        assert state == "ok", [item.text for item in ben.all("ul#problems li")]
+
+
 @pytest.mark.xfail(strict=True, reason="desk bug: a preview answered 401 sends the page to the "
                    "sign-in page, and the unsaved edits are lost")
 def test_a_session_that_ends_while_typing_loses_nothing(
