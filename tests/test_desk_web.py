@@ -549,12 +549,31 @@ def test_the_pdf_download_is_the_same_bytes_each_time(desk: Desk) -> None:
     assert ana.get(f"/desk/pdf/{WORKED}", params={"lang": "xx"}).status_code == 422
 
 
+
+def test_an_error_page_names_no_folder_of_the_server(desk: Desk) -> None:
+    note = desk.workspace / WORKED
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "    date: 2025-11-14\n", "    date: 2025-02-30\n", 1), encoding="utf-8")
+    ana = desk.signed_in("ana")
+    for path in (f"/desk/pdf/{WORKED}", f"/desk/demarche/{WORKED}?translation=ru"):
+        answer = ana.get(path)
+        assert answer.status_code == 422, path
+        assert str(desk.workspace) not in answer.text, path
+        assert f"{WORKED}:15: incidents[0].date: " in html.unescape(answer.text), path
+    csrf = csrf_of(ana.get("/desk/verify").text)
+    saved = ana.post("/desk/api/save", headers={"X-CSRF-Token": csrf}, json={
+        "rel": WORKED, "versions": {}, "edits": [{"file": WORKED, "field": "no such[",
+                                                  "value": 1}]})
+    assert str(desk.workspace) not in saved.text
+
+
 @pytest.mark.slow
 def test_the_demarche_set_downloads_as_a_zip(desk: Desk) -> None:
     ana = desk.signed_in("ana")
     none = ana.get(f"/desk/demarche/{WORKED}")
     assert none.status_code == 422
-    assert "translation" in none.text
+    assert "Démarche translation" in none.text  # the desk's words, not the command line's
+    assert "--translation" not in none.text
     answer = ana.get(f"/desk/demarche/{WORKED}", params={"translation": "ru"})
     assert answer.status_code == 200, answer.text[:300]
     with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:

@@ -241,7 +241,7 @@ class Refusal(Exception):
 
     def __init__(self, status: int, message: str, *, api: bool = False,
                  location: str | None = None, headers: Mapping[str, str] | None = None,
-                 problems: Sequence[Problem] = ()) -> None:
+                 problems: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -375,14 +375,48 @@ def _page(name: str, code: int = 200, user: User | None = None, **values: Any
         "Content-Security-Policy": POLICY, "Cache-Control": "no-store"})
 
 
-def _problems_of(exc: NotegenError) -> list[dict[str, Any]]:
-    return [_problem_json(problem) for problem in exc.problems]
+def _scrub(desk: Desk, text: str) -> str:
+    """``text`` without the server's folders: the workspace's files by their
+    path inside it."""
+    for root in {str(desk.workspace.root), str(desk.settings.workspace or "")} - {""}:
+        text = text.replace(root.rstrip("/") + "/", "")
+    return text
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
+def _headline(desk: Desk, exc: NotegenError) -> str:
+    """An error's sentence, as the desk says it."""
+    return _scrub(desk, str(exc).splitlines()[0])
+
+
+def _problem_json(desk: Desk, problem: Problem) -> dict[str, Any]:
+    """A problem, its file named by its path in the workspace (a file outside
+    it by its name only)."""
     where = problem.location
-    return {"message": problem.message, "file": where.file.name if where.file else None,
-            "line": where.line, "field": where.field, "key": None}
+    name = None
+    if where.file is not None:
+        path = Path(where.file)
+        name = (desk.workspace.rel(path) if path.is_absolute() else path.as_posix()) \
+            or path.name
+    return {"message": _scrub(desk, problem.message), "file": name, "line": where.line,
+            "field": where.field, "key": f"{name}::{where.field}" if name and where.field
+            else None}
+
+
+def _problems_of(desk: Desk, exc: NotegenError) -> list[dict[str, Any]]:
+    return [_problem_json(desk, problem) for problem in exc.problems]
+
+
+def _said(problem: Mapping[str, Any]) -> str:
+    """A located problem as one line: file:line: field: message."""
+    place = problem.get("file") or ""
+    if place and problem.get("line"):
+        place += f":{problem['line']}"
+    return ": ".join(part for part in (place, problem.get("field") or "",
+                                       str(problem["message"])) if part)
+
+
+def _sentences(desk: Desk, exc: NotegenError) -> list[str]:
+    return [_headline(desk, exc), *map(_said, _problems_of(desk, exc))]
 
 
 def _field_problem_json(problem: Any) -> dict[str, Any]:
@@ -588,7 +622,7 @@ def desk_router(desk: Desk) -> APIRouter:
                 form.get("folder", "").strip(), spec, user=user.name))
         except NotegenError as exc:
             return _page("new.html.j2", 422, user=user, values=form,
-                         problems=[str(exc).splitlines()[0], *map(str, exc.problems)],
+                         problems=_sentences(desk, exc),
                          languages=desk.languages, note_types=[t.value for t in NoteType])
         return RedirectResponse(f"/desk/case/{quote(rel, safe='/')}", status_code=303)
 
@@ -601,7 +635,8 @@ def desk_router(desk: Desk) -> APIRouter:
             made = await run_in_threadpool(lambda: desk.workspace.duplicate(
                 rel, form.get("folder", "").strip(), user=user.name))
         except NotegenError as exc:
-            raise Refusal(422, str(exc).splitlines()[0], problems=exc.problems) from None
+            raise Refusal(422, _headline(desk, exc), problems=_problems_of(desk, exc)
+                          ) from None
         return RedirectResponse(f"/desk/case/{quote(made, safe='/')}", status_code=303)
 
     # A case.
@@ -618,8 +653,8 @@ def desk_router(desk: Desk) -> APIRouter:
         try:
             found = await run_in_threadpool(gather)
         except NotegenError as exc:
-            raise Refusal(422 if exc.problems else 404, str(exc).splitlines()[0],
-                          problems=exc.problems) from None
+            raise Refusal(422 if exc.problems else 404, _headline(desk, exc),
+                          problems=_problems_of(desk, exc)) from None
         files = found["files"]
         main = files[0]
         note = (main.data or {}).get("note") or {}
@@ -672,8 +707,8 @@ def desk_router(desk: Desk) -> APIRouter:
         except NotegenError as exc:  # a path refused, a file that does not read
             return JSONResponse({"html": None, "url": None, "translation_url": None,
                                  "problems": [
-                {"message": str(exc).splitlines()[0], "file": None, "line": None,
-                 "field": None, "key": None}, *_problems_of(exc)], "warnings": []})
+                {"message": _headline(desk, exc), "file": None, "line": None,
+                 "field": None, "key": None}, *_problems_of(desk, exc)], "warnings": []})
         url = translation_url = None
         assert desk.previews is not None
         if result.html is not None:
@@ -731,8 +766,8 @@ def desk_router(desk: Desk) -> APIRouter:
         except EditConflict as exc:
             return JSONResponse(_conflict_json(exc), status_code=409)
         except NotegenError as exc:
-            return JSONResponse({"error": str(exc).splitlines()[0],
-                                 "problems": _problems_of(exc)}, status_code=422)
+            return JSONResponse({"error": _headline(desk, exc),
+                                 "problems": _problems_of(desk, exc)}, status_code=422)
         return JSONResponse({"saved": [{"rel": opened.rel, "version": opened.version}
                                        for opened in saved],
                              "at": desk.clock().isoformat(timespec="seconds")})
@@ -743,7 +778,8 @@ def desk_router(desk: Desk) -> APIRouter:
         try:
             opened = await run_in_threadpool(desk.workspace.open, rel)
         except NotegenError as exc:
-            raise Refusal(404, str(exc).splitlines()[0], problems=exc.problems) from None
+            raise Refusal(404, _headline(desk, exc), problems=_problems_of(desk, exc)
+                          ) from None
         return _page("source.html.j2", user=user, rel=opened.rel, text=opened.text,
                      version=opened.version, status=None, conflict=None,
                      case=request.query_params.get("case"))
@@ -763,13 +799,12 @@ def desk_router(desk: Desk) -> APIRouter:
         except EditConflict as exc:
             current = exc.current
             return _page("source.html.j2", 409, user=user, rel=rel, text=text,
-                         version=form.get("version", ""), status=str(exc).splitlines()[0],
+                         version=form.get("version", ""), status=_headline(desk, exc),
                          conflict=current, case=case)
         except NotegenError as exc:
             return _page("source.html.j2", 422, user=user, rel=rel, text=text,
                          version=form.get("version", ""),
-                         status="; ".join([str(exc).splitlines()[0],
-                                           *map(str, exc.problems)]), conflict=None, case=case)
+                         status="; ".join(_sentences(desk, exc)), conflict=None, case=case)
         return _page("source.html.j2", user=user, rel=opened.rel, text=opened.text,
                      version=opened.version, status="Saved.", conflict=None, case=case)
 
@@ -789,7 +824,7 @@ def desk_router(desk: Desk) -> APIRouter:
                 pdf: bytes = render_pdf(case, options=settle(case, chosen))
             return pdf
 
-        pdf = await _rendering(render)
+        pdf = await _rendering(desk, render)
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="{_download_name(rel, ".pdf")}"',
             "Cache-Control": "no-store"})
@@ -806,11 +841,15 @@ def desk_router(desk: Desk) -> APIRouter:
             from ..render.demarche import render_demarche
 
             case = load(rel)
+            if not (chosen.translation or case.note.translation):
+                raise Refusal(422, "A démarche set has a courtesy translation: choose its "
+                                   "language under “Démarche translation”, or give the note "
+                                   "a Translation.")
             with tempfile.TemporaryDirectory(prefix="notegen-desk-set-") as folder, desk.lock:
                 written = render_demarche(case, folder, chosen)
                 return _zip_set(written, case.note.date)
 
-        data = await _rendering(render)
+        data = await _rendering(desk, render)
         return Response(data, media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="{_download_name(rel, "-demarche.zip")}"',
             "Cache-Control": "no-store"})
@@ -835,12 +874,13 @@ def desk_router(desk: Desk) -> APIRouter:
                     "date": case.note.date.isoformat()}
 
         try:
-            found = await _rendering(look, page=True)
+            found = await _rendering(desk, look, page=True)
         except Refusal as refusal:
             if refusal.status != 422:
                 raise
             return _page("issue.html.j2", 422, user=user, rel=rel, next=None,
-                         problems=[refusal.message, *map(str, refusal.problems)], issued=None)
+                         problems=[refusal.message, *map(_said, refusal.problems)],
+                         issued=None)
         return _page("issue.html.j2", user=user, rel=rel, next=found, problems=[],
                      issued=None)
 
@@ -861,7 +901,7 @@ def desk_router(desk: Desk) -> APIRouter:
                 entry, _ = register.issue(case, chosen, issued_by=user.name)
             return entry, opened.version
 
-        entry, _ = await _rendering(take, page=True)
+        entry, _ = await _rendering(desk, take, page=True)
         desk.audit(request.scope, reference=entry.reference)
         expected = form.get("expected")
         return _page("issue.html.j2", user=user, rel=rel, next=None, problems=[],
@@ -883,7 +923,7 @@ def desk_router(desk: Desk) -> APIRouter:
                 return register.find(subject=subject, addressee=addressee, since=since,
                                      until=until)
 
-        entries = await _rendering(find, page=True)
+        entries = await _rendering(desk, find, page=True)
         return _page("register.html.j2", user=user, entries=entries, query={
             name: query.get(name, "") for name in ("subject", "addressee", "from", "to")})
 
@@ -891,7 +931,7 @@ def desk_router(desk: Desk) -> APIRouter:
     async def entry_page(request: Request, reference: str, sender: str | None = None
                          ) -> Response:
         user = _user(desk, request, ROLES_REGISTER)
-        entry = await _rendering(lambda: _lookup(desk, reference, sender), page=True)
+        entry = await _rendering(desk, lambda: _lookup(desk, reference, sender), page=True)
         return _page("entry.html.j2", user=user, entry=entry, status=None)
 
     @router.get("/desk/register/pdf/{reference:path}")
@@ -905,7 +945,7 @@ def desk_router(desk: Desk) -> APIRouter:
                 _, pdf = register.pdf(entry.reference, desk.options(), sender=entry.sender)
             return pdf
 
-        pdf = await _rendering(again, page=True)
+        pdf = await _rendering(desk, again, page=True)
         name = re.sub(r"[^\w.-]+", "-", reference).strip("-") or "note"
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="{name}.pdf"',
@@ -918,7 +958,7 @@ def desk_router(desk: Desk) -> APIRouter:
         _check_csrf(desk, request, user, form)
         reason = form.get("reason", "").strip()
         if not reason:
-            entry = await _rendering(lambda: _lookup(desk, reference, form.get("sender")),
+            entry = await _rendering(desk, lambda: _lookup(desk, reference, form.get("sender")),
                                      page=True)
             return _page("entry.html.j2", 422, user=user, entry=entry,
                          status="Say why the note is cancelled.")
@@ -935,7 +975,7 @@ def desk_router(desk: Desk) -> APIRouter:
                     raise Refusal(409, str(exc)) from None
                 return register.show(entry.reference, sender=entry.sender)
 
-        entry = await _rendering(strike, page=True)
+        entry = await _rendering(desk, strike, page=True)
         desk.audit(request.scope, reference=entry.reference)
         return RedirectResponse(
             f"/desk/register/entry/{quote(entry.reference, safe='/')}?"
@@ -970,7 +1010,7 @@ def desk_router(desk: Desk) -> APIRouter:
             return answer
 
         try:
-            answer = await _rendering(check)
+            answer = await _rendering(desk, check)
         except Refusal as refusal:
             refusal.api = True
             raise
@@ -992,7 +1032,7 @@ def _lookup(desk: Desk, reference: str, sender: str | None) -> Entry:
             raise Refusal(404, f"no issued note {reference!r}") from None
 
 
-async def _rendering(work: Callable[[], Any], *, page: bool = False) -> Any:
+async def _rendering(desk: Desk, work: Callable[[], Any], *, page: bool = False) -> Any:
     """Run ``work`` off the event loop; its errors become refusals: a busy
     register 503 (try again), any other error of the user's 422 with its
     problems."""
@@ -1003,7 +1043,7 @@ async def _rendering(work: Callable[[], Any], *, page: bool = False) -> Any:
         raise Refusal(503, "the register is busy with other writers; nothing was issued: try "
                            "again", headers={"Retry-After": "5"}) from None
     except NotegenError as exc:
-        raise Refusal(422, str(exc).splitlines()[0], problems=exc.problems) from None
+        raise Refusal(422, _headline(desk, exc), problems=_problems_of(desk, exc)) from None
 
 
 def _local(target: str | None) -> str:
@@ -1073,11 +1113,11 @@ async def _refused(request: Request, exc: Exception) -> Response:
     if exc.location is not None:
         return RedirectResponse(exc.location, status_code=303)
     if exc.api or _is_api(request):
-        return JSONResponse({"error": exc.message, "problems": [
-            _problem_json(problem) for problem in exc.problems]}, status_code=exc.status,
+        return JSONResponse({"error": exc.message, "problems": list(exc.problems)},
+                            status_code=exc.status,
             headers={**exc.headers, "Cache-Control": "no-store"})
     response = _page("error.html.j2", exc.status, user=None, status=exc.status,
-                     message=exc.message, problems=[str(problem) for problem in exc.problems])
+                     message=exc.message, problems=[_said(problem) for problem in exc.problems])
     for name, value in exc.headers.items():
         response.headers[name] = value
     return response
