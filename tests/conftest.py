@@ -28,6 +28,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_daemon_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run in the test's process (no daemon left behind) and render
+    anew (a test that breaks a render must see it break): tests of the
+    daemon and the cache turn them on themselves."""
+    monkeypatch.setenv("NOTEGEN_NO_DAEMON", "1")
+    monkeypatch.setenv("NOTEGEN_CACHE", "0")
+
+
+@pytest.fixture(autouse=True)
 def no_unexpected_logs(request: pytest.FixtureRequest,
                        caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Fail a test during which notegen logged a warning it did not expect:

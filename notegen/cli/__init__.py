@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("schema", "Print the JSON Schema of a record file, for editors."),
     "new": ("scaffold", "Start a case, a sender profile or a ministry's template folder."),
     "watch": ("watching", "Preview CASE in the browser, again on every save."),
+    "daemon": ("daemon", "Start, stop or ask about the warm per-user render process."),
     "templates": ("templating", "List, copy and check templates: make the notes a "
                                 "ministry's own."),
 }
@@ -48,12 +49,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class _LazyGroup(Group):
     """The top-level group: loads a command's module when it is asked for."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["notegen.argv"] = list(args)  # as given: what the daemon is handed
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
+        relayed = _relayed(ctx, cmd_name)
+        if relayed is not None:
+            return relayed
         module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name][0]}")
         command = getattr(module, cmd_name.replace("-", "_"))
         assert isinstance(command, click.Command)
@@ -79,6 +87,10 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
       eval "$(_NOTEGEN_COMPLETE=zsh_source notegen)"    # in ~/.zshrc
     """
     ctx.meta["notegen.quiet"] = quiet
+    _configure_logging(verbose)
+
+
+def _configure_logging(verbose: int) -> None:
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
@@ -89,6 +101,31 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
         handler.addFilter(lambda record: not record.name.startswith(
             ("weasyprint", "fontTools", "pyhanko", "watchfiles")))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _relayed(ctx: click.Context, name: str) -> click.Command | None:
+    """For a command the daemon runs (:mod:`notegen.daemon.client`): run it
+    there, and return a command that replays what it wrote and its exit
+    code; ``None`` to run it in this process."""
+    from ..daemon import client
+
+    argv = ctx.meta.get("notegen.argv")
+    if ctx.resilient_parsing or argv is None or not client.wanted(name, argv):
+        return None
+    _configure_logging(ctx.params.get("verbose") or 0)
+    outcome = client.relay(name, argv)
+    if outcome is None:
+        return None
+
+    def replay() -> None:
+        for stream, data in ((sys.stdout, outcome.stdout), (sys.stderr, outcome.stderr)):
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+        click.get_current_context().exit(outcome.status)
+
+    return click.Command(name, callback=replay, add_help_option=False, context_settings={
+        "ignore_unknown_options": True, "allow_extra_args": True})
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ the settings, and the checks made before a note is rendered or written."""
 from __future__ import annotations
 
 import gc
+import logging
 import re
 import sys
 import tempfile
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import NotegenError, RenderError
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -103,6 +106,19 @@ register_option = click.option(
     help="The register: an SQLite file or postgresql://… URL. Default: NOTEGEN_REGISTER, "
          "or register in notegen.toml.")
 
+#: Render anew: neither use nor keep an output of the cache.
+no_cache_option = click.option(
+    "--no-cache", is_flag=True,
+    help="Render anew, neither using nor keeping a kept output. Default: cache in "
+         "notegen.toml, or NOTEGEN_CACHE.")
+
+#: Work in this process: read from the command line before the command runs
+#: (:mod:`notegen.daemon.client`), so the command itself takes no value.
+no_daemon_option = click.option(
+    "--no-daemon", is_flag=True, expose_value=False,
+    help="Work in this process rather than in the warm per-user daemon. Default: daemon in "
+         "notegen.toml; NOTEGEN_NO_DAEMON=1 turns it off.")
+
 
 def settings() -> Settings:
     """The settings (notegen.toml, NOTEGEN_*), read once per command."""
@@ -189,7 +205,10 @@ def _file_name(text: str) -> str:
 
 def write_output(target: Path, data: bytes, what: str) -> None:
     """Write ``data`` to ``target`` atomically, or to standard output for
-    ``-`` (refused on a terminal for anything but text)."""
+    ``-`` (refused on a terminal for anything but text). An output the
+    command looked up in the cache and did not find there is kept
+    (:func:`cached_output`)."""
+    _keep(data)
     if target == STDIO:
         stream = sys.stdout.buffer
         if what != "html" and sys.stdout.isatty():
@@ -202,6 +221,54 @@ def write_output(target: Path, data: bytes, what: str) -> None:
 
     write_atomic(target, data)
     say(f"wrote {target}")
+
+
+class _Warnings(logging.Handler):
+    """The warnings notegen logs while an output is made: kept with it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def cached_output(case: Case, options: RenderOptions, fmt: str, no_cache: bool
+                  ) -> bytes | None:
+    """The output of ``case`` in ``fmt`` with settled ``options`` if the
+    cache has it (its render's warnings are logged again), else ``None``;
+    then the output the command writes next (:func:`write_output`) is kept,
+    with the warnings logged until then. Nothing is looked up or kept with
+    ``no_cache``, or ``cache = false`` in the settings.
+    """
+    found = settings()
+    if no_cache or not found.cache:
+        return None
+    from ..render.cache import OutputCache, default_folder, output_key
+
+    cache = OutputCache(found.cache_dir or default_folder(), found.cache_max_mb)
+    key = output_key(case, options, fmt)
+    entry = cache.get(key)
+    if entry is not None:
+        for message in entry.warnings:
+            logger.warning("%s", message)
+        return entry.data
+    recorder = _Warnings()
+    notegen_logger = logging.getLogger("notegen")
+    notegen_logger.addHandler(recorder)
+    ctx = click.get_current_context()
+    ctx.call_on_close(lambda: notegen_logger.removeHandler(recorder))
+    ctx.meta["notegen.cache"] = (cache, key, recorder)
+    return None
+
+
+def _keep(data: bytes) -> None:
+    """Keep ``data`` in the cache if :func:`cached_output` asked for it."""
+    pending = click.get_current_context().meta.pop("notegen.cache", None)
+    if pending is not None:
+        cache, key, recorder = pending
+        cache.put(key, data, recorder.messages)
 
 
 def register_location(given: str | None) -> str:

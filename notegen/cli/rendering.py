@@ -23,7 +23,10 @@ from .common import (
     FILE,
     STDIO,
     NotegenCommand,
+    cached_output,
     default_output,
+    no_cache_option,
+    no_daemon_option,
     note_options,
     read_case,
     ready_to_render,
@@ -60,11 +63,13 @@ from .signatures import sign_pdf, signing_key, signing_options
               help="Sign the PDF with the key and certificate in this PKCS#12 file (PAdES).")
 @signing_options
 @register_option
+@no_cache_option
+@no_daemon_option
 def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
            note_type: str | None, strict: bool, template_dirs: tuple[Path, ...],
            translation: str | None, pdf_variant: str, document_set: str | None,
            key_file: Path | None, passphrase: str | None, reason: str | None,
-           register_url: str | None) -> None:
+           register_url: str | None, no_cache: bool) -> None:
     """Render the note of CASE to PDF (or HTML, or DOCX).
 
     CASE is the YAML or JSON file holding the note (- reads it from
@@ -85,6 +90,12 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
     options = settle(case, replace(
         render_options(lang, note_type, strict, template_dirs, translation),
         pdf_variant=None if pdf_variant == "plain" else pdf_variant))
+    # A note rendered before from the same inputs is not rendered again.
+    kept = None if document_set or key_file else cached_output(case, options, fmt, no_cache)
+    if kept is not None:
+        write_output(output or default_output(case_file, case, f".{fmt}"), kept,
+                     "html" if fmt == "html" else fmt.upper())
+        return
     if fmt == "pdf":
         ready_to_render()
     # Worded once: the note's render and its signature (title, place) use it.
@@ -120,6 +131,7 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
 @click.option("--json", "as_json", is_flag=True,
               help="Write a JSON object per case (file, valid, problems, warnings), one per "
                    "line, on standard output.")
+@no_daemon_option
 def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | None,
              strict: bool, template_dirs: tuple[Path, ...], as_json: bool) -> None:
     """Check the records of each CASE without rendering.

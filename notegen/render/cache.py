@@ -162,7 +162,7 @@ def changed_stacks(extra: Iterable[TemplateFolders] = ()) -> list[TemplateFolder
     changed = []
     for folders in {*_stacks, *extra}:
         before = _stacks.get(folders)
-        if folder_digest(folders) != before:
+        if folder_digest(folders) != before and before is not None:
             changed.append(folders)
     return changed
 
@@ -296,7 +296,10 @@ class OutputCache:
             logger.debug("not cached: %d bytes is more than the cache holds", len(raw))
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Only its user may read what it keeps: notes before they are issued.
+            self.folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for folder in (self.folder, path.parent):
+                folder.mkdir(exist_ok=True, mode=0o700)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(handle, "wb") as stream:

@@ -1,0 +1,96 @@
+"""Where the daemon lives, per user: its folder, socket, lock and log.
+
+The folder is ``$XDG_RUNTIME_DIR/notegen`` where the session has a runtime
+folder (owned by the user, 0700, cleared at logout), else
+``/tmp/notegen-<uid>``. notegen makes it 0700; a folder that is not a real
+folder (a symlink), belongs to another user or may be written by others is
+refused, since whoever controls the folder controls the socket a client
+talks to.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import NotegenError
+
+#: The longest path a Unix socket may have on Linux (sun_path, less its NUL).
+_SOCKET_PATH_LIMIT = 107
+
+
+class DaemonError(NotegenError):
+    """Raised when the daemon's folder is unsafe or the daemon cannot be
+    reached; the command line then works in its own process."""
+
+
+def folder_of(environ: Mapping[str, str] | None = None) -> Path:
+    """The daemon's folder for the user running this process."""
+    environ = os.environ if environ is None else environ
+    runtime = environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        return Path(runtime) / "notegen"
+    return Path(tempfile.gettempdir()) / f"notegen-{os.getuid()}"
+
+
+def safe_folder(environ: Mapping[str, str] | None = None, *, create: bool = True) -> Path:
+    """The daemon's folder, made (0700) if missing and ``create``.
+
+    :raises DaemonError: if it is not a folder of its own (a symlink, a
+        file), belongs to another user, may be written by its group or by
+        others, is missing (and not ``create``), or its socket's path would
+        be too long.
+    """
+    folder = folder_of(environ)
+    if create:
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise DaemonError(f"cannot make the daemon's folder {folder}: "
+                              f"{exc.strerror or exc}") from None
+    check_folder(folder)
+    if len(os.fsencode(socket_path(folder))) > _SOCKET_PATH_LIMIT:
+        raise DaemonError(f"the daemon's socket path in {folder} is too long for a Unix "
+                          "socket")
+    return folder
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse ``folder`` unless it is a real folder of this user that no one
+    else may write.
+
+    :raises DaemonError: saying why.
+    """
+    try:
+        info = os.lstat(folder)
+    except OSError as exc:
+        raise DaemonError(f"no daemon folder {folder}: {exc.strerror or exc}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise DaemonError(f"the daemon's folder {folder} is not a folder (a link or a file): "
+                          "refused")
+    if info.st_uid != os.getuid():
+        raise DaemonError(f"the daemon's folder {folder} belongs to another user "
+                          f"(uid {info.st_uid}): refused")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise DaemonError(f"others may write to the daemon's folder {folder} "
+                          f"(mode {stat.S_IMODE(info.st_mode):o}): refused; make it 0700")
+
+
+def socket_path(folder: Path) -> Path:
+    """The socket the daemon listens on."""
+    return folder / "daemon.sock"
+
+
+def lock_path(folder: Path) -> Path:
+    """The file the running daemon holds locked (one daemon per folder)."""
+    return folder / "daemon.lock"
+
+
+def log_path(folder: Path) -> Path:
+    """The daemon's log."""
+    return folder / "daemon.log"

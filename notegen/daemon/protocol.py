@@ -1,0 +1,132 @@
+"""How the client and the daemon talk: frames of JSON.
+
+A frame is a 4-byte big-endian length, then that many bytes of UTF-8 JSON
+(an object). Bytes travel as base64 text. Nothing is unpickled: a request
+is data, read by the daemon as data. A :class:`~notegen.errors.NotegenError`
+travels as its kind (the name of a class of :mod:`notegen.errors`), its
+arguments and its attributes, its problems as their fields, and is rebuilt
+on the other side as the same kind of error with the same problems.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from ..errors import Location, NotegenError, Problem
+from ..render.cache import code_stamp
+from ..version import __version__
+
+#: The largest frame either side accepts, in bytes.
+MAX_FRAME = 256 * 1024 * 1024
+_LENGTH = struct.Struct(">I")
+
+
+class ProtocolError(Exception):
+    """The other side closed the connection early or sent something that is
+    not a frame."""
+
+
+def send(connection: socket.socket, message: dict[str, Any]) -> None:
+    """Send ``message`` as one frame."""
+    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    if len(data) > MAX_FRAME:
+        raise ProtocolError(f"a frame of {len(data)} bytes is too large")
+    connection.sendall(_LENGTH.pack(len(data)) + data)
+
+
+def receive(connection: socket.socket) -> dict[str, Any]:
+    """The next frame's message.
+
+    :raises ProtocolError: if the connection ends before a whole frame, or
+        the frame is too large or not a JSON object.
+    """
+    (length,) = _LENGTH.unpack(_exactly(connection, _LENGTH.size))
+    if length > MAX_FRAME:
+        raise ProtocolError(f"a frame of {length} bytes is too large")
+    try:
+        message = json.loads(_exactly(connection, length).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(f"not a JSON frame: {exc}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("a frame must hold a JSON object")
+    return message
+
+
+def _exactly(connection: socket.socket, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = connection.recv(min(size, 1 << 20))
+        if not chunk:
+            raise ProtocolError("the connection ended in the middle of a frame")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def identity(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """What makes two processes the same notegen: a client hands its work
+    only to a daemon of the same identity (its version and files, Python,
+    and the fonts, which a process fixes when it starts)."""
+    return {"version": __version__, "code": code_stamp(), "python": sys.executable,
+            "fontconfig": environ.get("FONTCONFIG_FILE")}
+
+
+def to_text(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def from_text(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise ProtocolError("bytes must come as base64 text")
+    return base64.b64decode(text, validate=True)
+
+
+def _problem(problem: Problem) -> dict[str, Any]:
+    where = problem.location
+    return {"message": problem.message,
+            "file": None if where.file is None else str(where.file),
+            "line": where.line, "column": where.column, "field": where.field}
+
+
+def _unproblem(data: dict[str, Any]) -> Problem:
+    file = data.get("file")
+    return Problem(str(data["message"]), Location(
+        file=None if file is None else Path(file), line=data.get("line"),
+        column=data.get("column"), field=data.get("field")))
+
+
+def encode_error(error: NotegenError) -> dict[str, Any]:
+    """``error`` as JSON takes it."""
+    state: dict[str, Any] = {}
+    for name, value in vars(error).items():
+        if name == "problems":
+            state[name] = [_problem(problem) for problem in value]
+        elif value is None or isinstance(value, (str, int, float, bool)):
+            state[name] = value
+    return {"kind": type(error).__name__,
+            "args": [arg if isinstance(arg, (str, int, float, bool)) else str(arg)
+                     for arg in error.args], "state": state}
+
+
+def decode_error(data: dict[str, Any]) -> NotegenError:
+    """The error :func:`encode_error` made ``data`` of: the same kind (a
+    class of :mod:`notegen.errors`, else :class:`NotegenError`), sentence
+    and problems."""
+    kind = getattr(errors, str(data.get("kind")), None)
+    if not (isinstance(kind, type) and issubclass(kind, NotegenError)):
+        kind = NotegenError
+    error = kind.__new__(kind)
+    Exception.__init__(error, *data.get("args", []))
+    state = dict(data.get("state", {}))
+    if "problems" in state:
+        state["problems"] = tuple(_unproblem(item) for item in state["problems"])
+    error.__dict__.update(state)
+    return error
