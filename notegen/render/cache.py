@@ -223,9 +223,12 @@ def output_key(case: Case, options: RenderOptions, fmt: str,
     """The key of the output of ``case`` rendered to ``fmt`` with settled
     ``options``: a SHA-256, in hex, over everything that decides its bytes
     (the module's docstring lists it)."""
+    from ..template_folders import builtin
     from .pdf import rendered_records
 
-    environ = os.environ if environ is None else environ
+    environ = dict(os.environ if environ is None else environ)
+    # The fonts a render will see: the built-in ones unless the caller chose.
+    environ.setdefault("FONTCONFIG_FILE", str(builtin().font("fonts.conf")))
     payload = {
         "format": FORMAT,
         "output": fmt,
