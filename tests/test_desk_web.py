@@ -742,3 +742,25 @@ def test_the_preview_shows_the_courtesy_translation_when_asked(desk: Desk) -> No
     assert "заявить решительный протест" in " ".join(frame.text.split())
     # The worked case names no translation of its own: nothing to show.
     assert preview(client, csrf, [], translation=True).json()["translation_url"] is None
+
+
+def test_the_chronology_offers_no_incident_the_case_cannot_recall(desk: Desk) -> None:
+    page = desk.signed_in("ana").get(f"/desk/case/{WORKED}").text
+    chronology = page.split('id="chronology"')[1].split("</fieldset>")[0]
+    # The Quito incident is in the other case's file, which this case does not include.
+    assert 'value="quito-2024-04-05"' not in chronology
+    assert "quito-2024-04-05" in chronology.split('class="elsewhere"')[1]
+
+
+def test_a_page_carries_on_with_a_renewed_session(desk: Desk) -> None:
+    client = desk.signed_in("ana")
+    old = csrf_of(client.get(f"/desk/case/{WORKED}").text)
+    sign_in(client, desk.secrets["ana"])  # signed in again (another tab): a new session
+    refused = preview(client, old, [])
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "csrf"
+    renewed = client.get("/desk/api/session").json()
+    assert renewed["name"] == "ana"
+    assert renewed["csrf"] != old
+    assert preview(client, renewed["csrf"], []).status_code == 200
+    assert desk.client().get("/desk/api/session").status_code == 401

@@ -241,8 +241,11 @@ class Refusal(Exception):
 
     def __init__(self, status: int, message: str, *, api: bool = False,
                  location: str | None = None, headers: Mapping[str, str] | None = None,
-                 problems: Sequence[Mapping[str, Any]] = ()) -> None:
+                 problems: Sequence[Mapping[str, Any]] = (),
+                 reason: str | None = None) -> None:
         super().__init__(message)
+        #: Why, for the page's script: ``csrf`` (get the session's token again), …
+        self.reason = reason
         self.status = status
         self.message = message
         self.api = api
@@ -310,7 +313,7 @@ def _check_csrf(desk: Desk, request: Request, user: User,
     if not _same_origin(request) or not same(given, user.session.csrf):
         desk.audit(request.scope, refused="csrf")
         raise Refusal(403, "this form is out of date or was not sent by the desk: reload "
-                           "the page and try again", api=_is_api(request))
+                           "the page and try again", api=_is_api(request), reason="csrf")
 
 
 async def _body(desk: Desk, request: Request) -> bytes:
@@ -582,6 +585,17 @@ def desk_router(desk: Desk) -> APIRouter:
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                                secure=request.url.scheme == "https")
         return response
+
+    @router.get("/desk/api/session")
+    async def session(request: Request) -> Response:
+        """Who is signed in, and the session's CSRF token: a page whose session
+        was renewed (signed in again in another tab) carries on with it. Only
+        the desk's own pages can read it (no other origin may)."""
+        user = _user(desk, request, ROLES_ANY)
+        return JSONResponse({"name": user.name, "roles": list(user.roles),
+                             "csrf": user.session.csrf,
+                             "expires": user.session.expires.isoformat()},
+                            headers={"Cache-Control": "no-store"})
 
     # The desk's own files.
 
@@ -1113,7 +1127,8 @@ async def _refused(request: Request, exc: Exception) -> Response:
     if exc.location is not None:
         return RedirectResponse(exc.location, status_code=303)
     if exc.api or _is_api(request):
-        return JSONResponse({"error": exc.message, "problems": list(exc.problems)},
+        return JSONResponse({"error": exc.message, "problems": list(exc.problems),
+                             "reason": exc.reason},
                             status_code=exc.status,
             headers={**exc.headers, "Cache-Control": "no-store"})
     response = _page("error.html.j2", exc.status, user=None, status=exc.status,

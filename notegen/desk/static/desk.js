@@ -3,17 +3,36 @@
 "use strict";
 
 (function () {
-  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  let csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const DEBOUNCE_MS = 250;
 
-  function post(url, body, type) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
+  // After signing in again (in another tab) the session, and its CSRF token,
+  // are new: take the new token, so this page's unsaved edits carry on.
+  async function renewCsrf() {
+    const response = await fetch("/desk/api/session", { credentials: "same-origin" });
+    if (!response.ok) return false;
+    csrf = (await response.json()).csrf;
+    for (const input of document.querySelectorAll('input[name="csrf"]')) input.value = csrf;
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) meta.content = csrf;
+    return true;
+  }
+
+  async function post(url, body, type, signal) {
+    const send = () => fetch(url, {
+      method: "POST", credentials: "same-origin", signal: signal,
       headers: { "Content-Type": type || "application/json", "X-CSRF-Token": csrf },
       body: body,
     });
+    const response = await send();
+    if (response.status !== 403) return response;
+    const answer = await response.clone().json().catch(() => ({}));
+    if (answer.reason === "csrf" && await renewCsrf()) return send();
+    return response;
   }
+
+  const SESSION_ENDED = "Your session has ended. Sign in again in another tab (your edits " +
+    "stay here, unsaved), then go on: the desk carries on with the new session.";
 
   function el(tag, attributes, text) {
     const node = document.createElement(tag);
@@ -233,13 +252,14 @@
       });
       let answer;
       try {
-        const response = await fetch("/desk/api/preview", {
-          method: "POST", credentials: "same-origin", signal: controller.signal,
-          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: body,
-        });
-        if (response.status === 401) { window.location.assign("/desk/signin"); return; }
-        answer = await response.json();
-        if (!response.ok) answer = { html: null, problems: [{ message: answer.error || response.statusText }], warnings: [] };
+        const response = await post("/desk/api/preview", body, "application/json", controller.signal);
+        if (response.status === 401) {
+          // Never leave the page: the unsaved edits are in it.
+          answer = { html: null, problems: [{ message: SESSION_ENDED }], warnings: [], ended: true };
+        } else {
+          answer = await response.json();
+        }
+        if (!response.ok && !answer.ended) answer = { html: null, problems: [{ message: answer.error || response.statusText }], warnings: [] };
       } catch (error) {
         if (error.name === "AbortError") return;
         if (number !== sent) return;
@@ -250,6 +270,7 @@
       for (const problem of answer.problems || []) show(problem, "error");
       for (const warning of answer.warnings || []) show(warning, "warning");
       const ms = Math.round(performance.now() - started);
+      if (answer.ended) signInLink();
       if (!answer.html || !answer.url) {
         frame.hidden = true;
         translationFrame.hidden = true;
@@ -328,7 +349,8 @@
         return;
       }
       if (response.status === 401) {
-        status("Not saved: your session ended. Sign in again in another tab, then save; your edits are still here.", true);
+        status("Not saved: " + SESSION_ENDED, true);
+        signInLink();
         return;
       }
       const answer = await response.json();
@@ -350,6 +372,13 @@
     });
 
     reloadButton.addEventListener("click", () => window.location.reload());
+
+    function signInLink() {
+      if (document.getElementById("signin-again")) return;
+      const link = el("a", { id: "signin-again", href: "/desk/signin", target: "_blank", rel: "noopener" },
+        "Sign in again (new tab)");
+      saveStatus.after(link);
+    }
 
     fileOrder();
     baseline();
