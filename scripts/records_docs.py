@@ -34,10 +34,13 @@ catalogue); the same descriptions and examples are in the records' JSON
 Schema (`notegen schema`), which an editor shows while you type.
 
 A case is one note file that may `include` other files (paths relative to
-it): a sender profile, parties, incidents. Every file may hold any of the
-sections below and none is required in a file, but a case has exactly one
-`note`, and every id it names must be a record of one of its files. Ids are
-unique across a case.
+it): a sender profile, parties, incidents; and it may name the ministry's
+incident catalogue (`catalogue: ../catalogue`), a folder whose every record
+file is then part of the case. Every file may hold any of the sections
+below and none is required in a file, but a case has exactly one `note`
+(never in a catalogue), and every id it names must be a record of one of its
+files. Ids are unique across a case and its catalogue. The note's `earlier`
+incidents are a list of ids or a rule that chooses them (`Chronology`).
 
 - **Text** is given once (`place: Kyiv`) or per language (`place: {en: Kyiv,
   ru: Киев}`); the note's language picks the variant. A text given once is in
