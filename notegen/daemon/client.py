@@ -134,8 +134,7 @@ def _ask(folder: Path, request: dict[str, Any], environ: Mapping[str, str]
     """The daemon's answer to ``request``, starting a daemon if none listens."""
     connection = connect(folder)
     if connection is None:
-        spawn(folder, environ)
-        connection = wait_for(folder, START_SECONDS)
+        connection = wait_for(folder, START_SECONDS, spawn(folder, environ))
         if connection is None:
             raise DaemonError(f"it did not start; see {log_path(folder)}")
     with connection:
@@ -160,15 +159,27 @@ def connect(folder: Path, timeout: float = 5.0) -> socket.socket | None:
     return connection
 
 
-def wait_for(folder: Path, seconds: float) -> socket.socket | None:
-    """A connection to a daemon starting in ``folder``, once it listens."""
+def wait_for(folder: Path, seconds: float, pid: int | None = None) -> socket.socket | None:
+    """A connection to a daemon starting in ``folder``, once it listens;
+    ``None`` if it does not within ``seconds``, or its process ``pid`` ends."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         connection = connect(folder)
         if connection is not None:
             return connection
+        if pid is not None and ended(pid):
+            return None
         time.sleep(0.02)
     return None
+
+
+def ended(pid: int) -> bool:
+    """Whether this process's child ``pid`` ended (it is then reaped)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == pid
 
 
 def _wait_gone(folder: Path, seconds: float = 10.0) -> None:
@@ -177,12 +188,12 @@ def _wait_gone(folder: Path, seconds: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def spawn(folder: Path, environ: Mapping[str, str], idle_minutes: float | None = None) -> None:
-    """Start a daemon for ``folder`` in the background, detached from this
-    process (a new session, forked twice, so that it is nobody's child to
-    wait for); its output goes to its log. It runs ``notegen daemon start
+def spawn(folder: Path, environ: Mapping[str, str], idle_minutes: float | None = None) -> int:
+    """Start a daemon for ``folder`` in the background, in a session of its
+    own (it outlives this process, and a terminal's signals do not reach
+    it); its output goes to its log. It runs ``notegen daemon start
     --foreground`` with ``environ`` in the current folder (whose settings
-    give its idle time)."""
+    give its idle time). Its process id."""
     log = log_path(folder)
     with contextlib.suppress(OSError):
         if log.stat().st_size > _LOG_LIMIT:
@@ -194,8 +205,6 @@ def spawn(folder: Path, environ: Mapping[str, str], idle_minutes: float | None =
     if child == 0:  # pragma: no cover (in the child)
         try:
             os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
             null = os.open(os.devnull, os.O_RDWR)
             output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.dup2(null, 0)
@@ -204,8 +213,8 @@ def spawn(folder: Path, environ: Mapping[str, str], idle_minutes: float | None =
             os.execve(sys.executable, command, dict(environ))
         finally:
             os._exit(127)
-    os.waitpid(child, 0)
     logger.info("started a daemon (%s)", socket_path(folder))
+    return child
 
 
 def request(message: dict[str, Any], environ: Mapping[str, str] | None = None
@@ -262,8 +271,7 @@ def start(environ: Mapping[str, str] | None = None, idle_minutes: float | None =
     if running is not None:
         return running
     folder = safe_folder(environ)
-    spawn(folder, environ, idle_minutes)
-    connection = wait_for(folder, START_SECONDS)
+    connection = wait_for(folder, START_SECONDS, spawn(folder, environ, idle_minutes))
     if connection is None:
         raise DaemonError(f"the daemon did not start; see {log_path(folder)}")
     connection.close()

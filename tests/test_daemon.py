@@ -1,0 +1,241 @@
+"""The daemon: the same bytes and messages as a render in process, a folder
+no other user can reach, a fallback when it cannot be used, a thin client
+without WeasyPrint or pydantic, and no daemon left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from notegen.cli import cli
+from notegen.cli.common import NOTE_TYPES
+from notegen.daemon import client
+from notegen.daemon.paths import DaemonError, safe_folder, socket_path
+from notegen.daemon.protocol import decode_error, encode_error
+from notegen.errors import Location, Problem, RecordError, TemplateError
+from notegen.records.models import NoteType
+
+from .conftest import SEED, Edit
+
+NOTE = str(SEED / "note.yaml")
+
+
+def test_errors_cross_as_their_kind_with_their_problems() -> None:
+    problems = [Problem("must be a date", Location(Path("note.yaml"), 3, 7, "note.date")),
+                Problem("unknown field")]
+    for error in (RecordError(problems), TemplateError("bad", template="x.j2", line=4)):
+        back = decode_error(encode_error(error))
+        assert type(back) is type(error)
+        assert str(back) == str(error)
+        assert back.problems == error.problems
+    assert isinstance(decode_error({"kind": "os.system", "args": ["x"]}), Exception)
+
+
+def test_the_note_types_of_the_command_line_are_the_models() -> None:
+    assert tuple(t.value for t in NoteType) == NOTE_TYPES
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A runtime folder of the test's own (short: a socket path is limited),
+    the daemon allowed, the cache off; any daemon started is stopped."""
+    folder = tempfile.mkdtemp(prefix="ng-", dir="/tmp")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", folder)
+    monkeypatch.delenv("NOTEGEN_NO_DAEMON")
+    environ = dict(os.environ)
+    try:
+        yield environ
+    finally:
+        found = None
+        with contextlib.suppress(DaemonError):
+            found = client.status(environ)
+        if found is not None:
+            client.stop(environ)
+            _gone(int(found["pid"]))
+        subprocess.run(["rm", "-rf", folder], check=False)
+
+
+def _gone(pid: int, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # a child of this process: reaped
+            os.waitpid(pid, os.WNOHANG)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return False
+
+
+def _notegen(*args: str, environ: dict[str, str], cwd: Path | None = None
+             ) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "notegen", *args], env=environ,
+                          capture_output=True, cwd=cwd, timeout=300, check=False)
+
+
+@pytest.mark.slow
+def test_the_daemon_gives_the_same_bytes_and_messages(
+        runtime: dict[str, str], tmp_path: Path, worked_pdf: bytes, edit_seed: Edit) -> None:
+    result = _notegen("daemon", "start", environ=runtime)
+    assert result.returncode == 0, result.stderr
+    folder = Path(runtime["XDG_RUNTIME_DIR"]) / "notegen"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert socket_path(folder).stat().st_mode & 0o777 == 0o600
+    for number in range(2):
+        target = tmp_path / f"note{number}.pdf"
+        result = _notegen("render", NOTE, "-o", str(target), environ=runtime)
+        assert result.returncode == 0, result.stderr
+        assert target.read_bytes() == worked_pdf
+        assert result.stderr.decode() == f"wrote {target}\n"
+    found = client.status(runtime)
+    assert found is not None
+    assert found["requests"] == 2  # both were rendered by the daemon
+    # A broken case: the same exit code and located problems as in process.
+    broken = edit_seed("note.yaml", "date: ", "date: not-a-date-")
+    by_daemon = _notegen("validate", str(broken), environ=runtime)
+    in_process = _notegen("validate", "--no-daemon", str(broken), environ=runtime)
+    assert by_daemon.returncode == in_process.returncode == 1
+    assert by_daemon.stderr == in_process.stderr
+    assert b"note.yaml:15:5: incidents[0].date:" in by_daemon.stderr
+    as_json = _notegen("validate", "--json", str(broken), environ=runtime)
+    assert as_json.stdout == _notegen("validate", "--json", "--no-daemon", str(broken),
+                                      environ=runtime).stdout
+    found = client.status(runtime)
+    assert found is not None
+    assert found["requests"] == 4
+    assert client.stop(runtime)
+    assert _gone(int(found["pid"]))
+    assert not socket_path(folder).exists()
+
+
+@pytest.mark.slow
+def test_render_starts_a_daemon_on_demand_which_ends_when_idle(
+        runtime: dict[str, str], tmp_path: Path, worked_pdf: bytes) -> None:
+    runtime["NOTEGEN_DAEMON_IDLE_MINUTES"] = "0.05"  # 3 s
+    target = tmp_path / "note.pdf"
+    result = _notegen("render", NOTE, "-o", str(target), environ=runtime)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == worked_pdf
+    found = client.status(runtime)
+    assert found is not None
+    assert found["idle_seconds"] == pytest.approx(3.0)
+    assert _gone(int(found["pid"]), 120)
+    assert client.status(runtime) is None
+
+
+@pytest.mark.slow
+def test_the_thin_client_imports_neither_weasyprint_nor_pydantic(
+        runtime: dict[str, str], tmp_path: Path) -> None:
+    assert _notegen("daemon", "start", environ=runtime).returncode == 0
+    report = tmp_path / "modules.txt"
+    script = (
+        "import atexit, sys\n"
+        "def report():\n"
+        f"    open({str(report)!r}, 'w').write(' '.join(sorted(sys.modules)))\n"
+        "atexit.register(report)\n"
+        "from notegen.cli import main\n"
+        f"sys.argv = ['notegen', 'validate', {NOTE!r}]\n"
+        "main()\n")
+    result = subprocess.run([sys.executable, "-c", script], env=runtime, capture_output=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == f"{NOTE}: valid\n"
+    modules = set(report.read_text().split())
+    assert "notegen.daemon.client" in modules
+    assert not {"weasyprint", "pydantic", "yaml", "jinja2"} & modules
+
+
+def test_help_imports_only_the_command_line() -> None:
+    script = ("import sys\nfrom click.testing import CliRunner\nfrom notegen.cli import cli\n"
+              "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+              "print(' '.join(sorted(sys.modules)))\n")
+    modules = set(subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                 check=True, timeout=120).stdout.decode().split())
+    assert "notegen.cli" in modules
+    assert not {"weasyprint", "pydantic", "yaml", "jinja2", "notegen.records"} & modules
+
+
+@pytest.mark.logs
+def test_a_folder_others_may_write_is_refused_and_the_command_runs_here(
+        runtime: dict[str, str], runner: CliRunner, caplog: pytest.LogCaptureFixture) -> None:
+    folder = Path(runtime["XDG_RUNTIME_DIR"]) / "notegen"
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o777)
+    with pytest.raises(DaemonError, match="others may write"):
+        safe_folder(runtime)
+    assert client.relay("validate", ["validate", NOTE], runtime) is None
+    assert any("others may write" in r.getMessage() for r in caplog.records)
+    result = runner.invoke(cli, ["validate", NOTE])
+    assert result.exit_code == 0, result.output
+    assert "others may write" in result.stderr
+    assert not socket_path(folder).exists()  # no daemon was started there
+    folder.chmod(0o700)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="giving a folder away takes root")
+@pytest.mark.logs
+def test_a_folder_of_another_user_is_refused(runtime: dict[str, str]) -> None:
+    folder = Path(runtime["XDG_RUNTIME_DIR"]) / "notegen"
+    folder.mkdir(mode=0o700)
+    os.chown(folder, 65534, 65534)
+    with pytest.raises(DaemonError, match="belongs to another user"):
+        safe_folder(runtime)
+    assert client.relay("render", ["render", NOTE], runtime) is None
+
+
+def test_a_link_is_refused(runtime: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    (Path(runtime["XDG_RUNTIME_DIR"]) / "notegen").symlink_to(target)
+    with pytest.raises(DaemonError, match="not a folder"):
+        safe_folder(runtime)
+
+
+@pytest.mark.parametrize(("args", "environ", "expected"), [
+    (["render", NOTE], {}, True),
+    (["validate", NOTE], {}, True),
+    (["render", "--no-daemon", NOTE], {}, False),
+    (["render", NOTE], {"NOTEGEN_NO_DAEMON": "1"}, False),
+    (["render", NOTE], {"NOTEGEN_NO_DAEMON": "0"}, True),
+    (["render", NOTE], {"NOTEGEN_DAEMON": "false"}, False),
+    (["render", "-"], {}, False),
+    (["render", NOTE, "-o", "-"], {}, False),
+    (["render", NOTE, "--sign", "key.p12"], {}, False),
+    (["sign", NOTE], {}, False),
+])
+def test_what_is_handed_over(args: list[str], environ: dict[str, str], expected: bool,
+                             tmp_path: Path) -> None:
+    assert client.wanted(args[0], args, environ, tmp_path) is expected
+
+
+def test_daemon_false_in_the_settings_keeps_the_work_here(tmp_path: Path) -> None:
+    (tmp_path / "notegen.toml").write_text("[notegen]\ndaemon = false\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    assert not client.wanted("render", ["render", NOTE], {}, tmp_path / "sub")
+
+
+@pytest.mark.slow
+def test_a_daemon_that_cannot_start_falls_back(runtime: dict[str, str], tmp_path: Path,
+                                               worked_pdf: bytes) -> None:
+    folder = safe_folder(runtime)
+    target = tmp_path / "note.pdf"
+    with open(folder / "daemon.lock", "a+b") as lock:  # as if a daemon held the folder
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = _notegen("-v", "render", NOTE, "-o", str(target), environ=runtime)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == worked_pdf
+    assert b"working in this process" in result.stderr
+    assert b"Traceback" not in result.stderr
