@@ -507,6 +507,9 @@ def test_the_database_refuses_replies_outside_the_rules(draft: Path,
             values = (b"x",) if "reply_files (sha256" in statement else ()
             with pytest.raises(Exception, match=r"append-only"):
                 register._connection.execute(statement, values)
+        # The history reads alike in both dialects: the cancelled note is left out.
+        assert [(n.reference, n.replies) for n in register.history(case)] == [
+            (first.reference, [])]  # (its reply came after the note's date)
         # Issuing after a reply takes the next position of the log.
         third = register.issue(case, FAST, issued_by="officer", now=NOW)[0]
         assert third.reference == "SRE/3/2024"

@@ -990,11 +990,16 @@ class Register:
 
     def _history(self, cursor: Any, case: Case) -> list[RecalledNote]:
         note = case.note
+        # Only notes whose records name one of the incidents are read (an id
+        # has no % and its _ matches itself too); history.recalled checks them.
+        incidents = list(dict.fromkeys((note.subject, *note.earlier)))
+        named = " OR ".join(["i.records LIKE ?"] * len(incidents))
         cursor.execute(self._sql(
             "SELECT i.position, i.series, i.reference, i.note_date, i.records, c.position "
             "FROM issued i LEFT JOIN cancelled c ON c.series = i.series AND "
-            "c.reference = i.reference WHERE i.sender = ? AND i.note_date <= ? "
-            "ORDER BY i.position"), (note.sender, note.date.isoformat()))
+            f"c.reference = i.reference WHERE i.sender = ? AND i.note_date <= ? AND ({named}) "
+            "ORDER BY i.position"), (note.sender, note.date.isoformat(),
+                                     *(f'%"{incident}"%' for incident in incidents)))
         notes = [IssuedNote(int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
                             None if row[5] is None else int(row[5]))
                  for row in cursor.fetchall()]
