@@ -94,11 +94,14 @@ def test_the_daemon_gives_the_same_bytes_and_messages(
     folder = Path(runtime["XDG_RUNTIME_DIR"]) / "notegen"
     assert folder.stat().st_mode & 0o777 == 0o700
     assert socket_path(folder).stat().st_mode & 0o777 == 0o600
-    for number in range(2):
+    for number, mask in enumerate((0o022, 0o077)):
         target = tmp_path / f"note{number}.pdf"
-        result = _notegen("render", NOTE, "-o", str(target), environ=runtime)
+        result = subprocess.run(
+            [sys.executable, "-m", "notegen", "render", NOTE, "-o", str(target)], env=runtime,
+            capture_output=True, timeout=300, check=False, umask=mask)
         assert result.returncode == 0, result.stderr
         assert target.read_bytes() == worked_pdf
+        assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # the client's umask
         assert result.stderr.decode() == f"wrote {target}\n"
     found = client.status(runtime)
     assert found is not None

@@ -62,7 +62,8 @@ def wanted(command: str, args: Sequence[str], environ: Mapping[str, str] | None 
         return False
     if environ.get("NOTEGEN_DAEMON", "").strip().lower() in _OFF:
         return False
-    if any(arg in ("-", "--no-daemon", "--sign") or arg.startswith(("--sign=", "-o-"))
+    if any(arg in ("-", "--no-daemon", "--sign")
+           or arg.startswith(("--sign=", "-o-", "--output=-"))
            for arg in args):
         return False
     return _setting(cwd or Path.cwd()) is not False
@@ -98,8 +99,10 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
     except OSError as exc:  # the current folder is gone
         logger.info("no daemon: %s", exc)
         return None
+    mask = os.umask(0o077)  # (read by setting it)
+    os.umask(mask)
     request = {"op": "run", "command": command, "argv": list(argv), "cwd": directory,
-               "env": environ, "identity": identity(environ)}
+               "env": environ, "umask": mask, "identity": identity(environ)}
     for _ in range(2):
         try:
             answer = _ask(folder, request, environ)

@@ -211,7 +211,9 @@ class Server:
         began = time.perf_counter()
         output, errors = io.BytesIO(), io.BytesIO()
         try:
-            with _inside(cwd, environ), _captured(output, errors):
+            mask = request.get("umask")
+            with _inside(cwd, environ, mask if isinstance(mask, int) else None), \
+                    _captured(output, errors):
                 _refresh()
                 status = self.runner(argv)
         except OSError as exc:  # the folder is gone, or cannot be entered
@@ -237,12 +239,14 @@ def _peer_uid(connection: socket.socket) -> int | None:
 
 
 @contextlib.contextmanager
-def _inside(cwd: str, environ: dict[str, str]) -> Iterator[None]:
+def _inside(cwd: str, environ: dict[str, str], mask: int | None) -> Iterator[None]:
     """Work in ``cwd`` with ``environ`` (what the daemon's own start fixed,
-    the fonts, kept), then go back."""
+    the fonts, kept) and the client's umask ``mask`` (its files get the
+    mode the client's would), then go back."""
     saved = dict(os.environ)
     before = os.getcwd()
     os.chdir(cwd)
+    saved_mask = os.umask(0o077 if mask is None else mask & 0o777)
     os.environ.clear()
     os.environ.update(environ)
     for name in ("FONTCONFIG_FILE", "NOTEGEN_NO_DAEMON"):
@@ -256,6 +260,7 @@ def _inside(cwd: str, environ: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
         if fonts is not None:
             os.environ["FONTCONFIG_FILE"] = fonts
+        os.umask(saved_mask)
         os.chdir(before)
 
 
