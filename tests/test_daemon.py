@@ -242,3 +242,45 @@ def test_a_daemon_that_cannot_start_falls_back(runtime: dict[str, str], tmp_path
     assert target.read_bytes() == worked_pdf
     assert b"working in this process" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_template_edited_between_renders_is_read_again(
+        runtime: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "ministry"
+    folder.mkdir()
+    template = folder / "note_verbale.html.j2"
+
+    def write(title: str) -> None:
+        template.write_text("{% extends 'builtin/note_verbale.html.j2' %}"
+                            f"{{% block document_title %}}{title}{{% endblock %}}",
+                            encoding="utf-8")
+
+    def title(target: Path) -> str:
+        import pikepdf
+
+        with pikepdf.open(target) as pdf:
+            return str(pdf.open_metadata().get("dc:title"))
+
+    runtime["NOTEGEN_CACHE"] = "0"
+    for number, name in enumerate(["First title", "First title", "Second title"]):
+        write(name)
+        target = tmp_path / f"note{number}.pdf"
+        result = _notegen("render", NOTE, "--template-dir", str(folder), "-o", str(target),
+                          environ=runtime)
+        assert result.returncode == 0, result.stderr
+        assert title(target) == name
+    found = client.status(runtime)
+    assert found is not None
+    assert found["requests"] == 3
+
+
+def test_the_public_api_is_whole_when_imported_lazily() -> None:
+    import notegen
+
+    assert set(notegen._LAZY) <= set(notegen.__all__)
+    assert set(notegen.__all__) <= set(dir(notegen))
+    for name in notegen.__all__:
+        assert getattr(notegen, name) is not None
+    with pytest.raises(AttributeError):
+        _ = notegen.no_such_name

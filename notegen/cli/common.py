@@ -265,7 +265,8 @@ def cached_output(case: Case, options: RenderOptions, fmt: str, no_cache: bool
 
 def _keep(data: bytes) -> None:
     """Keep ``data`` in the cache if :func:`cached_output` asked for it."""
-    pending = click.get_current_context().meta.pop("notegen.cache", None)
+    ctx = click.get_current_context(silent=True)
+    pending = None if ctx is None else ctx.meta.pop("notegen.cache", None)
     if pending is not None:
         cache, key, recorder = pending
         cache.put(key, data, recorder.messages)
