@@ -20,7 +20,7 @@ from notegen.render import cache as output_cache
 from notegen.render.cache import OutputCache, output_key
 from notegen.template_folders import BUILTIN_FOLDER
 
-from .conftest import SEED
+from .conftest import SEED, Edit
 
 NOTE = str(SEED / "note.yaml")
 
@@ -210,3 +210,22 @@ def test_writers_in_several_processes_share_the_folder(tmp_path: Path) -> None:
         assert entry is not None
         assert entry.data == bytes([worker]) * 3000
     assert not list((tmp_path / "outputs").glob("*/.tmp-*"))
+
+
+def test_a_hit_shows_the_warnings_its_render_showed(
+        cached: Path, runner: CliRunner, tmp_path: Path, edit_seed: Edit) -> None:
+    note = str(edit_seed("note.yaml", "  demands:\n    - kind: investigation",
+                         "  legal_bases:\n    - {article: vccr.31.3}\n    - {article: vcdr.1.i}\n"
+                         "    - {article: vcdr.22.1, framing: general_principle}\n"
+                         "  demands:\n    - kind: investigation"))
+    target = str(tmp_path / "note.html")
+    first = runner.invoke(cli, ["render", note, "--format", "html", "-o", target])
+    assert first.exit_code == 0, first.output
+    assert "vccr.59 applies to honorary_consulate" in first.stderr
+    assert len(list(cached.glob("*/*"))) == 1
+    second = runner.invoke(cli, ["render", note, "--format", "html", "-o", target])
+    assert second.exit_code == 0, second.output
+    assert second.stderr == first.stderr
+    # --strict is another key: the warning stops it, as without the cache.
+    strict = runner.invoke(cli, ["render", "--strict", note, "--format", "html", "-o", target])
+    assert strict.exit_code == 1
