@@ -205,10 +205,10 @@ def test_writers_in_several_processes_share_the_folder(tmp_path: Path) -> None:
     shared = cache.get("c" * 64)
     assert shared is not None
     assert shared.data == b"shared" * 5000
-    for worker in range(4):
-        entry = cache.get(f"{worker:02x}{0:062x}")
+    for number in range(4):
+        entry = cache.get(f"{number:02x}{0:062x}")
         assert entry is not None
-        assert entry.data == bytes([worker]) * 3000
+        assert entry.data == bytes([number]) * 3000
     assert not list((tmp_path / "outputs").glob("*/.tmp-*"))
 
 
