@@ -567,7 +567,6 @@ def test_an_error_page_names_no_folder_of_the_server(desk: Desk) -> None:
     assert str(desk.workspace) not in saved.text
 
 
-@pytest.mark.slow
 def test_the_demarche_set_downloads_as_a_zip(desk: Desk) -> None:
     ana = desk.signed_in("ana")
     none = ana.get(f"/desk/demarche/{WORKED}")
