@@ -546,9 +546,6 @@ def test_downloads_follow_the_chosen_translation(desk: Desk,
     assert ana.fetch("GET", alone) == 422
 
 
-@pytest.mark.xfail(strict=True, reason="desk bug: the pages refusing a démarche or an issue "
-                   "name the server's folder of the workspace, and the command line's "
-                   "--translation")
 def test_a_refusal_names_no_server_folder(desk: Desk, officers: Callable[..., Officer]) -> None:
     iva = officers("iva")
     iva.sign_in("issuer-iva")
@@ -568,9 +565,6 @@ def test_a_refusal_names_no_server_folder(desk: Desk, officers: Callable[..., Of
     assert str(desk.workspace) not in refused, "the page names the server's folder"
 
 
-@pytest.mark.xfail(strict=True, reason="desk bug: the chronology offers every incident of the "
-                   "workspace, also those of files the case does not include; ticking one "
-                   "breaks the note (unknown id)")
 def test_every_incident_the_chronology_offers_can_be_recalled(
         desk: Desk, officers: Callable[..., Officer]) -> None:
     ben = officers("ben")
@@ -589,8 +583,6 @@ def test_every_incident_the_chronology_offers_can_be_recalled(
         assert state == "ok", [item.text for item in ben.all("ul#problems li")]
 
 
-@pytest.mark.xfail(strict=True, reason="desk bug: a preview answered 401 sends the page to the "
-                   "sign-in page, and the unsaved edits are lost")
 def test_a_session_that_ends_while_typing_loses_nothing(
         desk: Desk, officers: Callable[..., Officer]) -> None:
     from notegen.service.tokens import revoke_token
