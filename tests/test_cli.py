@@ -48,7 +48,7 @@ def test_validate_checks_language_texts_too(runner: CliRunner, edit_seed: Edit) 
 def test_usage_errors_exit_2(runner: CliRunner, tmp_path: Path) -> None:
     assert runner.invoke(cli, ["validate"]).exit_code == 2
     assert runner.invoke(cli, ["validate", str(tmp_path / "missing.yaml")]).exit_code == 2
-    assert runner.invoke(cli, ["render", NOTE, "--format", "docx"]).exit_code == 2
+    assert runner.invoke(cli, ["render", NOTE, "--format", "odt"]).exit_code == 2
     assert runner.invoke(cli, ["frobnicate"]).exit_code == 2
 
 

@@ -36,6 +36,8 @@ def test_wheel_ships_templates_catalogues_and_fonts(wheel: Path) -> None:
                  "notegen/seeds/az-kyiv-2025/note.yaml", "notegen/seeds/profiles/az-mfa.yaml",
                  # Typed for embedders; the preview's page; the scaffolds of `new`.
                  "notegen/py.typed", "notegen/watch/page.html.j2", "notegen/watch/reload.js",
+                 "notegen/desk/pages/case.html.j2", "notegen/desk/static/desk.js",
+                 "notegen/render/redline.html.j2", "notegen/templates/note.docx",
                  "notegen/render/scaffolds/case.yaml.j2",
                  "notegen/render/scaffolds/profile.yaml.j2"]:
         assert name in names, name

@@ -912,7 +912,7 @@ def desk_router(desk: Desk) -> APIRouter:
                                    "before you issue it")
             case = load(rel)
             with desk.register() as register, desk.lock:
-                entry, _ = register.issue(case, chosen, issued_by=user.name)
+                entry, _ = register.issue(case, chosen, issued_by=user.name, recall=True)
             return entry, opened.version
 
         entry, _ = await _rendering(desk, take, page=True)

@@ -1339,8 +1339,8 @@ class Workspace:
         who = (f"by {current.modified_by}" if current.modified_by is not None
                else "outside the desk")
         return EditConflict(f"{rel} was changed {who} at {when}, after you opened it: "
-                            "nothing was saved; compare your edits with the current "
-                            "version", [current])
+                            "nothing was saved. Compare your edits with the current "
+                            "version.", [current])
 
     def _write_all(self, texts: Mapping[str, tuple[Path, bytes | None, bytes]],
                    user: str) -> list[Opened]:

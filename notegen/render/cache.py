@@ -74,9 +74,10 @@ FORMAT = 1
 _MAGIC = b"notegen-cache 1\n"
 #: The size bound when the settings give none, in MiB.
 DEFAULT_MAX_MB = 256
-#: The libraries besides WeasyPrint whose version can change a PDF's bytes.
+#: The libraries besides WeasyPrint whose version can change an output's bytes (PDF or DOCX).
 _LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "pyphen", "fonttools",
-              "jinja2", "babel")
+              "jinja2", "babel", "python-docx", "docxtpl", "lxml",
+              "docxcompose")
 #: The environment variables that change a render's bytes.
 _ENVIRONMENT = ("SOURCE_DATE_EPOCH", "FONTCONFIG_FILE")
 #: A temporary file older than this (seconds) was left by a writer that died.

@@ -412,7 +412,7 @@ async def issue(request: Request, data: Body, user: Issuer, chosen: Options,
 
     def issue_in_register() -> tuple[Entry, bytes]:
         with state.register() as opened, _RENDERING:
-            return opened.issue(case, chosen, issued_by=user)
+            return opened.issue(case, chosen, issued_by=user, recall=True)
 
     entry, pdf = await run_in_threadpool(issue_in_register)
     access.note(request.scope, reference=entry.reference)
