@@ -87,8 +87,9 @@ def daemon_status() -> None:
         click.echo("no daemon runs")
         return
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(found["started"]))
+    served = found["requests"]
     click.echo(f"daemon running (pid {found['pid']}) on {found['socket']}\n"
-               f"  since {started}, {found['requests']} requests, "
+               f"  since {started}, {served} request{'' if served == 1 else 's'}, "
                f"{'warm' if found['warm'] else 'warming up'}, ends after "
                f"{found['idle_seconds'] / 60:g} minutes idle\n"
                f"  notegen {found['version']}, log {log_path(safe_folder(create=False))}")

@@ -99,7 +99,7 @@ class Server:
                 with connection:
                     self._answer(connection)
                 last = time.monotonic()
-        logger.info("stopped after %d requests", self.requests)
+        logger.info("stopped after %d request(s)", self.requests)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
