@@ -796,19 +796,8 @@ class Register:
             this reference already in another series of theirs).
         :raises NotegenError: for any render error (nothing is recorded).
         """
-        note = case.note
-        sender = case.parties[note.sender]
-        if not isinstance(sender, Profile) or sender.reference_pattern is None:
-            raise RecordError([Problem(
-                "notes are numbered from the sender's profile: give it a reference_pattern "
-                "such as \"{number}/{year}\"", case.locate(None, "sender"))])
-        if note.reference is not None:
-            raise RecordError([Problem(
-                "the note already has a reference; a note to issue leaves it out, and the "
-                "register gives it the next number", case.locate(None, "reference"))])
+        pattern, series = _numbering(case)
         options = settle(case, options)
-        pattern = sender.reference_pattern
-        series = f"{sender.id}:{pattern.replace('{year}', str(note.date.year))}"
         what = f"issuing a note of series {series}"
         for deadline in self._retrying(what):
             try:
@@ -1019,17 +1008,7 @@ class Register:
         :raises RecordError: as :meth:`issue`, if the note cannot be numbered.
         """
         note = case.note
-        sender = case.parties[note.sender]
-        if not isinstance(sender, Profile) or sender.reference_pattern is None:
-            raise RecordError([Problem(
-                "notes are numbered from the sender's profile: give it a reference_pattern "
-                "such as \"{number}/{year}\"", case.locate(None, "sender"))])
-        if note.reference is not None:
-            raise RecordError([Problem(
-                "the note already has a reference; a note to issue leaves it out, and the "
-                "register gives it the next number", case.locate(None, "reference"))])
-        pattern = sender.reference_pattern
-        series = f"{sender.id}:{pattern.replace('{year}', str(note.date.year))}"
+        pattern, series = _numbering(case)
         with self._transaction(f"reading the next number of series {series}") as cursor:
             cursor.execute(self._sql("SELECT MAX(number) FROM issued WHERE series = ?"),
                            (series,))
@@ -1283,6 +1262,27 @@ class Register:
                                    "reply_files TO {}").format(who))
             cursor.execute(sql.SQL("GRANT SELECT ON notegen_schema TO {}").format(who))
         logger.info("register %s: %s may select and insert", self._shown, role)
+
+
+
+def _numbering(case: Case) -> tuple[str, str]:
+    """The reference pattern and the series a note to issue is numbered in.
+
+    :raises RecordError: if the sender's profile has no pattern, or the note
+        already has a reference.
+    """
+    note = case.note
+    sender = case.parties[note.sender]
+    if not isinstance(sender, Profile) or sender.reference_pattern is None:
+        raise RecordError([Problem(
+            "notes are numbered from the sender's profile: give it a reference_pattern "
+            "such as \"{number}/{year}\"", case.locate(None, "sender"))])
+    if note.reference is not None:
+        raise RecordError([Problem(
+            "the note already has a reference; a note to issue leaves it out, and the "
+            "register gives it the next number", case.locate(None, "reference"))])
+    pattern = sender.reference_pattern
+    return pattern, f"{sender.id}:{pattern.replace('{year}', str(note.date.year))}"
 
 
 def open_register(url: str | Path, *, wait: float = 30.0) -> Register:
