@@ -264,7 +264,8 @@ def test_drafts_can_be_issued_notes_of_the_register(drafts: Drafts, tmp_path: Pa
     # its incidents): a change of its text and of its records.
     with notegen.open_register(database) as register:
         _edit(drafts.new, "  reference: 12/2/2025\n", "")
-        second, _ = register.issue(notegen.load_case(drafts.new), issued_by="desk")
+        second, _ = register.issue(notegen.load_case(drafts.new), issued_by="desk",
+                                   recall=True)
     assert second.reference == "12/2/2025"
     both = notegen.diff_notes("register:12/1/2025", "register:12/2/2025", register=database)
     inserted, deleted = _marked(both)

@@ -68,8 +68,9 @@ def opened(data: bytes) -> Any:
 
 
 def words(text: str) -> list[str]:
-    """Words, whatever the spaces between them (no-break ones too)."""
-    return text.replace("\u2011", "-").split()
+    """Words, whatever the spaces between them (no-break ones too), and the
+    parts of a hyphenated word apart (a line may break after its hyphen)."""
+    return [word for word in re.split(r"[\s\-\u2011]+", text) if word]
 
 
 def html_parts(html: str) -> tuple[list[str], list[str], list[str]]:
