@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import Location, Problem, RecordError
-from ..records.incidents import Selection
+from ..records.incidents import Selection, holding, oldest_first
 from ..records.models import Effect, Facility, FacilityKind, Incident
 from .common import Group, options_of
 
@@ -92,7 +92,7 @@ def incidents() -> None:
 def incidents_list(source: Path, lang: str, as_json: bool, **criteria: Any) -> None:
     """List the incidents of CATALOGUE, or those the options choose."""
     records = _Records(source)
-    _print(records, _selection(**criteria).choose(_oldest_first(records.incidents),
+    _print(records, _selection(**criteria).choose(oldest_first(records.incidents.values()),
                                                   records.facilities), lang, as_json)
 
 
@@ -105,12 +105,9 @@ def incidents_find(source: Path, text: str, lang: str, as_json: bool,
     """Find the incidents whose id, place, account or damage holds TEXT (in
     any language, whatever the case), among those the options choose."""
     records = _Records(source)
-    wanted = text.casefold()
-    chosen = _selection(**criteria).choose(_oldest_first(records.incidents),
+    chosen = _selection(**criteria).choose(oldest_first(records.incidents.values()),
                                            records.facilities)
-    _print(records, (incident for incident in chosen
-                     if any(wanted in value.casefold() for value in _words(incident))),
-           lang, as_json)
+    _print(records, holding(chosen, text), lang, as_json)
 
 
 @incidents.command("show")
@@ -137,17 +134,6 @@ def incidents_show(source: Path, ids: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"# {incident_id}: {where.file}:{where.line}")
         click.echo(yaml.safe_dump(incident.model_dump(mode="json", exclude_defaults=True),
                                   allow_unicode=True, sort_keys=False, width=88), nl=False)
-
-
-def _oldest_first(incidents: Mapping[str, Incident]) -> list[Incident]:
-    return sorted(incidents.values(), key=lambda incident: (incident.date, incident.id))
-
-
-def _words(incident: Incident) -> Iterable[str]:
-    """The texts of ``incident`` that ``find`` searches, every language's."""
-    yield incident.id
-    for value in (incident.place, incident.account, *incident.damage):
-        yield from ([value] if isinstance(value, str) else value.values())
 
 
 def _text(value: str | dict[str, str], lang: str) -> str:

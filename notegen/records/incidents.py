@@ -189,6 +189,26 @@ class Selection:
             and (not self.premises or facility.kind in self.premises)
 
 
+def oldest_first(incidents: Iterable[Incident]) -> list[Incident]:
+    """``incidents`` oldest first (by date, then id): how a catalogue lists them."""
+    return sorted(incidents, key=lambda incident: (incident.date, incident.id))
+
+
+def holding(incidents: Iterable[Incident], text: str) -> Iterator[Incident]:
+    """The incidents of ``incidents`` whose id, place, account or damage holds
+    ``text``, in any language, whatever the case; in their order."""
+    wanted = text.casefold()
+    for incident in incidents:
+        if any(wanted in value.casefold() for value in _words(incident)):
+            yield incident
+
+
+def _words(incident: Incident) -> Iterator[str]:
+    yield incident.id
+    for value in (incident.place, incident.account, *incident.damage):
+        yield from ([value] if isinstance(value, str) else value.values())
+
+
 def _within(facility_id: str, wanted: str, facilities: Mapping[str, Facility]) -> bool:
     """Whether ``facility_id`` is ``wanted`` or part of it (a consular
     section of an embassy), however deep."""
