@@ -18,6 +18,7 @@ first found applies. Paths in it are relative to the file::
     tsa = "http://tsa.mfa/tsr"    # an RFC 3161 time-stamping authority (PAdES B-T)
     access_log = "access.jsonl"   # the service's access log ("-": standard error)
     workspace = "cases"           # the drafting desk's folder of cases (notegen serve)
+    catalogue = "catalogue"       # the ministry's incident catalogue (service and desk)
     desk_session_minutes = 480    # how long a desk sign-in lasts (never past its token)
     cache = true                  # keep rendered notes by their inputs (--no-cache: not now)
     cache_dir = "~/.cache/notegen" # where (default: $XDG_CACHE_HOME/notegen)
@@ -30,7 +31,7 @@ An environment variable overrides the file's setting of the same name:
 ``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``,
 ``NOTEGEN_TRUST`` (files separated by ``os.pathsep``, ":" on Linux),
 ``NOTEGEN_REGISTER_WAIT``, ``NOTEGEN_SIGNING_KEY``, ``NOTEGEN_TSA``,
-``NOTEGEN_ACCESS_LOG``, ``NOTEGEN_WORKSPACE``, ``NOTEGEN_DESK_SESSION_MINUTES``,
+``NOTEGEN_ACCESS_LOG``, ``NOTEGEN_WORKSPACE``, ``NOTEGEN_CATALOGUE``, ``NOTEGEN_DESK_SESSION_MINUTES``,
 ``NOTEGEN_CACHE``, ``NOTEGEN_CACHE_DIR``, ``NOTEGEN_CACHE_MAX_MB``, ``NOTEGEN_DAEMON``,
 ``NOTEGEN_DAEMON_IDLE_MINUTES``; ``NOTEGEN_NO_DAEMON`` (any value but empty or
 ``0``) turns the daemon off whatever the file says.
@@ -66,7 +67,7 @@ ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
                "max_body": "NOTEGEN_MAX_BODY", "trust": "NOTEGEN_TRUST",
                "register_wait": "NOTEGEN_REGISTER_WAIT", "signing_key": "NOTEGEN_SIGNING_KEY",
                "tsa": "NOTEGEN_TSA", "access_log": "NOTEGEN_ACCESS_LOG",
-               "workspace": "NOTEGEN_WORKSPACE",
+               "workspace": "NOTEGEN_WORKSPACE", "catalogue": "NOTEGEN_CATALOGUE",
                "desk_session_minutes": "NOTEGEN_DESK_SESSION_MINUTES",
                "cache": "NOTEGEN_CACHE", "cache_dir": "NOTEGEN_CACHE_DIR",
                "cache_max_mb": "NOTEGEN_CACHE_MAX_MB", "daemon": "NOTEGEN_DAEMON",
@@ -92,6 +93,7 @@ class _File(BaseModel):
     tsa: str | None = Field(None, pattern=r"^https?://")
     access_log: str | None = None
     workspace: str | None = None
+    catalogue: str | None = None
     desk_session_minutes: PositiveInt | None = None
     cache: bool | None = None
     cache_dir: str | None = None
@@ -140,6 +142,9 @@ class Settings:
     #: The drafting desk's workspace: the folder of cases ``notegen serve``
     #: serves the desk over (none: no desk).
     workspace: Path | None = None
+    #: The ministry's incident catalogue (a folder of record files) the
+    #: service's ``/incidents`` and the desk's catalogue page read.
+    catalogue: Path | None = None
     #: Minutes a desk sign-in lasts; never longer than its token.
     desk_session_minutes: int = 480
     #: Keep rendered notes by what decides their bytes (:mod:`notegen.render.cache`).
@@ -217,6 +222,10 @@ def load_settings(start: Path | None = None,
     if workspace is not None and not workspace.is_dir():
         raise ConfigError("the settings name a missing workspace",
                           [Problem(f"workspace {workspace} is not a folder", Location(path))])
+    catalogue = resolved("catalogue", merged.catalogue)
+    if catalogue is not None and not catalogue.is_dir():
+        raise ConfigError("the settings name a missing catalogue",
+                          [Problem(f"catalogue {catalogue} is not a folder", Location(path))])
     if path is not None:
         logger.info("settings from %s", path)
     return Settings(path=path, template_dirs=folders, register=register, tokens=tokens,
@@ -225,7 +234,7 @@ def load_settings(start: Path | None = None,
                     max_body=merged.max_body or Settings.max_body, trust=trust,
                     register_wait=merged.register_wait or Settings.register_wait,
                     signing_key=signing_key, tsa=merged.tsa, access_log=access_log,
-                    workspace=workspace,
+                    workspace=workspace, catalogue=catalogue,
                     desk_session_minutes=(merged.desk_session_minutes
                                           or Settings.desk_session_minutes),
                     cache=merged.cache is not False,
