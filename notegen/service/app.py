@@ -572,6 +572,8 @@ def create_app(settings: Settings | None = None, tokens: TokenStore | None = Non
     app.add_exception_handler(NotegenError, _notegen_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(router)
+    from .memory import router as memory  # its routes use this module's dependencies
+    app.include_router(memory)
     docs.add_docs(app)
     _add_desk(app, app.state.notegen, access_log)
     if access_log:
