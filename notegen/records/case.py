@@ -736,10 +736,12 @@ def _check_reference(note: Note, sender: Party, index: _Index) -> None:
         {"{number}": r"(?P<number>\d+)", "{year}": r"(?P<year>\d{4})"}.get(part, re.escape(part))
         for part in re.split(r"(\{number\}|\{year\})", pattern))
     match = re.fullmatch(regex, note.reference)
-    where = index.locate(None, "reference")
+    # Located only for a problem: locating composes a JSON file's nodes again.
     if match is None:
         index.problems.append(Problem(f"the reference {note.reference!r} does not follow "
-                                      f"the sender's pattern {pattern!r}", where))
+                                      f"the sender's pattern {pattern!r}",
+                                      index.locate(None, "reference")))
     elif "year" in match.groupdict() and int(match["year"]) != note.date.year:
         index.problems.append(Problem(f"the reference carries the year {match['year']}, but "
-                                      f"the note is dated {note.date.isoformat()}", where))
+                                      f"the note is dated {note.date.isoformat()}",
+                                      index.locate(None, "reference")))

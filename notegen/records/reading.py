@@ -50,7 +50,15 @@ from pydantic import BaseModel, ValidationError
 from yaml.composer import Composer, ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.error import Mark
-from yaml.events import AliasEvent, NodeEvent
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
@@ -240,10 +248,11 @@ class SourceFile:
     def positions(self) -> dict[FieldPath, tuple[int, int]]:
         """Line and column (from 1) of every value, by field path."""
         if self._positions is None:
-            node = self.node if self.node is not None else _compose_json(self.text)
             positions: dict[FieldPath, tuple[int, int]] = {}
-            if node is not None:
-                _positions(node, (), positions)
+            if self.node is not None:
+                _positions(self.node, (), positions)
+            else:
+                _json_positions(self.text, positions)
             self._positions, self.node = positions, None
         return self._positions
 
@@ -591,19 +600,52 @@ def _parse_json(path: Path, text: str) -> tuple[Any, Node | None]:
     return data, None  # its positions are found when asked for (SourceFile.positions)
 
 
-def _compose_json(text: str) -> Node | None:
-    """The YAML nodes of ``text``, a JSON file parsed already (JSON is YAML,
-    nearly), for the position of every value; ``None`` for valid JSON that
-    YAML cannot parse (rare): fields are still named, only their lines are
+def _json_positions(text: str, out: dict[FieldPath, tuple[int, int]]) -> None:
+    """The position of every value of ``text``, a JSON file parsed already
+    (JSON is YAML, nearly), as :func:`_positions` finds them in composed
+    nodes, from libyaml's events: composing the nodes in Python would cost
+    more than the rest of loading the file. None for valid JSON that YAML
+    cannot parse (rare): fields are still named, only their lines are
     unknown."""
-    loader = _Loader(text)
+    parser = _Parser(text)
+    # Each open object or list: its path, and the key or index of its value
+    # now (an object's is None while its next key is due).
+    stack: list[tuple[FieldPath, list[Any]]] = []
     try:
-        return loader.get_single_node()
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, MappingEndEvent | SequenceEndEvent):
+                stack.pop()
+                continue
+            if not isinstance(event, NodeEvent):
+                continue
+            mark = (event.start_mark.line + 1, event.start_mark.column + 1)
+            path: FieldPath = ()
+            if stack:
+                base, at = stack[-1]
+                if at[0] is None:  # an object's key: where a reader looks for its value
+                    if not isinstance(event, ScalarEvent):
+                        raise yaml.YAMLError("a key that is not a string")
+                    at[0] = event.value
+                    out[(*base, event.value)] = mark
+                    continue
+                if isinstance(at[0], int):
+                    at[0] += 1
+                    path = (*base, at[0])
+                    out[path] = mark
+                else:
+                    path, at[0] = (*base, at[0]), None
+            else:
+                out[path] = mark
+            if isinstance(event, MappingStartEvent):
+                stack.append((path, [None]))
+            elif isinstance(event, SequenceStartEvent):
+                stack.append((path, [-1]))
     except yaml.YAMLError:
         logger.debug("no line numbers for a JSON file")
-        return None
+        out.clear()
     finally:
-        loader.dispose()
+        parser.dispose()
 
 
 _MESSAGES = {
