@@ -619,7 +619,8 @@ def _json_positions(text: str, out: dict[FieldPath, tuple[int, int]]) -> None:
                 continue
             if not isinstance(event, NodeEvent):
                 continue
-            mark = (event.start_mark.line + 1, event.start_mark.column + 1)
+            start: Any = event.start_mark  # libyaml's or PyYAML's
+            mark = (start.line + 1, start.column + 1)
             path: FieldPath = ()
             if stack:
                 base, at = stack[-1]
