@@ -95,6 +95,7 @@ class ChronologyReport:
     that change nothing)."""
 
     rule: dict[str, Any] | None
+    #: Oldest first.
     chosen: tuple[str, ...]
     add: tuple[str, ...]
     exclude: tuple[str, ...]
@@ -114,7 +115,9 @@ def chronology_report(case: Case, incidents: Iterable[Incident] = ()) -> Chronol
     return ChronologyReport(
         rule=choice.written.rule.model_dump(mode="json", exclude_defaults=True)
         if choice is not None else None,
-        chosen=choice.chosen if choice is not None else (),
+        chosen=tuple(incident.id for incident in oldest_first(
+            case.incidents[incident_id] for incident_id in choice.chosen))
+        if choice is not None else (),
         add=tuple(choice.written.add) if choice is not None else (),
         exclude=tuple(choice.written.exclude) if choice is not None else (),
         recalled=recalled, expected=expected,

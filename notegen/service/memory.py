@@ -30,7 +30,7 @@ from ..desk.catalogue import (
 from ..records.case import Case, IncidentCatalogue, load_case
 from ..records.models import Effect, FacilityKind
 from ..records.reading import parse_source
-from .app import _CASE_BODY, _ERRORS, Body, Drafter, ProblemOut, Reader, State, _problems
+from .app import _CASE_BODY, _ERRORS, Anyone, Body, Drafter, ProblemOut, State, _problems
 
 router = APIRouter(tags=["memory"])
 
@@ -119,7 +119,7 @@ def _selection(since: dt.date | None, until: dt.date | None, country: list[str],
 @router.get("/incidents", response_model=IncidentsOut, responses=_ERRORS,
             summary="The incidents of the catalogue, or those the criteria choose")
 async def incidents(
-        user: Reader, state: State,
+        user: Anyone, state: State,
         since: Annotated[dt.date | None, Query(description="Incidents from this day on.")] = None,
         until: Annotated[dt.date | None, Query(description="Incidents over by this day.")] = None,
         country: Annotated[list[str], Query(description="Incidents in this State (id); "
@@ -156,7 +156,7 @@ async def incidents(
 @router.get("/incidents/{incident_id}", response_model=IncidentFound,
             responses={**_ERRORS, 404: {"model": _ERRORS[422]["model"]}},
             summary="One incident of the catalogue, in full")
-async def incident(incident_id: str, user: Reader, state: State,
+async def incident(incident_id: str, user: Anyone, state: State,
                    lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None
                    ) -> IncidentFound:
     def look() -> IncidentFound:
