@@ -23,9 +23,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from notegen.config import Settings  # noqa: E402
-from notegen.service.app import create_app  # noqa: E402
-from notegen.service.tokens import TokenStore, new_token, write_tokens  # noqa: E402
+from notegen.config import Settings
+from notegen.service.app import create_app
+from notegen.service.tokens import TokenStore, new_token, write_tokens
 
 ROWS = factory.synthetic_rows(40)
 
@@ -182,7 +182,8 @@ def test_the_rule_chooses_its_incidents_with_additions_and_exclusions(memory: An
     assert found["chosen"] == _ids(by_rule)
     assert [item["id"] for item in found["recalled"]] == _ids(
         [row for row in by_rule if row.id != excluded] + [older])
-    assert found["add"] == [older.id] and found["exclude"] == [excluded]
+    assert found["add"] == [older.id]
+    assert found["exclude"] == [excluded]
     # the checks' own rule: every earlier incident by the addressee's State on the sender's premises
     assert found["expected"] == _ids(before)
     assert found["left_out"] == [i for i in _ids(before) if i not in
@@ -196,7 +197,8 @@ def test_a_listed_chronology_is_warned_of_what_it_leaves_out(memory: Any) -> Non
     answer = _post(client, auth["drafter"], factory.note(ROWS, earlier=listed))
     assert answer.status_code == 200, answer.text
     found = answer.json()
-    assert found["rule"] is None and found["chosen"] == []
+    assert found["rule"] is None
+    assert found["chosen"] == []
     assert [item["id"] for item in found["recalled"]] == listed
     assert found["left_out"] == _ids(before)[:1]
     assert any(_ids(before)[0] in warning["message"] for warning in found["warnings"])
