@@ -27,16 +27,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import json
 import logging
 import mimetypes
 import re
 import secrets
-import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -468,19 +465,6 @@ def _conflict_json(exc: Any) -> dict[str, Any]:
                             if current is not None and current.modified_at else None)}
 
 
-def _zip_set(written: Mapping[str, Path], day: dt.date) -> bytes:
-    """The files of a set as a zip, entries in a fixed order and dated with the
-    note: the same case gives the same bytes."""
-    buffer = io.BytesIO()
-    stamp = (*day.timetuple()[:3], 0, 0, 0)
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in written.values():
-            entry = zipfile.ZipInfo(path.name, date_time=stamp)
-            entry.external_attr = 0o644 << 16
-            archive.writestr(entry, Path(path).read_bytes(), zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
-
-
 def _download_name(rel: str, suffix: str) -> str:
     stem = re.sub(r"[^\w.-]+", "-", str(PurePosixPath(rel).parent) or "note").strip("-.")
     return f"{stem or 'note'}{suffix}"
@@ -852,16 +836,15 @@ def desk_router(desk: Desk) -> APIRouter:
                          translation=_lang(desk, translation))
 
         def render() -> bytes:
-            from ..render.demarche import render_demarche
+            from ..render.demarche import demarche_zip
 
             case = load(rel)
             if not (chosen.translation or case.note.translation):
                 raise Refusal(422, "A démarche set has a courtesy translation: choose its "
                                    "language under “Démarche translation”, or give the note "
                                    "a Translation.")
-            with tempfile.TemporaryDirectory(prefix="notegen-desk-set-") as folder, desk.lock:
-                written = render_demarche(case, folder, chosen)
-                return _zip_set(written, case.note.date)
+            with desk.lock:
+                return demarche_zip(case, chosen)
 
         data = await _rendering(desk, render)
         return Response(data, media_type="application/zip", headers={

@@ -8,7 +8,10 @@ dates and the demands word for word.
 
 from __future__ import annotations
 
+import io
 import logging
+import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -78,3 +81,24 @@ def render_demarche(case: Case, folder: str | Path, options: RenderOptions | Non
         write_atomic(written[key], data)
     logger.info("wrote the démarche set to %s", folder)
     return written
+
+
+def demarche_zip(case: Case, options: RenderOptions | None = None, *, html: bool = False,
+                 finish: Callable[[bytes], bytes] | None = None, docx: bool = False) -> bytes:
+    """The démarche set of ``case`` (as :func:`render_demarche` writes it) as
+    the bytes of a zip: its entries in a fixed order, dated with the note and
+    readable by all, so that the same case gives the same bytes. The files
+    are written to a private temporary folder, gone when the zip is made.
+
+    :raises RecordError: as :func:`render_demarche` does.
+    """
+    with tempfile.TemporaryDirectory(prefix="notegen-set-") as folder:
+        written = render_demarche(case, folder, options, html=html, finish=finish, docx=docx)
+        buffer = io.BytesIO()
+        stamp = (*case.note.date.timetuple()[:3], 0, 0, 0)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in written.values():
+                entry = zipfile.ZipInfo(path.name, date_time=stamp)
+                entry.external_attr = 0o644 << 16
+                archive.writestr(entry, path.read_bytes(), zipfile.ZIP_DEFLATED)
+        return buffer.getvalue()

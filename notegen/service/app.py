@@ -11,16 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
-import io
 import logging
 import os
-import tempfile
 import threading
-import zipfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
@@ -665,21 +661,12 @@ def _render_docx(case: Case, options: RenderOptions) -> bytes:
 
 def _render_set(case: Case, options: RenderOptions, html: bool,
                 finish: Callable[[bytes], bytes] | None, docx: bool = False) -> bytes:
-    """The démarche set of ``case`` as a zip, its entries in a fixed order and
-    dated with the note, so the same request gives the same bytes."""
-    from ..render.demarche import render_demarche
+    """The démarche set of ``case`` as a zip (:func:`~notegen.render.demarche.demarche_zip`),
+    one render at a time."""
+    from ..render.demarche import demarche_zip
 
-    # render_demarche writes a folder: a private one, gone with the request.
-    with tempfile.TemporaryDirectory(prefix="notegen-set-") as folder, _RENDERING:
-        written = render_demarche(case, folder, options, html=html, finish=finish, docx=docx)
-        buffer = io.BytesIO()
-        stamp = (*case.note.date.timetuple()[:3], 0, 0, 0)
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in written.values():
-                entry = zipfile.ZipInfo(path.name, date_time=stamp)
-                entry.external_attr = 0o644 << 16
-                archive.writestr(entry, Path(path).read_bytes(), zipfile.ZIP_DEFLATED)
-        return buffer.getvalue()
+    with _RENDERING:
+        return demarche_zip(case, options, html=html, finish=finish, docx=docx)
 
 
 def _signer(case: Case, options: RenderOptions, key: SigningKey | None,
