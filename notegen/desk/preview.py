@@ -132,13 +132,15 @@ class DraftPreview:
             case = self.workspace.draft(edits, rel)
             options = settle(case, options)
             settled_lang, settled_type = options.lang, options.note_type
-            prepared = prepare(case, options)
+            # quiet: the desk shows the warnings; the log would repeat them per keystroke
+            prepared = prepare(case, options, quiet=True)
             warnings = [self.located(w) for w in prepared.warnings]
             rendered = render_html(case, options, prepared=prepared)
             if translation and options.translation:
-                translated = render_html(case, replace(
-                    options, lang=options.translation, translation=None,
-                    translation_of=options.lang))
+                other = replace(options, lang=options.translation, translation=None,
+                                translation_of=options.lang)
+                translated = render_html(case, other,
+                                         prepared=prepare(case, other, quiet=True))
         except NotegenError as exc:
             problems = self.problems(exc)
         else:

@@ -40,20 +40,22 @@ class Prepared:
     companion: Companion | None = None
 
 
-def prepare(case: Case, options: RenderOptions | None = None) -> Prepared:
+def prepare(case: Case, options: RenderOptions | None = None, *,
+            quiet: bool = False) -> Prepared:
     """Word the note of ``case``: load the phrases of its language with the
     sender's house formulae, choose and check its legal bases, build its
-    context and lint its form.
+    context and lint its form. The warnings are logged (at DEBUG only if
+    ``quiet``: a caller that shows them itself, on every keystroke).
 
     :raises RecordError: for problems in the records, and for warnings too
         when ``options.strict`` is set.
     :raises TemplateError: for a broken catalogue.
     """
     with collector.paused():  # linear in the records: see notegen.records.collector
-        return _prepare(case, options)
+        return _prepare(case, options, quiet)
 
 
-def _prepare(case: Case, options: RenderOptions | None) -> Prepared:
+def _prepare(case: Case, options: RenderOptions | None, quiet: bool = False) -> Prepared:
     options = settle(case, options)
     # A language the note names is located in the note; one chosen for this
     # render has no place in the records.
@@ -84,8 +86,8 @@ def _prepare(case: Case, options: RenderOptions | None) -> Prepared:
         problems.extend(warnings)
     if problems:
         raise RecordError(problems)
-    for warning in warnings:
-        logger.warning("%s", warning)
+    for warning in warnings:  # quiet: a caller that shows them (a live preview)
+        logger.log(logging.DEBUG if quiet else logging.WARNING, "%s", warning)
     if options.document is Document.talking_points and context.counterpart is None:
         raise RecordError([Problem(
             "the talking points name the ambassador received as the counterpart: give the "
