@@ -48,12 +48,12 @@ from .models import (
     State,
 )
 from .reading import (
-    MAX_FILE_BYTES,
+    Budget,
     FieldPath,
     SourceFile,
     UnreadableFile,
+    overlaid,
     parse_source,
-    read_bytes,
     read_file,
     schema_problems,
     shown,
@@ -137,10 +137,10 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
     records: list[tuple[SourceFile, RecordFile]] = []
     seen: set[Path] = set()
     catalogues = {} if catalogues is None else catalogues
-    total = len(first.text.encode("utf-8"))
+    budget = Budget(MAX_CASE_BYTES, f"the case past the {MAX_CASE_BYTES // (1024 * 1024)} MB "
+                    "a case may read in all", used=len(first.text.encode("utf-8")))
 
     def visit(file: Path, name: str, included_from: Location) -> None:
-        nonlocal total
         if not name.isprintable() or len(name) > 200:
             name = shown(name)  # a name made to garble the message
         if "\x00" in str(file):
@@ -162,20 +162,11 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
             problems.append(Problem(f"a case may read at most {MAX_CASE_FILES} files; this "
                                     "include is one too many", included_from))
             return
-        left = MAX_CASE_BYTES - total
         try:
-            if overlay is not None and resolved in overlay:
-                raw = _overlaid(file, overlay[resolved], min(MAX_FILE_BYTES, max(left, 0)))
-            else:
-                raw = read_bytes(file, root=root, limit=min(MAX_FILE_BYTES, max(left, 0)))
+            raw = budget.read(file, root=root, overlay=overlay, real=resolved)
         except UnreadableFile as exc:
-            reason = exc.reason
-            if left < MAX_FILE_BYTES and "larger than" in reason:
-                reason = (f"would take the case past the {MAX_CASE_BYTES // (1024 * 1024)} MB "
-                          "a case may read in all")
-            problems.append(Problem(f"included file {name} {reason}", included_from))
+            problems.append(Problem(f"included file {name} {exc.reason}", included_from))
             return
-        total += len(raw)
         try:
             source = parse_source(file, raw)
         except RecordError as exc:
@@ -220,13 +211,6 @@ def _read_all(first: SourceFile, problems: list[Problem], *, includes: bool,
     return records
 
 
-def _overlaid(path: Path, raw: bytes, limit: int) -> bytes:
-    """``raw``, the bytes given in place of the file ``path``, if within ``limit``."""
-    if len(raw) > limit:
-        raise UnreadableFile(path, f"is larger than the {limit:,} bytes notegen reads")
-    return raw
-
-
 def load_case(source: str | Path | Mapping[str, Any] | bytes, *, includes: bool = True,
               root: Path | None = None, name: str | None = None,
               overlay: Mapping[Path, bytes] | None = None) -> Case:
@@ -253,7 +237,7 @@ def load_case(source: str | Path | Mapping[str, Any] | bytes, *, includes: bool 
         path = Path(source)
         real = Path(os.path.realpath(path))
         if overlay is not None and real in overlay:
-            first = parse_source(path, _overlaid(path, overlay[real], MAX_FILE_BYTES))
+            first = parse_source(path, overlaid(path, overlay[real]))
         else:
             first = read_file(path)
         return _load(first, includes=includes, root=root, overlay=overlay)

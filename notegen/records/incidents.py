@@ -30,14 +30,7 @@ from pydantic import ValidationError
 
 from ..errors import Location, Problem, RecordError
 from .models import Effect, Facility, FacilityKind, Incident, RecordFile
-from .reading import (
-    MAX_FILE_BYTES,
-    SourceFile,
-    UnreadableFile,
-    parse_source,
-    read_bytes,
-    schema_problems,
-)
+from .reading import Budget, SourceFile, UnreadableFile, parse_source, schema_problems
 
 #: How many record files one catalogue may hold.
 MAX_CATALOGUE_FILES = 2_000
@@ -93,28 +86,18 @@ def read_catalogue(folder: Path, problems: list[Problem], named_at: Location, *,
                                 f"may have at most {MAX_CATALOGUE_FILES:,}", named_at))
         return []
     records: list[tuple[SourceFile, RecordFile]] = []
-    total = 0
+    budget = Budget(MAX_CATALOGUE_BYTES, f"the catalogue past the "
+                    f"{MAX_CATALOGUE_BYTES // (1024 * 1024)} MB a catalogue may hold")
     for path in files:
         resolved = Path(os.path.realpath(path))
         if resolved in seen:
             continue
         seen.add(resolved)
-        left = MAX_CATALOGUE_BYTES - total
         try:
-            if overlay is not None and resolved in overlay:
-                raw = overlay[resolved]
-                if len(raw) > min(MAX_FILE_BYTES, max(left, 0)):
-                    raise UnreadableFile(path, "is larger than notegen reads")
-            else:
-                raw = read_bytes(path, root=root, limit=min(MAX_FILE_BYTES, max(left, 0)))
+            raw = budget.read(path, root=root, overlay=overlay, real=resolved)
         except UnreadableFile as exc:
-            reason = exc.reason
-            if left < MAX_FILE_BYTES and "larger than" in reason:
-                reason = (f"would take the catalogue past the "
-                          f"{MAX_CATALOGUE_BYTES // (1024 * 1024)} MB a catalogue may hold")
-            problems.append(Problem(f"catalogue file {path.name} {reason}", Location(path)))
+            problems.append(Problem(f"catalogue file {path.name} {exc.reason}", Location(path)))
             continue
-        total += len(raw)
         try:
             source = parse_source(path, raw)
         except RecordError as exc:

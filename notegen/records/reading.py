@@ -40,7 +40,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -299,6 +299,10 @@ class UnreadableFile(RecordError):
         super().__init__([Problem(message, Location(path))])
 
 
+class FileTooLarge(UnreadableFile):
+    """A file with more bytes than it may have."""
+
+
 def _size(count: int) -> str:
     megabytes = count / (1024 * 1024)
     if count % (1024 * 1024) == 0:
@@ -343,8 +347,8 @@ def read_bytes(path: Path, *, root: Path | None = None, limit: int = MAX_FILE_BY
         if not stat.S_ISREG(info.st_mode):
             raise UnreadableFile(path, _NOT_REGULAR)
         if info.st_size > limit:
-            raise UnreadableFile(path, f"is {_size(info.st_size)}, larger than the "
-                                 f"{_size(limit)} notegen reads")
+            raise FileTooLarge(path, f"is {_size(info.st_size)}, larger than the "
+                               f"{_size(limit)} notegen reads")
         chunks: list[bytes] = []
         left = limit + 1  # a file that grows while read is still refused
         while left > 0:
@@ -359,8 +363,62 @@ def read_bytes(path: Path, *, root: Path | None = None, limit: int = MAX_FILE_BY
         os.close(descriptor)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise UnreadableFile(path, f"is larger than the {_size(limit)} notegen reads")
+        raise FileTooLarge(path, f"is larger than the {_size(limit)} notegen reads")
     return data
+
+
+def overlaid(path: Path, raw: bytes, limit: int = MAX_FILE_BYTES) -> bytes:
+    """``raw``, the bytes given in place of the file ``path`` (a draft's
+    unsaved edits), if there are at most ``limit`` of them.
+
+    :raises FileTooLarge: if there are more.
+    """
+    if len(raw) > limit:
+        raise FileTooLarge(path, f"is {_size(len(raw))}, larger than the {_size(limit)} "
+                           "notegen reads")
+    return raw
+
+
+@dataclass
+class Budget:
+    """The bytes that files read together (a case and the files it
+    includes, a catalogue) may take in all, each file also at most
+    :data:`MAX_FILE_BYTES`; :meth:`read` counts what each file read takes."""
+
+    #: How many bytes the files may take in all.
+    total: int
+    #: What a file that would pass ``total`` would do, after "would take":
+    #: "the case past the 8 MB a case may read in all".
+    passing: str
+    #: How many bytes the files read so far took.
+    used: int = 0
+
+    def read(self, path: Path, *, root: Path | None = None,
+             overlay: Mapping[Path, bytes] | None = None, real: Path | None = None) -> bytes:
+        """The bytes of the file ``path``, counted: read by :func:`read_bytes`
+        (with ``root``), or taken from ``overlay`` if its real path (``real``,
+        if the caller has it already) is a key there.
+
+        :raises UnreadableFile: if it cannot be read, or is larger than a file
+            may be or than what is left (saying it "would take" the files
+            past ``total``).
+        """
+        left = self.total - self.used
+        limit = min(MAX_FILE_BYTES, max(left, 0))
+        given = None
+        if overlay:
+            given = overlay.get(Path(os.path.realpath(path)) if real is None else real)
+        try:
+            if given is not None:
+                raw = overlaid(path, given, limit)
+            else:
+                raw = read_bytes(path, root=root, limit=limit)
+        except FileTooLarge:
+            if left >= MAX_FILE_BYTES:
+                raise
+            raise FileTooLarge(path, f"would take {self.passing}") from None
+        self.used += len(raw)
+        return raw
 
 
 def _os_reason(exc: OSError) -> str:
@@ -428,8 +486,8 @@ def parse_source(path: Path, raw: bytes) -> SourceFile:
         not UTF-8 text, not valid syntax, or pass a limit of this module.
     """
     if len(raw) > MAX_FILE_BYTES:
-        raise UnreadableFile(path, f"is {_size(len(raw))}, larger than the "
-                             f"{_size(MAX_FILE_BYTES)} notegen reads")
+        raise FileTooLarge(path, f"is {_size(len(raw))}, larger than the "
+                           f"{_size(MAX_FILE_BYTES)} notegen reads")
     text = _decode(path, raw)
     control = _CONTROL.search(text)
     if control is not None:
