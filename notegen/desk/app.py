@@ -363,8 +363,29 @@ def asset(name: str) -> str:
     return f"/desk/static/{_VERSIONS[name]}/{name}"
 
 
+def when(value: str | dt.datetime, lang: str | None = None) -> str:
+    """A moment (ISO 8601, or a datetime; UTC if it names no zone) in the
+    words of ``lang`` (CLDR, through Babel; English for a language it does
+    not know), in UTC: "6 December 2026 at 21:15:00 UTC"."""
+    from babel import Locale, UnknownLocaleError
+    from babel.dates import format_datetime
+
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        locale = Locale.parse(lang or "en")
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    return str(format_datetime(moment, format="long", tzinfo=dt.UTC, locale=locale))
+
+
 _PAGES.globals["asset"] = asset
 _PAGES.filters["urlpath"] = lambda value: quote(str(value), safe="/")
+_PAGES.filters["when"] = when
 
 
 def _page(name: str, code: int = 200, user: User | None = None, **values: Any
@@ -658,7 +679,9 @@ def desk_router(desk: Desk) -> APIRouter:
         note = (main.data or {}).get("note") or {}
         languages = languages_of([opened.data for opened in files],
                                  [note.get("language"), note.get("translation")])
-        builder = FormBuilder(languages or ["en"])
+        # The note's languages: those the template folders have phrases for.
+        builder = FormBuilder(languages or ["en"], {
+            "note.language": desk.languages, "note.translation": desk.languages})
         sections: list[Group] = []
         if isinstance(note, dict):
             sections.append(builder.model("Note", note, main.rel, "note", "The note"))

@@ -124,8 +124,11 @@ def _shown(value: Any) -> str:
 class FormBuilder:
     """Builds the fields of one record file's sections."""
 
-    def __init__(self, languages: Sequence[str]) -> None:
+    def __init__(self, languages: Sequence[str],
+                 choices: Mapping[str, Sequence[str]] | None = None) -> None:
         self.languages = tuple(languages)
+        #: Fields (by path, e.g. ``note.language``) chosen from a list, not typed.
+        self.choices = dict(choices or {})
         self.defs = _defs()
 
     def model(self, name: str, value: Any, file: str, path: str, label: str,
@@ -149,6 +152,10 @@ class FormBuilder:
         help = str(node.get("description", ""))
         key = f"{file}::{path}"
         label = _label(name)
+        if path in self.choices:
+            return Field(key, label, "select", _shown(value),
+                         options=(*(("",) if not required else ()), *self.choices[path]),
+                         help=help, required=required)
         if _is_text(node) or (_is_text(_non_null(node))):
             return self.texts(key, label, help, value, required, long=name in _LONG)
         node = _non_null(node)
