@@ -474,7 +474,7 @@ def test_an_officer_drafts_the_worked_case(desk: Desk, officers: Callable[..., O
             read(desk.original / "az-kyiv-2025" / other), other
 
     # Signing out ends the session.
-    ana.find("form#signout button#signout").click()
+    ana.find("form#signout button#signout-submit").click()
     ana.wait(lambda d: ana.all("form#signin"), "the sign-in page after signing out")
     ana.go("/")
     ana.wait(lambda d: ana.all("form#signin"), "the sign-in page for a signed-out visitor")
