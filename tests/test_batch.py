@@ -86,3 +86,42 @@ def test_workers_bound_every_render(cases: Path, tmp_path: Path) -> None:
         True, True]
     assert all(o.seconds < 20 for o in outcomes)
     assert not list((tmp_path / "out").rglob("*.pdf"))
+
+
+def _worker_state() -> tuple[set[str | None], bool, int, int]:
+    """What a worker holds before it renders anything: the languages it is
+    warm for, whether the built-in templates are compiled, how many objects
+    the garbage collector leaves alone, and how many renders it has run."""
+    import gc
+
+    from notegen.render import pdf
+    from notegen.template_folders import builtin
+
+    return set(pdf._languages), builtin() in pdf._warm, gc.get_freeze_count(), pdf._renders
+
+
+def test_workers_start_warm(tmp_path: Path) -> None:
+    # Every worker, and so its first note, starts from a server that has
+    # rendered the worked case (in its language) and frozen what it holds.
+    from notegen.batch import workers
+
+    with workers(2, RenderOptions()) as pool:
+        states = [pool.submit(_worker_state).result() for _ in range(4)]
+    for languages, templates, frozen, renders in states:
+        assert {None, "en"} <= languages
+        assert templates
+        assert frozen > 10_000
+        assert renders == 0  # nothing rendered in the worker itself: it was forked warm
+
+
+def test_one_worker_or_two_make_the_same_bytes(cases: Path, tmp_path: Path) -> None:
+    base, found = find_cases(cases)
+    good = [case for case in found if case.parent.name != "broken"]
+    alone = run_batch(good, base, tmp_path / "j1", jobs=1)
+    pooled = run_batch(good, base, tmp_path / "j2", jobs=2)
+    assert [o.output for o in alone] == [tmp_path / "j1" / n / "note.pdf"
+                                         for n in ("first", "second")]
+    assert [o.output for o in pooled] == [tmp_path / "j2" / n / "note.pdf"
+                                          for n in ("first", "second")]
+    assert [o.output.read_bytes() for o in alone if o.output] == [
+        o.output.read_bytes() for o in pooled if o.output]

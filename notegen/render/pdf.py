@@ -508,7 +508,9 @@ def warm_up(folders: TemplateFolders | None = None,
             load_weasyprint()
             try:
                 case = load_case(_WARM_UP_CASE)
-                _render_pdf(case, settle(case, RenderOptions(lang=lang)), None)
+                settled = settle(case, RenderOptions(lang=lang))
+                _render_pdf(case, settled, None)
+                _languages.add(settled.lang)  # (None renders in the case's language)
             except NotegenError as exc:  # the worked case has no such language
                 logger.debug("no warm-up with %s in %s: %s", _WARM_UP_CASE, lang, exc)
     if folders is None or folders in _warm:

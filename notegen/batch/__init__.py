@@ -1,23 +1,27 @@
 """Many notes at once: a folder (or glob) of cases rendered by worker processes.
 
 Workers are forked from a server process that has already imported notegen
-and WeasyPrint, so they start without that cost; the Jinja environment, the
-phrase and legal catalogues and the fonts then stay loaded for the notes a
-worker renders. WeasyPrint's memory grows with every render (bare WeasyPrint
-too, by about 0.15 MiB a note), so each worker is replaced after
+and WeasyPrint and rendered a note (:mod:`.warm`), so each starts warm: the
+Jinja environment, the phrase and legal catalogues, the fonts and
+WeasyPrint's first-use setup are loaded once, before any worker exists, and
+a worker's first note costs what its tenth does. WeasyPrint's memory grows
+with every render (bare WeasyPrint too, by about 0.15 MiB a note), so each
+worker is replaced after
 :data:`TASKS_PER_WORKER` notes. One bad case is reported with its located
 error and does not stop the others.
 
 Each note is rendered, as everywhere, in a child of its worker bounded in
 time, memory and pages (``RenderOptions.time_limit``, ``memory_limit_mb``,
 ``page_limit``): a case that would lay out for minutes is stopped with its
-error, and the worker goes on with the next. A worker warms itself up (loads
-the fonts and templates its renders' children start with) from its second
-note on.
+error, and the worker goes on with the next. A batch with template folders,
+a language or a translation of its own warms each worker for them as it
+starts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gc
 import glob
 import logging
@@ -29,12 +33,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import NotegenError, RecordError
-from .options import RenderOptions
-from .records.case import load_case
-from .records.reading import read_file
-from .render.atomic import write_atomic
-from .render.html import render_html
+from ..errors import NotegenError, RecordError
+from ..options import RenderOptions
+from ..records.case import load_case
+from ..records.reading import read_file
+from ..render.atomic import write_atomic
+from ..render.html import render_html
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,10 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 #: 10-20 KiB of every render (inside Pango), so a worker grows by 10 MiB at
 #: most; a replacement costs a new process its first, slower render.
 TASKS_PER_WORKER = 500
+
+#: The module the workers' server imports before it forks them: importing it
+#: warms the server up.
+WARM_MODULE = "notegen.batch.warm"
 
 
 def find_cases(source: str | Path) -> tuple[Path, list[Path]]:
@@ -89,11 +97,11 @@ def _render_one(case_file: Path, target: Path, options: RenderOptions, fmt: str)
         if fmt == "html":
             write_atomic(target, render_html(case, options).encode("utf-8"))
         elif fmt == "docx":
-            from .render.docx import render_docx
+            from ..render.docx import render_docx
 
             render_docx(case, target, options)
         else:
-            from .render.pdf import render_pdf
+            from ..render.pdf import render_pdf
 
             render_pdf(case, target, options)
     except NotegenError as exc:
@@ -123,23 +131,51 @@ def run_batch(cases: Sequence[Path], base: Path, out_folder: Path,
             if progress:
                 progress(outcomes[case])
         return [outcomes[case] for case in cases]
-    from .render.pdf import isolate_fonts
-
-    isolate_fonts()  # before the server starts: the workers inherit its environment
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["notegen.pdf", "weasyprint"])
-    # Each worker starts with notegen and WeasyPrint loaded; freezing them
-    # keeps the garbage collector from walking those objects at every pass.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.freeze,
-                             max_tasks_per_child=TASKS_PER_WORKER) as pool:
-        futures = {pool.submit(_render_one, case, targets[case], options, fmt): case
-                   for case in cases}
+    with workers(jobs, options) as pool:
+        # Absolute paths: a worker works in the folder its server started in.
+        futures = {pool.submit(_render_one, case.resolve(), targets[case].resolve(), options,
+                               fmt): case for case in cases}
         for future in as_completed(futures):
-            outcome = future.result()
-            outcomes[futures[future]] = outcome
+            case = futures[future]
+            outcome = dataclasses.replace(future.result(), case=case, output=(
+                targets[case] if future.result().output is not None else None))
+            outcomes[case] = outcome
             if progress:
                 progress(outcome)
     return [outcomes[case] for case in cases]
+
+
+@contextlib.contextmanager
+def workers(jobs: int, options: RenderOptions) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``jobs`` worker processes for rendering with ``options``,
+    each forked warm from the batch's server (:mod:`.warm`)."""
+    from ..render.pdf import isolate_fonts
+
+    isolate_fonts()  # before the server starts: the workers inherit its environment
+    context = multiprocessing.get_context("forkserver")
+    # The server imports notegen and WeasyPrint and renders a note before it
+    # forks the first worker; a server this process started for an earlier
+    # batch is warm already. It also runs the main script once (a console
+    # script imports the command line), which each worker would run again.
+    context.set_forkserver_preload(["__main__", WARM_MODULE])
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                             initargs=(options,), max_tasks_per_child=TASKS_PER_WORKER
+                             ) as pool:
+        yield pool
+
+
+def _start_worker(options: RenderOptions) -> None:
+    """A worker's start: warm for the batch's own template folders, language
+    and translation (the server warmed it for the built-in ones), and keep
+    the garbage collector off what it inherited."""
+    from ..render.pdf import warm_up
+
+    if options.folders.user or options.lang or options.translation:
+        try:
+            warm_up(options.folders, options)
+        except (NotegenError, OSError) as exc:  # each note then reports its own problem
+            logger.debug("worker not warmed for %s: %s", options.folders, exc)
+    gc.freeze()
 
 
 def _target(case: Path, base: Path, out_folder: Path, fmt: str) -> Path:
