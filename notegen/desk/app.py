@@ -53,7 +53,7 @@ from ..config import Settings
 from ..errors import ConfigError, NotegenError, Problem, RegisterBusy, RegisterError
 from ..options import RenderOptions, settle, with_settings
 from ..records.case import Case
-from ..records.models import NoteType
+from ..records.models import Effect, FacilityKind, NoteType
 from ..template_folders import TemplateFolders
 from .forms import FormBuilder, Group, languages_of
 from .session import (
@@ -483,7 +483,30 @@ def _conflict_json(exc: Any) -> dict[str, Any]:
             "file": getattr(current, "rel", None),
             "modified_by": getattr(current, "modified_by", None),
             "modified_at": (current.modified_at.isoformat(timespec="seconds")
-                            if current is not None and current.modified_at else None)}
+                            if current is not None and current.modified_at else None),
+            "text": getattr(current, "text", None)}
+
+
+def _rule_form(earlier: Any) -> dict[str, Any] | None:
+    """The chronology rule of a note's ``earlier`` as the case page's fields
+    show it (texts; lists joined by commas); ``None`` if it lists incidents."""
+    if not isinstance(earlier, dict):
+        return None
+    given = earlier.get("rule")
+    rule: dict[str, Any] = given if isinstance(given, dict) else {}
+
+    def text(value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        return "" if value is None else str(value)
+
+    def items(value: Any) -> list[str]:
+        return [str(item) for item in value] if isinstance(value, list) else []
+
+    return {**{name: text(rule.get(name)) for name in
+               ("attributed_to", "struck", "since", "until", "countries")},
+            "premises": items(rule.get("premises")), "effects": items(rule.get("effects")),
+            "add": text(earlier.get("add")), "exclude": text(earlier.get("exclude"))}
 
 
 def _download_name(rel: str, suffix: str) -> str:
@@ -667,7 +690,13 @@ def desk_router(desk: Desk) -> APIRouter:
         def gather() -> dict[str, Any]:
             files = desk.workspace.case_files(rel)
             chronology = desk.workspace.chronology(rel)
-            return {"files": files, "chronology": chronology}
+            try:
+                case = desk.workspace.draft([], rel)
+            except NotegenError:  # the page shows the problems (the preview does)
+                chosen: tuple[str, ...] = ()
+            else:
+                chosen = case.chronology.chosen if case.chronology is not None else ()
+            return {"files": files, "chronology": chronology, "chosen": chosen}
 
         try:
             found = await run_in_threadpool(gather)
@@ -699,7 +728,10 @@ def desk_router(desk: Desk) -> APIRouter:
                         f"{title}: {incident.get('id', index + 1)}"))
         earlier = note.get("earlier") if isinstance(note, dict) else None
         return _page("case.html.j2", user=user, rel=rel, files=files, sections=sections,
-                     chronology=found["chronology"], earlier=list(earlier or []),
+                     chronology=found["chronology"], chosen=set(found["chosen"]),
+                     earlier=earlier if isinstance(earlier, dict) else list(earlier or []),
+                     rule=_rule_form(earlier), premises=[kind.value for kind in FacilityKind],
+                     effects=[effect.value for effect in Effect],
                      versions=json.dumps({opened.rel: opened.version for opened in files}),
                      languages=desk.languages, note_types=[t.value for t in NoteType],
                      note_lang=note.get("language", "en") if isinstance(note, dict) else "en",
@@ -742,6 +774,7 @@ def desk_router(desk: Desk) -> APIRouter:
             "html": result.html, "url": url, "translation_url": translation_url,
             "problems": [_field_problem_json(problem) for problem in result.problems],
             "warnings": [_field_problem_json(problem) for problem in result.warnings],
+            "recalled": result.recalled, "chosen": result.chosen,
             "elapsed_ms": round(result.elapsed_ms, 1)})
 
     @router.get("/desk/preview/{key}")
@@ -950,9 +983,11 @@ def desk_router(desk: Desk) -> APIRouter:
     @router.get("/desk/register/entry/{reference:path}")
     async def entry_page(request: Request, reference: str, sender: str | None = None
                          ) -> Response:
+        from .memory import entry_view
+
         user = _user(desk, request, ROLES_REGISTER)
-        entry = await _rendering(desk, lambda: _lookup(desk, reference, sender), page=True)
-        return _page("entry.html.j2", user=user, entry=entry, status=None)
+        view = await _rendering(desk, lambda: entry_view(desk, reference, sender), page=True)
+        return _page("entry.html.j2", user=user, status=None, **view)
 
     @router.get("/desk/register/pdf/{reference:path}")
     async def entry_pdf(request: Request, reference: str, sender: str | None = None
@@ -978,10 +1013,12 @@ def desk_router(desk: Desk) -> APIRouter:
         _check_csrf(desk, request, user, form)
         reason = form.get("reason", "").strip()
         if not reason:
-            entry = await _rendering(desk, lambda: _lookup(desk, reference, form.get("sender")),
-                                     page=True)
-            return _page("entry.html.j2", 422, user=user, entry=entry,
-                         status="Say why the note is cancelled.")
+            from .memory import entry_view
+
+            view = await _rendering(desk, lambda: entry_view(desk, reference,
+                                                             form.get("sender")), page=True)
+            return _page("entry.html.j2", 422, user=user, status="Say why the note is "
+                         "cancelled.", **view)
 
         def strike() -> Entry:
             entry = _lookup(desk, reference, form.get("sender") or None)
@@ -1036,6 +1073,9 @@ def desk_router(desk: Desk) -> APIRouter:
             raise
         return JSONResponse(answer)
 
+    from .memory import add_memory_routes  # it builds on this module's helpers
+
+    add_memory_routes(router, desk)
     return router
 
 

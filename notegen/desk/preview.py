@@ -81,6 +81,12 @@ class PreviewResult:
     #: The language and note type rendered (the note's own where none was asked for).
     lang: str | None = None
     note_type: NoteType | None = None
+    #: The incidents the note recalls (its list, or what its rule resolved
+    #: to), oldest first where a rule chose them; ``None`` when the draft
+    #: does not load.
+    recalled: tuple[str, ...] | None = None
+    #: What the note's chronology rule chose by itself; ``None``: no rule.
+    chosen: tuple[str, ...] | None = None
 
 
 class DraftPreview:
@@ -120,6 +126,8 @@ class DraftPreview:
         warnings: list[FieldProblem] = []
         settled_lang: str | None = lang
         settled_type: NoteType | None = None
+        recalled: tuple[str, ...] | None = None
+        chosen: tuple[str, ...] | None = None
         try:
             kind = NoteType(note_type) if note_type else None
         except ValueError:
@@ -130,6 +138,8 @@ class DraftPreview:
         try:
             options = replace(self.options, lang=lang or None, note_type=kind)
             case = self.workspace.draft(edits, rel)
+            recalled = tuple(case.note.earlier)
+            chosen = case.chronology.chosen if case.chronology is not None else None
             options = settle(case, options)
             settled_lang, settled_type = options.lang, options.note_type
             # quiet: the desk shows the warnings; the log would repeat them per keystroke
@@ -149,7 +159,7 @@ class DraftPreview:
         logger.debug("previewed %s in %.1f ms", rel, elapsed)
         return PreviewResult(rendered if not problems else None, problems, warnings, elapsed,
                              translated if not problems else None, settled_lang,
-                             settled_type)
+                             settled_type, recalled, chosen)
 
     def problems(self, error: NotegenError) -> list[FieldProblem]:
         """``error`` as located problems (its sentence, if it lists none)."""

@@ -1138,6 +1138,20 @@ class Workspace:
                     found.append(_incident(item, rel))
         return found
 
+    def catalogues(self) -> list[str]:
+        """The incident catalogues (folders, by rel) that the workspace's
+        files name (``catalogue: ../catalogue``) and that lie inside it, in
+        the order first named."""
+        found: dict[str, None] = {}
+        for _, path, data in self._scan():
+            named = data.get("catalogue") if isinstance(data, dict) else None
+            if not isinstance(named, str) or not named.strip():
+                continue
+            folder = Path(os.path.realpath(path.parent / named.strip()))
+            if folder.is_dir() and folder.is_relative_to(self.root) and folder != self.root:
+                found.setdefault(folder.relative_to(self.root).as_posix(), None)
+        return list(found)
+
     def _records(self, section: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every record of ``section`` (``incidents``, ``facilities``…) in the
         workspace's files, with the rel of its file."""

@@ -95,6 +95,88 @@
     let initialEarlier = [];
     const removed = new Set();
 
+    // The chronology: a list of ticked incidents, or a rule ("rule" mode) whose
+    // fields, additions and exclusions are sent as one value of note.earlier, so
+    // that saving keeps the rule as a rule.
+    const chronologySet = document.getElementById("chronology");
+    const ruleBox = document.getElementById("rule");
+    let mode = chronologySet ? chronologySet.dataset.mode : "list";
+    let initialMode = mode;
+    let initialRule = "";
+
+    function splitList(text) {
+      return text.split(",").map((part) => part.trim()).filter((part) => part !== "");
+    }
+
+    function ruleValue() {
+      const rule = {};
+      for (const input of ruleBox.querySelectorAll("[data-rule]")) {
+        const text = input.value.trim();
+        if (text) rule[input.dataset.rule] = input.dataset.kind === "list" ? splitList(text) : text;
+      }
+      for (const name of ["premises", "effects"]) {
+        const ticked = Array.from(ruleBox.querySelectorAll('[data-rule-set="' + name + '"]'))
+          .filter((box) => box.checked).map((box) => box.value);
+        if (ticked.length) rule[name] = ticked;
+      }
+      const value = { rule: rule };
+      for (const name of ["add", "exclude"]) {
+        const list = splitList(document.getElementById("rule-" + name).value);
+        if (list.length) value[name] = list;
+      }
+      return value;
+    }
+
+    function setList(name, change) {
+      const input = document.getElementById("rule-" + name);
+      const list = change(splitList(input.value));
+      input.value = list.join(", ");
+    }
+
+    if (chronologySet && ruleBox) {
+      const useRule = document.getElementById("use-rule");
+      const useList = document.getElementById("use-list");
+      const switchTo = (next) => {
+        mode = next;
+        chronologySet.dataset.mode = next;
+        ruleBox.hidden = next !== "rule";
+        useRule.hidden = next === "rule";
+        useList.hidden = next !== "rule";
+        schedule();
+      };
+      useRule.addEventListener("click", () => switchTo("rule"));
+      useList.addEventListener("click", () => switchTo("list"));
+      // With a rule, ticking an incident adds it and unticking one the rule chose leaves it out.
+      chronologySet.addEventListener("change", (event) => {
+        const box = event.target;
+        if (mode !== "rule" || box.name !== "earlier") return;
+        const chosen = box.dataset.chosen === "true";
+        const id = box.value;
+        if (box.checked) {
+          setList("exclude", (list) => list.filter((other) => other !== id));
+          if (!chosen) setList("add", (list) => list.includes(id) ? list : list.concat([id]));
+        } else {
+          setList("add", (list) => list.filter((other) => other !== id));
+          if (chosen) setList("exclude", (list) => list.includes(id) ? list : list.concat([id]));
+        }
+      });
+    }
+
+    function showChronology(answer) {
+      if (!chronologySet || mode !== "rule" || !Array.isArray(answer.recalled)) return;
+      const recalled = new Set(answer.recalled);
+      const chosen = new Set(answer.chosen || []);
+      for (const box of chronologySet.querySelectorAll('input[name="earlier"]')) {
+        box.checked = recalled.has(box.value);
+        box.dataset.chosen = chosen.has(box.value) ? "true" : "false";
+      }
+      const summary = document.getElementById("rule-summary");
+      if (summary) {
+        summary.textContent = "The rule chooses " + chosen.size + " incident" +
+          (chosen.size === 1 ? "" : "s") + "; the note recalls " + recalled.size + ".";
+      }
+    }
+
     function earlierNow() {
       const ticked = Array.from(document.querySelectorAll('#chronology input[name="earlier"]'))
         .filter((box) => box.checked).map((box) => box.value);
@@ -107,12 +189,15 @@
       initial = new Map();
       for (const control of controls()) initial.set(control.name, JSON.stringify(valueOf(control)));
       initialEarlier = earlierNow();
+      initialMode = mode;
+      initialRule = ruleBox ? JSON.stringify(ruleValue()) : "";
       removed.clear();
     }
 
     function fileOrder() {
       // The order note.earlier has in the file (the ticked boxes are in date order).
-      const written = JSON.parse(form.dataset.earlier || "[]");
+      const parsed = JSON.parse(form.dataset.earlier || "[]");
+      const written = Array.isArray(parsed) ? parsed : [];
       const ticked = earlierNow();
       initialEarlier = written.filter((id) => ticked.includes(id))
         .concat(ticked.filter((id) => !written.includes(id)));
@@ -129,10 +214,19 @@
         if (isEmpty(value)) changes.push({ file: where.file, field: where.field, delete: true });
         else changes.push({ file: where.file, field: where.field, value: value });
       }
-      const earlier = earlierNow();
-      if (earlierKey && JSON.stringify(earlier) !== JSON.stringify(initialEarlier)) {
+      if (earlierKey) {
         const where = splitKey(earlierKey);
-        changes.push({ file: where.file, field: where.field, value: earlier });
+        if (mode === "rule") {
+          const rule = ruleValue();
+          if (mode !== initialMode || JSON.stringify(rule) !== initialRule) {
+            changes.push({ file: where.file, field: where.field, value: rule });
+          }
+        } else {
+          const earlier = earlierNow();
+          if (mode !== initialMode || JSON.stringify(earlier) !== JSON.stringify(initialEarlier)) {
+            changes.push({ file: where.file, field: where.field, value: earlier });
+          }
+        }
       }
       // Removed list items last, the highest index first: earlier edits keep their places.
       const deletions = Array.from(removed).map(splitKey).sort((a, b) => {
@@ -267,6 +361,7 @@
       }
       if (number !== sent) return;  // a newer request was sent: its answer counts
       clearProblems();
+      showChronology(answer);
       for (const problem of answer.problems || []) show(problem, "error");
       for (const warning of answer.warnings || []) show(warning, "warning");
       const ms = Math.round(performance.now() - started);
@@ -365,6 +460,7 @@
       if (response.status === 409) {
         status("Not saved: " + answer.error + " Your edits are kept in the form; reload to see the saved files (your edits are then lost).", true);
         reloadButton.hidden = false;
+        showCurrent(answer);
         return;
       }
       const details = (answer.problems || []).map((p) => p.message).join("; ");
@@ -372,6 +468,20 @@
     });
 
     reloadButton.addEventListener("click", () => window.location.reload());
+
+    // The file as another saved it, beside the form: what to compare the edits with.
+    function showCurrent(answer) {
+      const old = document.getElementById("conflict-current");
+      if (old) old.remove();
+      if (typeof answer.text !== "string") return;
+      const who = answer.modified_by ? "by " + answer.modified_by : "outside the desk";
+      const panel = el("details", { id: "conflict-current", class: "current", open: "" });
+      panel.appendChild(el("summary", {}, answer.file + " as saved " + who +
+        (answer.modified_at ? " at " + answer.modified_at : "")));
+      panel.appendChild(el("pre", {}, answer.text));
+      const pane = document.getElementById("preview-pane");
+      pane.insertBefore(panel, pane.firstChild.nextSibling);
+    }
 
     function signInLink() {
       if (document.getElementById("signin-again")) return;
@@ -384,6 +494,46 @@
     baseline();
     syncLinks();
     refresh();
+  }
+
+  // ---- Recording a reply (its PDF, if any, sent in base64) -----------------
+
+  const replyForm = document.getElementById("reply");
+  if (replyForm) {
+    const replyStatus = document.getElementById("reply-status");
+    const say = (text, alert) => {
+      replyStatus.textContent = text;
+      replyStatus.setAttribute("role", alert ? "alert" : "status");
+      replyStatus.className = alert ? "error" : "";
+    };
+    const base64 = (file) => new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+    replyForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = (name) => replyForm.elements[name].value;
+      const chosen = document.getElementById("reply-file").files[0];
+      say("Recording…", false);
+      let response;
+      try {
+        const body = {
+          received: value("received").trim(), reference: value("reference"),
+          summary: value("summary"), sender: value("sender"),
+          unsatisfactory: replyForm.elements.unsatisfactory.checked,
+          file: chosen ? await base64(chosen) : null,
+        };
+        response = await post(replyForm.action, JSON.stringify(body));
+      } catch (error) {
+        say("Not recorded: " + error.message, true);
+        return;
+      }
+      const answer = await response.json().catch(() => ({}));
+      if (response.ok && answer.entry) { window.location.assign(answer.entry); return; }
+      say("Not recorded: " + (answer.error || response.statusText), true);
+    });
   }
 
   // ---- Verifying a PDF ----------------------------------------------------
