@@ -36,13 +36,13 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from babel.dates import get_month_names  # noqa: E402
+from babel.dates import get_month_names
 
-from notegen import RenderOptions, load_case, open_register  # noqa: E402
-from notegen.config import Settings  # noqa: E402
-from notegen.records.case import load_incident_catalogue  # noqa: E402
-from notegen.service.app import create_app  # noqa: E402
-from notegen.service.tokens import TokenStore, new_token, write_tokens  # noqa: E402
+from notegen import RenderOptions, load_case, open_register
+from notegen.config import Settings
+from notegen.records.case import load_incident_catalogue
+from notegen.service.app import create_app
+from notegen.service.tokens import TokenStore, new_token, write_tokens
 
 CASE = "examples/az-kyiv-2025/note.yaml"
 CATALOGUE = "examples/az-mfa-catalogue"
