@@ -4,7 +4,9 @@ the page, the note, its events and the template folders' static files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -16,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from notegen import RenderOptions
-from notegen.watch import Preview, PreviewServer, start, stop
+from notegen.watch import Preview, PreviewServer, loopback, start, stop
+
+from .catalogue_factory import NOTE_DATE, Row, incident, write_catalogue
 
 #: How long a save may take to reach the page on a busy machine.
 BOUND = 20.0
@@ -166,3 +170,55 @@ def test_the_command_serves_and_writes_the_pdf(seed_copy: Path, tmp_path: Path) 
         process.wait(timeout=10)
         if process.stderr is not None:
             process.stderr.close()
+
+
+def test_a_record_added_to_the_catalogue_is_rendered(tmp_path: Path) -> None:
+    # The case names a catalogue folder and chooses its earlier incidents by
+    # rule: a file added to the folder (which the case names nowhere) brings
+    # its incident into the chronology, and taking it away takes it out.
+    catalogue = tmp_path / "catalogue"
+    write_catalogue(catalogue, [
+        Row("w1", dt.date(2023, 3, 10), "ua", "ru", "az-embassy-ua"),
+        Row("w2", dt.date(2025, 11, 14), "ua", "ru", "az-embassy-ua", "seriously_damaged")])
+    case = tmp_path / "case" / "note.yaml"
+    case.parent.mkdir()
+    case.write_text(json.dumps({"catalogue": "../catalogue", "note": {
+        "date": NOTE_DATE.isoformat(), "sender": "az-mfa", "addressee": "ru-embassy-az",
+        "subject": "w2", "earlier": {"rule": {"since": "2022-01-01"}},
+        "protest": "protest against the attack", "demands": [{"kind": "investigation"}]}}),
+        encoding="utf-8")
+    running = start(Preview(case, RenderOptions()), "127.0.0.1", 0)
+    try:
+        assert "10 March 2023" in _note_text(running)
+        assert "7 June 2024" not in _note_text(running)
+        added = catalogue / "later" / "incidents-extra.json"
+        added.parent.mkdir()
+        record = incident(Row("w3", dt.date(2024, 6, 7), "ua", "ru", "az-consulate-ua"))
+        added.write_text(json.dumps({"incidents": [{**record, "date": "2024-06-07"}]}),
+                         encoding="utf-8")
+        eventually(lambda: "7 June 2024" in _note_text(running))
+        # A hidden file (an editor's) is not read by the catalogue: no render.
+        version = running.preview.snapshot.version
+        (catalogue / ".incidents-2023.json.swp").write_text("{", encoding="utf-8")
+        save(added, "2024-06-07", "2024-06-08")
+        eventually(lambda: "8 June 2024" in _note_text(running))
+        assert running.preview.snapshot.version == version + 1
+        added.unlink()
+        eventually(lambda: "8 June 2024" not in _note_text(running))
+        assert "10 March 2023" in _note_text(running)
+    finally:
+        stop(running)
+
+
+def _note_text(server: PreviewServer) -> str:
+    """The note's HTML with its no-break spaces as spaces."""
+    return get(server, "/note")[2].replace("\xa0", " ").replace("&nbsp;", " ")
+
+
+def test_loopback_is_an_address_of_this_machine() -> None:
+    assert loopback("127.0.0.1")
+    assert loopback("::1")
+    assert loopback("localhost")
+    assert not loopback("192.0.2.1")
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
+        loopback("example.org")

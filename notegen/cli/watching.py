@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 import webbrowser
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..watch import Preview, start, stop
+from ..watch import Preview, loopback, start, stop
 from .common import CASE, STDIO, NotegenCommand, note_options, render_options, writable
 
 logger = logging.getLogger(__name__)
@@ -46,11 +45,11 @@ def watch(case_file: Path, lang: str | None, note_type: str | None, strict: bool
     if pdf is not None:
         writable(pdf, "the PDF")
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        on_loopback = loopback(host)
     except ValueError:
         raise click.BadParameter(f"{host!r} is not an IP address", param_hint="--host"
                                  ) from None
-    if not loopback:
+    if not on_loopback:
         logger.warning("the preview is served on %s: anyone who reaches this machine can "
                        "read the note", host)
     try:

@@ -41,6 +41,7 @@ import watchfiles
 from ..errors import NotegenError, Problem
 from ..options import RenderOptions, settle
 from ..records.case import load_case
+from ..records.incidents import RECORD_SUFFIXES
 from ..render.atomic import write_atomic
 from ..render.html import forget_templates, render_html
 from ..wording.prepare import prepare
@@ -97,6 +98,8 @@ class Preview:
     pdf: Path | None = None
     _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, None))
     _sources: tuple[Path, ...] = ()
+    #: The incident catalogues (folders) the case named when it last loaded.
+    _catalogues: tuple[Path, ...] = ()
     _stamps: dict[Path, int] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
     #: Set by :meth:`close`: nothing waits for a newer snapshot any more.
@@ -118,6 +121,7 @@ class Preview:
         try:
             case = load_case(self.path)
             self._sources = tuple(path.resolve() for path in case.source_paths)
+            self._catalogues = tuple(folder.resolve() for folder in case.catalogues)
             options = settle(case, self.options)
             prepared = prepare(case, options)
             html = render_html(case, options, prepared=prepared)
@@ -160,9 +164,10 @@ class Preview:
 
     def watched(self) -> list[Path]:
         """The folders to watch: the case's, those of the files it included
-        when it last loaded, and the ministry's template folders."""
+        and the catalogues it named when it last loaded, and the ministry's
+        template folders."""
         folders = {self.path.resolve().parent, *(p.parent for p in self._sources),
-                   *self.options.folders.user}
+                   *self._catalogues, *self.options.folders.user}
         return sorted(folder for folder in folders if folder.is_dir())
 
     def concerns(self, path: Path) -> bool:
@@ -171,6 +176,8 @@ class Preview:
             return True
         if any(folder in path.parents for folder in self.options.folders.user):
             return True
+        if any(_in_catalogue(path, folder) for folder in self._catalogues):
+            return True  # a record file added to a catalogue (or taken from it)
         # A case that did not load may be missing a file it is about to include.
         return self.snapshot.error is not None and path.suffix in {".yaml", ".yml", ".json"}
 
@@ -206,14 +213,24 @@ class Preview:
         return stamps
 
 
-def _loopback(host: str) -> bool:
-    """Whether ``host`` (an address or a name) is this machine's loopback."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+def _in_catalogue(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is a file the catalogue ``folder`` reads, or would
+    read once it exists (as :func:`~notegen.records.incidents.catalogue_files`
+    finds them: a record file, nothing hidden on the way)."""
+    if folder not in path.parents:
         return False
+    parts = path.relative_to(folder).parts
+    return (path.name.lower().endswith(RECORD_SUFFIXES)
+            and not any(part.startswith(".") for part in parts))
+
+
+def loopback(host: str) -> bool:
+    """Whether ``host`` (an IP address, or ``localhost``) is this machine's
+    loopback.
+
+    :raises ValueError: if ``host`` is neither.
+    """
+    return host == "localhost" or ipaddress.ip_address(host).is_loopback
 
 
 class PreviewServer(ThreadingHTTPServer):
@@ -313,11 +330,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _host_allowed(self) -> bool:
         """On loopback, only requests for a loopback name (no DNS rebinding)."""
-        if not _loopback(str(self.server.server_address[0])):
+        if not loopback(str(self.server.server_address[0])):
             return True
         given = (self.headers.get("Host") or "").strip()
         name = given[1:given.find("]")] if given.startswith("[") else given.rsplit(":", 1)[0]
-        return _loopback(name)
+        try:
+            return loopback(name)
+        except ValueError:  # a name other than localhost
+            return False
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str, policy: str | None = None,
               extra: dict[str, str] | None = None) -> None:
@@ -377,4 +397,4 @@ def stop(server: PreviewServer) -> None:
     server.server_close()
 
 
-__all__ = ["Preview", "PreviewServer", "Snapshot", "start", "stop"]
+__all__ = ["Preview", "PreviewServer", "Snapshot", "loopback", "start", "stop"]
