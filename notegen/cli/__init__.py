@@ -24,7 +24,7 @@ from .common import Group
 #: Every command: its name, the module that defines it, and its one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("rendering", "Render the note of CASE to PDF (or HTML)."),
-    "validate": ("rendering", "Check the records of each CASE without rendering."),
+    "validate": ("validating", "Check the records of each CASE without rendering."),
     "batch": ("rendering", "Render every case in DIR_OR_GLOB, in parallel."),
     "sign": ("signatures", "Sign a rendered note with a PAdES signature, keeping its PDF/A."),
     "verify": ("signatures", "Check a note: its signatures, its embedded records, its PDF/A "

@@ -7,7 +7,6 @@ import gc
 import logging
 import re
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -287,6 +286,8 @@ def writable(target: Path | None, what: str) -> Path:
 
     :raises RenderError: if not.
     """
+    import tempfile
+
     folder = Path.cwd() if target is None else target.absolute().parent
     if target is not None and target.is_dir():
         raise RenderError(f"cannot write {what} to {target}: it is a folder")

@@ -1,8 +1,12 @@
-"""Rendering notes: ``render``, ``validate`` and ``batch``."""
+"""Rendering notes: ``render`` and ``batch``.
+
+What every render needs (the records, the wording, the templates, the PDF
+stage) is imported with this module; what only some do (Word, the register,
+signing, the batch's process pool) when they do.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import replace
@@ -10,11 +14,8 @@ from pathlib import Path
 
 import click
 
-from ..batch import find_cases, run_batch, summary
-from ..errors import NotegenError
 from ..options import settle
 from ..render.demarche import SETS, render_demarche
-from ..render.docx import render_docx
 from ..render.html import render_html
 from ..render.pdf import PDF_VARIANTS, render_pdf
 from ..wording.prepare import prepare
@@ -33,10 +34,10 @@ from .common import (
     register_option,
     render_options,
     say,
+    settings,
     write_output,
 )
-from .registry import with_history
-from .signatures import sign_pdf, signing_key, signing_options
+from .signatures import signing_options
 
 
 @click.command(cls=NotegenCommand)
@@ -86,7 +87,11 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
         raise click.UsageError("--translation and --sign apply to PDF output only")
     if document_set is not None and output == STDIO:
         raise click.UsageError("a set is several files: give -o a folder, not -")
-    case = with_history(read_case(case_file), register_url)
+    case = read_case(case_file)
+    if register_url or settings().register:  # the register is opened only if there is one
+        from .registry import with_history
+
+        case = with_history(case, register_url)
     options = settle(case, replace(
         render_options(lang, note_type, strict, template_dirs, translation),
         pdf_variant=None if pdf_variant == "plain" else pdf_variant))
@@ -104,6 +109,8 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
     def finish(pdf: bytes) -> bytes:
         if key_file is None or prepared is None:
             return pdf
+        from .signatures import sign_pdf, signing_key
+
         context = prepared.context
         return sign_pdf(pdf, signing_key(key_file, passphrase),
                         reason=reason or context.meta.title, location=context.place)
@@ -119,61 +126,12 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
         write_output(target, render_html(case, options, prepared=prepared).encode("utf-8"),
                      "html")
     elif fmt == "docx":
+        from ..render.docx import render_docx
+
         write_output(target, render_docx(case, options=options, prepared=prepared), "DOCX")
     else:
         write_output(target, finish(render_pdf(case, options=options, prepared=prepared)),
                      "PDF")
-
-
-@click.command(cls=NotegenCommand)
-@click.argument("case_files", metavar="CASE...", nargs=-1, required=True, type=CASE)
-@note_options
-@click.option("--json", "as_json", is_flag=True,
-              help="Write a JSON object per case (file, valid, problems, warnings), one per "
-                   "line, on standard output.")
-@no_daemon_option
-def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | None,
-             strict: bool, template_dirs: tuple[Path, ...], as_json: bool) -> None:
-    """Check the records of each CASE without rendering.
-
-    Every problem is listed with file, line and field, and every warning;
-    the exit code is 1 if any case has a problem (or, with --strict, a
-    warning). Where a rule chooses the earlier incidents, those it chose
-    are listed too.
-    """
-    failed = 0
-    options = render_options(lang, note_type, strict, template_dirs)
-    for case_file in case_files:
-        try:
-            case = read_case(case_file)
-            prepared = prepare(case, options)
-        except NotegenError as exc:
-            failed += 1
-            if as_json:
-                click.echo(json.dumps({"file": str(case_file), "valid": False,
-                                       "error": str(exc).split("\n")[0],
-                                       "problems": [p.as_dict() for p in exc.problems],
-                                       "warnings": []}, ensure_ascii=False))
-            else:
-                click.echo(f"Error: {exc}", err=True)
-            continue
-        by_rule = list(case.chronology.resolved) if case.chronology is not None else None
-        if as_json:
-            click.echo(json.dumps({"file": str(case_file), "valid": True, "error": None,
-                                   "problems": [],
-                                   "warnings": [w.as_dict() for w in prepared.warnings],
-                                   **({"earlier_by_rule": by_rule} if by_rule is not None
-                                      else {})},
-                                  ensure_ascii=False))
-        else:
-            count = len(prepared.warnings)
-            note = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
-            click.echo(f"{case_file}: valid{note}")
-            if by_rule is not None:
-                click.echo(f"  earlier incidents, as its rule chose them ({len(by_rule)}): "
-                           f"{', '.join(by_rule) or 'none'}")
-    if failed:
-        sys.exit(1)
 
 
 @click.command(cls=NotegenCommand)
@@ -194,6 +152,8 @@ def batch(source: str, output: Path, jobs: int | None, fmt: str, lang: str | Non
     that fails is reported with its located error and the others go on; the
     exit code is 1 if any failed.
     """
+    from ..batch import find_cases, run_batch, summary
+
     base, cases = find_cases(source)
     if not cases:
         raise click.UsageError(f"no cases (files holding a note) in {source}")

@@ -14,7 +14,6 @@ import click
 
 from ..archive import signing
 from ..archive.signing import Level, Pkcs11Key, SigningKey
-from ..archive.verify import extract_record, read_metadata, verify_pdf
 from ..options import RenderOptions, with_settings
 from ..render.atomic import write_atomic
 from .common import FILE, NotegenCommand, options_of, say, settings, template_dirs_option
@@ -142,6 +141,8 @@ def sign(pdf_file: Path, key_file: Path | None, output: Path | None, location: s
     A note already signed gets a further signature (a countersignature),
     each in its own field and stamp.
     """
+    from ..archive.verify import read_metadata
+
     key = signing_key(key_file, passphrase)
     pdf = pdf_file.read_bytes()
     title = read_metadata(pdf).title
@@ -160,6 +161,8 @@ def extract(pdf_file: Path, output: Path | None) -> None:
 
     They validate and render to the same PDF again.
     """
+    from ..archive.verify import extract_record
+
     target = output or pdf_file.with_suffix(".json")
     write_atomic(target, extract_record(pdf_file.read_bytes()))
     say(f"wrote {target}")
@@ -187,6 +190,8 @@ def verify(pdf_file: Path, roots: tuple[Path, ...], as_json: bool,
     6: not signed, and no records to compare it with (none embedded, or
        made by another notegen version): whether it changed cannot be judged.
     """
+    from ..archive.verify import verify_pdf
+
     options = with_settings(RenderOptions(template_dirs=template_dirs), settings())
     result = verify_pdf(pdf_file.read_bytes(), trust_roots=[r.read_bytes() for r in roots],
                         options=options)

@@ -10,8 +10,6 @@ import click
 
 from ..errors import Location, NotegenError, Problem
 from ..render.authoring import builtin_templates, check_folder, eject
-from ..render.docx import WORD_TEMPLATE, check_word_template
-from ..render.word_package import eject_word_template
 from ..template_folders import BUILTIN_FOLDER, builtin
 from .common import CASE, Group, say
 
@@ -24,6 +22,8 @@ def templates() -> None:
 @templates.command("list")
 def list_templates() -> None:
     """Show the built-in templates and what each is for."""
+    from ..render.docx import WORD_TEMPLATE
+
     for template in builtin_templates():
         click.echo(f"{template.name:20} {template.purpose}")
     languages = ", ".join(builtin().languages())
@@ -44,6 +44,9 @@ def eject_template(name: str, folder: Path, force: bool) -> None:
     Use FOLDER with --template-dir (or template_dirs in notegen.toml): its
     files then come before the built-in ones.
     """
+    from ..render.docx import WORD_TEMPLATE
+    from ..render.word_package import eject_word_template
+
     word = folder / WORD_TEMPLATE
     if word.exists() and not force:
         raise NotegenError(f"{word} already exists; keep it, or copy over it with --force")
@@ -61,6 +64,8 @@ def check_templates(folder: Path, case_files: tuple[Path, ...]) -> None:
     note type is rendered with each CASE (default: the worked cases) in each
     language. Problems are listed with file and line; exit code 1 if any.
     """
+    from ..render.docx import WORD_TEMPLATE, check_word_template
+
     report = check_folder(folder, case_files)
     word = folder / WORD_TEMPLATE
     if word.is_file():  # a Word template: opened, its tags compiled, its styles checked
