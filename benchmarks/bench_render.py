@@ -1,21 +1,28 @@
 """Time notegen against bare WeasyPrint on the same HTML, in one run, and
 check the performance targets.
 
-    .venv/bin/python benchmarks/bench_render.py [--runs N] [--batch N] [--renders N]
+    .venv/bin/python benchmarks/bench_render.py [--rounds N] [--batch N] [--renders N]
 
-Prints, for the worked case, medians over the runs:
-  (a) cold ``notegen render`` (PDF/A-3b with the records) as a new process,
-      against a new process that only renders the same HTML with Jinja and
-      WeasyPrint to PDF/A-3b (what any tool must at least pay);
+Prints, for the worked case, each comparison as a pair timed in alternating
+rounds (paired.py): each side's median [min–max] and the paired ratio, the
+median of the per-round ratios [min–max]:
+  (a) cold ``notegen render --no-daemon --no-cache`` (PDF/A-3b with the
+      records) as a new process, against a new process that only renders
+      the same HTML with Jinja and WeasyPrint to PDF/A-3b (what any tool must
+      at least pay);
   (b) warm: ``notegen.render_pdf`` in process against WeasyPrint on the same
-      HTML in the same process, plain and PDF/A-3b;
-  (c) ``notegen batch`` throughput on --batch copies of the case, -j 1 and -j 2;
-  (d) ``notegen validate``, cold;
+      HTML in the same process, keeping one FontConfiguration as notegen
+      does (a new one per render would load every font again), plain and
+      PDF/A-3b;
+  (c) ``notegen batch`` of --batch copies of the case, -j 1 against -j 2;
+  (d) ``notegen validate --no-daemon``, cold;
   (e) peak and current RSS over --renders warm renders (growth after the 50th);
   (f) the HTML preview, warm;
   (g) a cold ``notegen render`` against LibreOffice converting the same note
       from .docx, where LibreOffice is installed;
-and what archiving adds: PDF/A, the records, a PAdES signature, verifying.
+and what archiving adds to a plain render, each paired with it: PDF/A, the
+records, a PAdES signature, verifying. A short run to see that it works:
+``--rounds 2 --batch 4 --renders 60``.
 """
 
 from __future__ import annotations
@@ -25,14 +32,14 @@ import compileall
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from paired import Pair, alternate, header, line, measure, spread
 
 if TYPE_CHECKING:
     from notegen import SigningKey
@@ -64,36 +71,26 @@ weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf(sys.argv[3], pdf_va
 """
 
 
-def timings(*functions: Callable[[], object], runs: int) -> list[list[float]]:
-    """The times of each function over ``runs`` rounds, run in turns (a, b,
-    a, b, ...) so that a busy or drifting machine weighs on all alike."""
-    samples: list[list[float]] = [[] for _ in functions]
-    for _ in range(runs):
-        for function, times in zip(functions, samples, strict=True):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    return samples
-
-
-def medians(*functions: Callable[[], object], runs: int) -> list[float]:
-    return [statistics.median(times) for times in timings(*functions, runs=runs)]
-
-
-def median_time(function: Callable[[], object], runs: int) -> float:
-    return medians(function, runs=runs)[0]
-
-
 def run(command: list[str], env: dict[str, str]) -> None:
     subprocess.run(command, check=True, env=env, capture_output=True)
 
 
+def _single(label: str, samples: tuple[float, ...], digits: int = 0) -> str:
+    figures = spread(samples).scaled(1000)
+    return (f"{label:46} {figures.median:.{digits}f}ms "
+            f"[{figures.low:.{digits}f}–{figures.high:.{digits}f}]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--rounds", "--runs", dest="rounds", type=int, default=11,
+                        help="alternating rounds per cold pair (warm pairs run 3x as many)")
     parser.add_argument("--batch", type=int, default=200, help="notes in the batch runs")
-    parser.add_argument("--renders", type=int, default=500, help="renders for the RSS check")
+    parser.add_argument("--renders", type=int, default=500,
+                        help="renders for the RSS check (more than 50)")
     args = parser.parse_args()
+    if args.renders <= 50:
+        parser.error("--renders must be more than 50 (growth is measured after the 50th)")
 
     # notegen from bytecode, as pip leaves any package it installs (an editable
     # install does not, and PYTHONDONTWRITEBYTECODE keeps Python from doing it).
@@ -104,40 +101,41 @@ def main() -> None:
     case = notegen.load_case(CASE)
     html = notegen.render_html(case)
     base_url = f"{BUILTIN_FOLDER.as_uri()}/"
-    env = {**os.environ,
-           "FONTCONFIG_FILE": str(BUILTIN_FOLDER / "static" / "fonts" / "fonts.conf")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NOTEGEN_")}
+    env["FONTCONFIG_FILE"] = str(BUILTIN_FOLDER / "static" / "fonts" / "fonts.conf")
     notegen_bin = str(Path(sys.executable).with_name("notegen"))
     out = sys.stdout
-    targets: list[tuple[str, bool, str]] = []
+    rounds = args.rounds
 
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
+        env["XDG_CACHE_HOME"] = str(scratch / "cache")
         html_file = scratch / "note.html"
         html_file.write_text(html, encoding="utf-8")
 
-        # (a) and (d): cold processes.
+        # (a) and (d): cold processes, rendering (no daemon, no cache).
         def cold_notegen() -> None:
-            run([notegen_bin, "render", str(CASE), "-o", str(scratch / "a.pdf")], env)
+            run([notegen_bin, "render", "--no-daemon", "--no-cache", str(CASE), "-o",
+                 str(scratch / "a.pdf")], env)
 
         def cold_minimal() -> None:
             run([sys.executable, "-c", MINIMAL_SCRIPT, str(html_file), base_url,
                  str(scratch / "b.pdf")], env)
 
         def cold_validate() -> None:
-            run([notegen_bin, "validate", str(CASE)], env)
+            run([notegen_bin, "validate", "--no-daemon", str(CASE)], env)
 
-        cold_notegen()  # fill the fontconfig cache and the OS page cache once
-        cold_minimal()
-        cold_ng, cold_min = medians(cold_notegen, cold_minimal, runs=args.runs)
-        validate = median_time(cold_validate, args.runs)
+        # The warm-up round fills the fontconfig cache and the OS page cache.
+        cold = alternate(cold_minimal, cold_notegen, rounds=rounds, warmup=1)
+        validate = measure(cold_validate, rounds=rounds, warmup=1)
 
         # (e) for bare WeasyPrint: does its memory grow too?
-        bare_rss = [int(line) for line in subprocess.run(
+        bare_rss = [int(value) for value in subprocess.run(
             [sys.executable, "-c", BARE_RSS_SCRIPT, str(html_file), base_url,
              str(args.renders)], check=True, env=env, capture_output=True,
             text=True).stdout.split()]
 
-        # (c): batch throughput.
+        # (c): batch, -j 1 against -j 2, two rounds in turns.
         cases = scratch / "cases"
         for index in range(args.batch):
             folder = cases / f"case-{index:03d}"
@@ -151,49 +149,57 @@ def main() -> None:
             return lambda: run([notegen_bin, "batch", str(cases), "-o",
                                 str(scratch / f"out-{jobs}"), "-j", str(jobs)], env)
 
-        # The best of two rounds, in turns: the machine can slow a run down,
-        # never speed it up.
-        batch = {jobs: args.batch / min(times) for jobs, times in
-                 zip((1, 2), timings(batch_run(1), batch_run(2), runs=2), strict=True)}
+        batch = alternate(batch_run(1), batch_run(2), rounds=2)
 
         # (g): LibreOffice, if installed.
         soffice = shutil.which("soffice") or shutil.which("libreoffice")
-        libreoffice = None
+        libreoffice: Pair | None = None
         if soffice:
             run([soffice, "--headless", "--convert-to", "docx:MS Word 2007 XML",
                  "--outdir", str(scratch), str(html_file)], env)
             docx = scratch / "note.docx"
-            libreoffice = median_time(lambda: run(
+            libreoffice = alternate(lambda: run(
                 [soffice, "--headless", "--convert-to", "pdf", "--outdir",
-                 str(scratch / "lo"), str(docx)], env), max(3, args.runs // 2))
+                 str(scratch / "lo"), str(docx)], env), cold_notegen,
+                rounds=max(3, rounds // 2), warmup=1)
 
     # (b), (f): warm, in this process.
     os.environ.setdefault("FONTCONFIG_FILE", env["FONTCONFIG_FILE"])
     import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
 
     plain = notegen.RenderOptions(pdf_variant=None, embed_record=False)
     pdfa = notegen.RenderOptions(embed_record=False)
-    runs = args.runs * 3
+    warm_rounds = rounds * 3
+    fonts = FontConfiguration()  # kept, as notegen keeps its own
 
     def bare(**options: object) -> None:
-        weasyprint.HTML(string=html, base_url=base_url).write_pdf(**options)
+        weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=fonts,
+                                                                  **options)
 
-    notegen.render_pdf(case)
-    bare()
-    warm_plain, warm_wp = medians(lambda: notegen.render_pdf(case, options=plain), bare,
-                                  runs=runs)
-    warm_pdfa, warm_wp_pdfa = medians(lambda: notegen.render_pdf(case, options=pdfa),
-                                      lambda: bare(pdf_variant="pdf/a-3b"), runs=runs)
-    warm_default = median_time(lambda: notegen.render_pdf(case), runs)
-    preview = median_time(lambda: notegen.render_html(case), runs)
+    def render(options: notegen.RenderOptions | None = None) -> Callable[[], object]:
+        return lambda: notegen.render_pdf(case, options=options)
 
+    warm_plain = alternate(bare, render(plain), rounds=warm_rounds, warmup=2)
+    warm_pdfa = alternate(lambda: bare(pdf_variant="pdf/a-3b"), render(pdfa),
+                          rounds=warm_rounds, warmup=2)
+    preview = measure(lambda: notegen.render_html(case), rounds=warm_rounds, warmup=2)
+
+    # What archiving adds, each paired with a plain render.
+    archiving: list[tuple[str, Pair]] = [
+        ("PDF/A-3b", alternate(render(plain), render(pdfa), rounds=warm_rounds)),
+        ("PDF/A-3b + records (the default)",
+         alternate(render(plain), render(), rounds=warm_rounds)),
+    ]
+    records = alternate(render(pdfa), render(), rounds=warm_rounds)
     with tempfile.TemporaryDirectory() as scratch_name:
         key = _throwaway_key(Path(scratch_name))
-        pdf = notegen.render_pdf(case)
-        signed = notegen.sign_pdf(pdf, key, reason="benchmark")
-        signing = median_time(lambda: notegen.sign_pdf(notegen.render_pdf(case), key,
-                                                       reason="benchmark"), args.runs)
-        verifying = median_time(lambda: notegen.verify_pdf(signed), args.runs)
+        signed = notegen.sign_pdf(notegen.render_pdf(case), key, reason="benchmark")
+        archiving.append(("default + PAdES signature", alternate(
+            render(plain), lambda: notegen.sign_pdf(notegen.render_pdf(case), key,
+                                                    reason="benchmark"), rounds=rounds)))
+        archiving.append(("verify_pdf of the signed note", alternate(
+            render(plain), lambda: notegen.verify_pdf(signed), rounds=rounds)))
 
     # (e): memory over many warm renders.
     rss_at: dict[int, tuple[int, int]] = {}
@@ -202,22 +208,24 @@ def main() -> None:
         if index in (50, args.renders):
             rss_at[index] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _rss_kb())
 
-    out.write(f"{'':46} {'notegen':>9} {'baseline':>9} {'ratio':>6}\n")
-    for label, ours, theirs in [
-        ("(a) cold render vs Jinja+WeasyPrint script", cold_ng, cold_min),
-        ("(b) warm render, plain PDF", warm_plain, warm_wp),
-        ("(b) warm render, PDF/A-3b", warm_pdfa, warm_wp_pdfa),
-    ]:
-        out.write(f"{label:46} {ours * 1000:7.0f}ms {theirs * 1000:7.0f}ms "
-                  f"{ours / theirs:6.2f}\n")
+    out.write(f"{rounds} rounds cold, {warm_rounds} warm, alternating; "
+              f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}\n\n")
+    out.write(header("", "baseline", "notegen") + "\n")
+    out.write(line("(a) cold render vs Jinja+WeasyPrint script", cold, digits=0) + "\n")
+    out.write(line("(b) warm, plain PDF (WeasyPrint: fonts kept)", warm_plain) + "\n")
+    out.write(line("(b) warm, PDF/A-3b (WeasyPrint: fonts kept)", warm_pdfa) + "\n")
     if libreoffice is not None:
-        out.write(f"{'(g) cold render vs LibreOffice .docx -> PDF':46} {cold_ng * 1000:7.0f}ms "
-                  f"{libreoffice * 1000:7.0f}ms {cold_ng / libreoffice:6.2f}\n")
+        out.write(line("(g) cold render vs LibreOffice .docx -> PDF", libreoffice, digits=0)
+                  + "\n")
     else:
         out.write("(g) skipped: LibreOffice (soffice) is not installed\n")
-    out.write(f"{'(c) batch, notes per second, -j 1 / -j 2':46} {batch[1]:9.1f} {batch[2]:9.1f} "
-              f"{batch[2] / batch[1]:6.2f}\n")
-    out.write(f"{'(d) notegen validate, cold':46} {validate * 1000:7.0f}ms\n")
+    out.write(line(f"(c) batch of {args.batch}: -j 1 (left), -j 2 (right)", batch,
+                   unit="s", scale=1.0, digits=2) + "\n")
+    speedup = 1 / batch.ratio.median
+    throughput = [args.batch / seconds for seconds in batch.b]
+    out.write(f"{'(c) -j 2: notes per second, speed-up over -j 1':46} "
+              f"{spread(throughput).median:.1f}/s, {speedup:.2f}x\n")
+    out.write(_single("(d) notegen validate --no-daemon, cold", validate) + "\n")
     (peak_50, now_50), (peak_end, now_end) = rss_at[50], rss_at[args.renders]
     out.write(f"{'(e) RSS after 50 / ' + str(args.renders) + ' renders (MiB, peak)':46} "
               f"{peak_50 / 1024:9.1f} {peak_end / 1024:9.1f} {peak_end / peak_50:6.2f}\n")
@@ -228,27 +236,27 @@ def main() -> None:
     out.write(f"{'(e) the same for bare WeasyPrint, fonts kept':46} "
               f"{bare_rss[0] / 1024:9.1f} {bare_rss[1] / 1024:9.1f} "
               f"{bare_rss[1] / bare_rss[0]:6.2f}\n")
-    out.write(f"{'(f) warm HTML preview':46} {preview * 1000:7.1f}ms\n")
+    out.write(_single("(f) warm HTML preview", preview, digits=1) + "\n")
 
-    out.write(f"\n{'archiving, warm':46} {'time':>9} {'x plain':>9}\n")
-    for label, seconds in [("plain PDF (baseline)", warm_plain), ("PDF/A-3b", warm_pdfa),
-                           ("PDF/A-3b + records (the default)", warm_default),
-                           ("default + PAdES signature", signing),
-                           ("verify_pdf of the signed note", verifying)]:
-        out.write(f"{label:46} {seconds * 1000:7.0f}ms {seconds / warm_plain:9.2f}\n")
+    out.write("\n" + header("archiving, warm", "plain PDF", "this") + "\n")
+    for label, result in archiving:
+        out.write(line(label, result) + "\n")
+    out.write(line("the records alone (left: PDF/A-3b)", records) + "\n")
 
+    warm_ratio = warm_pdfa.ratio.median
+    cold_ratio = cold.ratio.median
+    preview_ms = spread(preview).median * 1000
+    validate_s = spread(validate).median
     targets = [
-        ("warm overhead over bare WeasyPrint <= 1.10", warm_pdfa / warm_wp_pdfa <= 1.10,
-         f"{warm_pdfa / warm_wp_pdfa:.2f}"),
-        ("cold render <= 1.10 x the minimal script", cold_ng / cold_min <= 1.10,
-         f"{cold_ng / cold_min:.2f}"),
-        ("warm HTML preview <= 30 ms", preview <= 0.030, f"{preview * 1000:.1f} ms"),
-        ("batch -j 2 >= 1.8 x -j 1", batch[2] / batch[1] >= 1.8, f"{batch[2] / batch[1]:.2f}"),
-        ("validate cold <= 0.3 s", validate <= 0.3, f"{validate:.2f} s"),
+        ("warm overhead over bare WeasyPrint <= 1.10", warm_ratio <= 1.10, f"{warm_ratio:.2f}"),
+        ("cold render <= 1.10 x the minimal script", cold_ratio <= 1.10, f"{cold_ratio:.2f}"),
+        ("warm HTML preview <= 30 ms", preview_ms <= 30, f"{preview_ms:.1f} ms"),
+        ("batch -j 2 >= 1.8 x -j 1", speedup >= 1.8, f"{speedup:.2f}"),
+        ("validate cold <= 0.25 s", validate_s <= 0.25, f"{validate_s:.2f} s"),
         ("peak RSS flat (<= 5% growth, render 50 to last)", peak_end / peak_50 <= 1.05,
          f"{(peak_end / peak_50 - 1) * 100:+.1f}%"),
     ]
-    out.write(f"\n{'target':46} {'result':>9}\n")
+    out.write(f"\n{'target (paired medians)':46} {'result':>9}\n")
     for label, met, figure in targets:
         out.write(f"{label:46} {figure:>9}  {'met' if met else 'MISSED'}\n")
 

@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Pair", "Spread", "alternate", "alternate_values", "header", "line", "pair",
-           "spread"]
+__all__ = ["Pair", "Spread", "alternate", "alternate_values", "header", "line", "measure",
+           "pair", "spread"]
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,26 @@ def alternate(*functions: Callable[[], object], rounds: int, warmup: int = 0,
         raise ValueError(f"alternate times two functions (got {len(functions)}); "
                          f"use alternate_values for more")
 
-    def timed(function: Callable[[], object]) -> Callable[[], float]:
-        def measure() -> float:
-            start = clock()
-            function()
-            return clock() - start
-        return measure
-
-    a, b = alternate_values(*(timed(function) for function in functions), rounds=rounds,
-                            warmup=warmup, swap=swap)
+    a, b = alternate_values(*(_timed(function, clock) for function in functions),
+                            rounds=rounds, warmup=warmup, swap=swap)
     return pair(a, b)
+
+
+def measure(function: Callable[[], object], *, rounds: int, warmup: int = 0,
+            clock: Callable[[], float] = time.perf_counter) -> tuple[float, ...]:
+    """The times of ``function`` over ``rounds`` calls, after ``warmup`` calls
+    not kept: one side alone, for a figure that is compared with a target
+    rather than with another side."""
+    (samples,) = alternate_values(_timed(function, clock), rounds=rounds, warmup=warmup)
+    return tuple(samples)
+
+
+def _timed(function: Callable[[], object], clock: Callable[[], float]) -> Callable[[], float]:
+    def run() -> float:
+        start = clock()
+        function()
+        return clock() - start
+    return run
 
 
 def _figure(value: Spread, unit: str, digits: int) -> str:
@@ -146,17 +156,17 @@ def _figure(value: Spread, unit: str, digits: int) -> str:
             f"[{value.low:.{digits}f}–{value.high:.{digits}f}]")
 
 
-def header(label: str, name_a: str, name_b: str, *, width: int = 44) -> str:
+def header(label: str, name_a: str, name_b: str, *, width: int = 46) -> str:
     """The column heads for :func:`line`."""
-    return (f"{label:{width}} {name_a:>22} {name_b:>22} {name_b + '/' + name_a:>20}\n"
-            f"{'':{width}} {'median [min–max]':>22} {'median [min–max]':>22} "
-            f"{'median [min–max]':>20}")
+    return (f"{label:{width}} {name_a:>25} {name_b:>25} {name_b + '/' + name_a:>21}\n"
+            f"{'':{width}} {'median [min–max]':>25} {'median [min–max]':>25} "
+            f"{'median [min–max]':>21}")
 
 
 def line(label: str, result: Pair, *, unit: str = "ms", scale: float = 1000.0,
-         digits: int = 1, width: int = 44) -> str:
+         digits: int = 1, width: int = 46) -> str:
     """One table line: each side's median [min–max] (seconds times ``scale``,
     shown in ``unit``) and the paired ratio B/A with its spread."""
     a = _figure(result.side_a.scaled(scale), unit, digits)
     b = _figure(result.side_b.scaled(scale), unit, digits)
-    return f"{label:{width}} {a:>22} {b:>22} {_figure(result.ratio, '×', 2):>20}"
+    return f"{label:{width}} {a:>25} {b:>25} {_figure(result.ratio, '×', 2):>21}"

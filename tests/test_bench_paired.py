@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 import pytest
 
-from benchmarks.paired import alternate, alternate_values, header, line, pair, spread
+from benchmarks.paired import (
+    alternate,
+    alternate_values,
+    header,
+    line,
+    measure,
+    pair,
+    spread,
+)
 
 
 class FakeClock:
@@ -38,6 +46,13 @@ def test_alternate_swaps_the_order_every_other_round_and_drops_the_warmup() -> N
     assert log == ["a", "b", "b", "a", "a", "b", "b", "a"]
     assert result.a == (1.0, 2.0, 3.0)
     assert result.b == (2.0, 6.0, 3.0)
+
+
+def test_measure_times_one_side_after_its_warmup() -> None:
+    clock, log = FakeClock(), list[str]()
+    assert measure(clock.work([5.0, 1.0, 2.0], log, "a"), rounds=2, warmup=1,
+                   clock=clock) == (1.0, 2.0)
+    assert log == ["a"] * 3
 
 
 def test_without_swap_the_order_is_always_the_same() -> None:
