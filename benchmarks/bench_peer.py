@@ -136,7 +136,8 @@ def main() -> None:
                                   ignore_system_fonts=True)
 
         def typst_render() -> bytes:
-            pdf: bytes = compiler.compile(str(note_typ), **TYPST_OPTIONS)
+            pdf = compiler.compile(str(note_typ), **TYPST_OPTIONS)
+            assert isinstance(pdf, bytes)  # one PDF, not pages of images
             return pdf
 
         def notegen_render() -> bytes:
