@@ -3,20 +3,24 @@ issue 14, item 4) against the same render in its bounded child.
 
 Two worker processes, each warmed by one render: one renders in process
 (``_render_pdf``, the unbounded render), the other through ``render_pdf``
-(forked, bounded child). They take turns, one pair at a time, so both see
-the same load; each times its own render. Run it alone, not while tests run::
+(forked, bounded child). They take turns (paired.py: the order swapped every
+round), so both see the same load; each times its own render. Prints each
+one's median [min–max] and the paired ratio bounded/bare, the median of the
+per-round ratios. Run it alone, not while tests run::
 
-    .venv/bin/python benchmarks/bench_bounds.py [pairs]
+    .venv/bin/python benchmarks/bench_bounds.py [--rounds 20]
 """
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
-import statistics
 import sys
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+
+from paired import alternate_values, header, line, pair
 
 CASE = Path(__file__).resolve().parent.parent / "seeds" / "az-kyiv-2025" / "note.yaml"
 
@@ -43,7 +47,10 @@ def _worker(bounded: bool, connection: Connection) -> None:
         connection.send((time.perf_counter() - began, pdf == first))
 
 
-def main(pairs: int = 20) -> None:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds")
+    rounds = parser.parse_args().rounds
     context = multiprocessing.get_context("spawn")
     workers = {}
     for name in ("bare", "bounded"):
@@ -53,27 +60,24 @@ def main(pairs: int = 20) -> None:
         workers[name] = (process, mine)
     outputs = {name: connection.recv() for name, (_, connection) in workers.items()}
     assert outputs["bare"] == outputs["bounded"], "the bounded render changed the bytes"
-    times: dict[str, list[float]] = {"bare": [], "bounded": []}
-    for pair in range(pairs):
-        order = ("bare", "bounded") if pair % 2 == 0 else ("bounded", "bare")
-        for name in order:
-            connection = workers[name][1]
-            connection.send(True)
-            seconds, same = connection.recv()
-            assert same, f"{name} render {pair} changed the bytes"
-            times[name].append(seconds)
+
+    def ask(name: str) -> float:
+        connection = workers[name][1]
+        connection.send(True)
+        seconds, same = connection.recv()
+        assert same, f"a {name} render changed the bytes"
+        return float(seconds)
+
+    bare, bounded = alternate_values(lambda: ask("bare"), lambda: ask("bounded"),
+                                     rounds=rounds)
     for process, connection in workers.values():
         connection.send(False)
         process.join()
-    bare, bounded = (statistics.median(times[name]) for name in ("bare", "bounded"))
-    lines = [f"{pairs} alternating pairs, worked case {CASE.parent.name}"]
-    for name in ("bare", "bounded"):
-        values = times[name]
-        lines.append(f"  {name:8} median {statistics.median(values) * 1000:6.1f} ms  "
-                     f"min {min(values) * 1000:6.1f} ms  max {max(values) * 1000:6.1f} ms")
-    lines.append(f"  ratio bounded/bare (medians): {bounded / bare:.3f}")
+    lines = [f"{rounds} alternating rounds, worked case {CASE.parent.name}",
+             header("", "bare", "bounded"),
+             line("warm render (PDF/A-3b, records)", pair(bare, bounded))]
     sys.stdout.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
+    main()
