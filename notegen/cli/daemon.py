@@ -20,8 +20,9 @@ logger = logging.getLogger(__name__)
 def daemon() -> None:
     """Start, stop or ask about the warm per-user render process.
 
-    render and validate hand their work to it (starting it when none runs):
-    a cold command then costs a fraction of a second instead of one or two.
+    render, validate and batch hand their work to it (starting it when none
+    runs): a cold command then costs a fraction of a second instead of one
+    or two, and a batch's workers start warm.
     It ends after daemon_idle_minutes (notegen.toml, default 10) without
     work. Opt out with --no-daemon, daemon = false or NOTEGEN_NO_DAEMON=1.
     """

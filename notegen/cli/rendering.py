@@ -144,6 +144,7 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "docx"]), default="pdf",
               show_default=True)
 @note_options
+@no_daemon_option
 def batch(source: str, output: Path, jobs: int | None, fmt: str, lang: str | None,
           note_type: str | None, strict: bool, template_dirs: tuple[Path, ...]) -> None:
     """Render every case in DIR_OR_GLOB, in parallel.
