@@ -14,9 +14,11 @@ tree; with ``--base TREE`` (another checkout, e.g. ``git worktree add
 /tmp/catalogue-base <commit>``) a second worker times that tree's code on the
 same files, the two taking turns size by size, so both see the same load.
 Each figure is the median over the rounds (each round's time the best of
-three runs in a row) with its spread (min-max); the ratio 2,000/200 is the
-one issue 22 sets (linear is 10, target at most 11), given of the medians
-and of the best rounds (the steadier on a busy machine)::
+three runs in a row) with its spread (min-max). The ratio 2,000/200 is the
+one issue 22 sets (linear is 10, target at most 11): paired (paired.py), the
+median of the rounds' own ratios with their spread, and of the best rounds
+(the steadier on a busy machine); with a base tree, each size's paired
+ratio now/base too::
 
     .venv/bin/python benchmarks/bench_validate.py [--rounds 5] [--base TREE]
         [--sizes 10,200,1000,2000,10000]
@@ -30,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from paired import pair, spread  # noqa: E402
 
 from tests.catalogue_factory import synthetic_rows, write_case  # noqa: E402
 
@@ -90,8 +93,8 @@ class _Worker:
 
 
 def _figure(times: list[float]) -> str:
-    return (f"{statistics.median(times) * 1000:9.1f} ms "
-            f"({min(times) * 1000:.1f}-{max(times) * 1000:.1f})")
+    figures = spread(times).scaled(1000)
+    return f"{figures.median:9.1f} ms ({figures.low:.1f}-{figures.high:.1f})"
 
 
 def main() -> None:
@@ -132,11 +135,16 @@ def main() -> None:
                                          for column, _, _ in columns) for size in sizes]
     if 200 in sizes and 2000 in sizes:
         for column, _, _ in columns:
-            ratio = (statistics.median(times[(column, 2000)])
-                     / statistics.median(times[(column, 200)]))
+            ratio = pair(times[(column, 200)], times[(column, 2000)]).ratio
             best = min(times[(column, 2000)]) / min(times[(column, 200)])
-            lines.append(f"2,000/200 ({column}): {ratio:.1f} of the medians, {best:.1f} of "
-                         "the best  (linear: 10; target: at most 11)")
+            lines.append(f"2,000/200 ({column}): {ratio.median:.1f} paired "
+                         f"({ratio.low:.1f}-{ratio.high:.1f}), {best:.1f} of the best rounds  "
+                         "(linear: 10; target: at most 11)")
+    if "base" in workers:
+        lines += ["", "now/base, all, paired: median of the rounds' ratios (min-max)"]
+        for size in sizes:
+            ratio = pair(times[("base, all", size)], times[("now, all", size)]).ratio
+            lines.append(f"{size:>10,} {ratio.median:9.2f} ({ratio.low:.2f}-{ratio.high:.2f})")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
