@@ -11,7 +11,8 @@ and worst ``render()`` time, then the same for its parts: writing the edit
 into the draft (``draft_edits``), loading the draft (``load_case`` with the
 overlay), wording it (``prepare``) and templating it (``render_html``); and,
 for comparison, what the same edit costs when saved (the ruamel.yaml round
-trip of ``apply_edits``, which a preview does not need).
+trip of ``apply_edits``, which a preview does not need), paired with drafting
+the same edit (paired.py: the median of the per-key ratios, with their spread).
 The first render after the preview is made is reported apart (what is not
 yet warm). Run it alone: on a shared machine the figures are provisional.
 """
@@ -26,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from paired import pair
 
 from notegen.desk.preview import DraftPreview
 from notegen.desk.workspace import Edit, Workspace, apply_edits, draft_edits
@@ -46,6 +49,11 @@ def _summary(name: str, times: list[float]) -> str:
     p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
     return (f"{name:<28} median {statistics.median(times):7.1f} ms   p90 {p90:7.1f} ms   "
             f"worst {max(times):7.1f} ms")
+
+
+def _ratio(name: str, a: list[float], b: list[float]) -> str:
+    ratio = pair(a, b).ratio
+    return f"{name:<44} {ratio.median:.1f}x [{ratio.low:.1f}–{ratio.high:.1f}], paired per key"
 
 
 def _since(began: float) -> float:
@@ -98,6 +106,8 @@ def main() -> None:
     lines = [f"DraftPreview made in {made:.1f} ms; first render {first.elapsed_ms:.1f} ms",
              _summary(f"render() x {len(renders)}", renders),
              *(_summary(f"  {name}", times) for name, times in parts.items()),
+             _ratio("a save's round trip / drafting the edit",
+                    parts["draft the edit"], parts["(a save's round trip)"]),
              f"({os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}: on a shared "
              "machine the figures are provisional)"]
     sys.stdout.write("\n".join(lines) + "\n")
