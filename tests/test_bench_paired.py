@@ -5,13 +5,17 @@ per-round ratios, with fake clocks so every figure is known in advance."""
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
 
 from benchmarks.paired import (
     alternate,
+    alternate_clocks,
     alternate_values,
+    children_cpu,
     header,
     line,
     measure,
@@ -53,6 +57,30 @@ def test_measure_times_one_side_after_its_warmup() -> None:
     assert measure(clock.work([5.0, 1.0, 2.0], log, "a"), rounds=2, warmup=1,
                    clock=clock) == (1.0, 2.0)
     assert log == ["a"] * 3
+
+
+def test_alternate_clocks_gives_one_pair_per_clock_from_the_same_calls() -> None:
+    wall, cpu, log = FakeClock(), FakeClock(), list[str]()
+
+    def work(name: str, seconds: float, busy: float) -> Callable[[], None]:
+        def run() -> None:
+            log.append(name)
+            wall.now += seconds
+            cpu.now += busy
+        return run
+
+    on_wall, on_cpu = alternate_clocks(work("a", 4.0, 1.0), work("b", 6.0, 3.0), rounds=2,
+                                       warmup=1, clocks=(wall, cpu))
+    assert log == ["a", "b", "b", "a", "a", "b"]
+    assert (on_wall.a, on_wall.b) == ((4.0, 4.0), (6.0, 6.0))
+    assert (on_cpu.a, on_cpu.b) == ((1.0, 1.0), (3.0, 3.0))
+    assert on_cpu.ratio.median == 3.0
+
+
+def test_children_cpu_advances_only_with_a_child_that_works() -> None:
+    before = children_cpu()
+    subprocess.run([sys.executable, "-c", "sum(range(3_000_000))"], check=True)
+    assert children_cpu() > before
 
 
 def test_without_swap_the_order_is_always_the_same() -> None:
