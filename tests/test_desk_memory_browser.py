@@ -32,18 +32,19 @@ pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("selenium")
 
-from selenium.common.exceptions import WebDriverException  # noqa: E402
 
 from notegen import RenderOptions, load_case, open_register  # noqa: E402
-from notegen.records.case import load_incident_catalogue  # noqa: E402
 
-from .test_desk_browser import TIMEOUT, Desk, Officer, chromium  # noqa: E402
+from .test_desk_browser import (  # noqa: E402
+    TIMEOUT,
+    Desk,
+    Officer,
+    officers,  # noqa: F401  (a fixture: over this module's desk)
+)
+from .test_desk_memory import CASE, CATALOGUE, QUITO, by_rule  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-CASE = "examples/az-kyiv-2025/note.yaml"
-CATALOGUE = "examples/az-mfa-catalogue"
-QUITO = "seeds/mx-quito-2024/note.yaml"
 #: Where the README's screenshot of the rule at the desk is kept.
 SCREENSHOT = ROOT / "docs" / "desk-memory.png"
 
@@ -102,38 +103,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
             process.wait()
 
 
-@pytest.fixture
-def officers(desk: Desk, tmp_path: Path) -> Iterator[Callable[..., Officer]]:
-    made: list[Officer] = []
-
-    def officer(name: str, width: int = 1400, height: int = 900) -> Officer:
-        person = Officer(desk, chromium(width, height), tmp_path, name)
-        made.append(person)
-        return person
-
-    try:
-        yield officer
-    finally:
-        for person in made:
-            with contextlib.suppress(WebDriverException):
-                person.driver.quit()
-
-
-def _by_rule(desk: Desk, since: dt.date) -> list[str]:
-    """What the example's rule chooses from ``since``: incidents attributed to
-    ru that struck az premises before the subject incident, oldest first."""
-    catalogue = load_incident_catalogue(desk.workspace / CATALOGUE)
-    return [incident.id for incident in sorted(catalogue.incidents.values(),
-                                               key=lambda i: (i.date, i.id))
-            if incident.attributed_to == "ru" and incident.date >= since
-            and incident.last_date < dt.date(2025, 11, 14)
-            and any(catalogue.facilities[impact.facility].owner == "az"
-                    for impact in incident.impacts)]
-
-
 def test_a_drafter_narrows_the_rule_and_leaves_one_out(
-        desk: Desk, officers: Callable[..., Officer]) -> None:
-    ana = officers("ana")
+        desk: Desk, officers: Callable[..., Officer]) -> None:  # noqa: F811
+    ana = officers("ana", 1400, 900)
     ana.sign_in("drafter-ana")
     ana.go(f"/desk/case/{CASE}")
     start = ana.wait_preview(-1, "ok", "the case with its rule")
@@ -144,10 +116,10 @@ def test_a_drafter_narrows_the_rule_and_leaves_one_out(
         return [box.get_attribute("value") or "" for box in
                 ana.all('#chronology input[name="earlier"]') if box.is_selected()]
 
-    assert ticked() == _by_rule(desk, dt.date(2022, 2, 24))
+    assert ticked() == by_rule(desk.workspace, dt.date(2022, 2, 24))
     since = dt.date(2023, 1, 1)
-    narrowed = _by_rule(desk, since)
-    assert 1 < len(narrowed) < len(_by_rule(desk, dt.date(2022, 2, 24)))
+    narrowed = by_rule(desk.workspace, since)
+    assert 1 < len(narrowed) < len(by_rule(desk.workspace, dt.date(2022, 2, 24)))
     ana.replace_text(ana.find("#rule-since"), since.isoformat())
     after = ana.wait_preview(start, "ok", "the rule narrowed")
     ana.wait(lambda d: ticked() == narrowed, f"the ticked incidents to be {narrowed}")
@@ -185,8 +157,9 @@ def test_a_drafter_narrows_the_rule_and_leaves_one_out(
 
 
 def test_an_issuer_records_a_reply_with_its_pdf(
-        desk: Desk, officers: Callable[..., Officer], tmp_path: Path) -> None:
-    iva = officers("iva")
+        desk: Desk, officers: Callable[..., Officer],  # noqa: F811
+        tmp_path: Path) -> None:
+    iva = officers("iva", 1400, 900)
     iva.sign_in("issuer-iva")
     iva.go("/desk/register")
     iva.wait(lambda d: iva.all("table#register-entries a.entry-link"), "the register")
