@@ -25,15 +25,17 @@ first found applies. Paths in it are relative to the file::
     cache_max_mb = 256            # how much of them, least recently used dropped first
     daemon = true                 # render in a warm per-user process (--no-daemon: not now)
     daemon_idle_minutes = 10      # how long it waits for work before it ends
+    worker_growth_mb = 256        # MiB a service worker may grow once warm before it is replaced
 
 An environment variable overrides the file's setting of the same name:
 ``NOTEGEN_REGISTER``, ``NOTEGEN_TOKENS``, ``NOTEGEN_TIME_LIMIT``,
 ``NOTEGEN_MEMORY_LIMIT_MB``, ``NOTEGEN_PAGE_LIMIT``, ``NOTEGEN_MAX_BODY``,
 ``NOTEGEN_TRUST`` (files separated by ``os.pathsep``, ":" on Linux),
 ``NOTEGEN_REGISTER_WAIT``, ``NOTEGEN_SIGNING_KEY``, ``NOTEGEN_TSA``,
-``NOTEGEN_ACCESS_LOG``, ``NOTEGEN_WORKSPACE``, ``NOTEGEN_CATALOGUE``, ``NOTEGEN_DESK_SESSION_MINUTES``,
-``NOTEGEN_CACHE``, ``NOTEGEN_CACHE_DIR``, ``NOTEGEN_CACHE_MAX_MB``, ``NOTEGEN_DAEMON``,
-``NOTEGEN_DAEMON_IDLE_MINUTES``; ``NOTEGEN_NO_DAEMON`` (any value but empty or
+``NOTEGEN_ACCESS_LOG``, ``NOTEGEN_WORKSPACE``, ``NOTEGEN_CATALOGUE``,
+``NOTEGEN_DESK_SESSION_MINUTES``, ``NOTEGEN_CACHE``, ``NOTEGEN_CACHE_DIR``,
+``NOTEGEN_CACHE_MAX_MB``, ``NOTEGEN_DAEMON``, ``NOTEGEN_DAEMON_IDLE_MINUTES``,
+``NOTEGEN_WORKER_GROWTH_MB``; ``NOTEGEN_NO_DAEMON`` (any value but empty or
 ``0``) turns the daemon off whatever the file says.
 A key's passphrase is never a setting: it comes from
 ``NOTEGEN_KEY_PASSPHRASE`` or a prompt. The
@@ -71,7 +73,8 @@ ENVIRONMENT = {"register": "NOTEGEN_REGISTER", "tokens": "NOTEGEN_TOKENS",
                "desk_session_minutes": "NOTEGEN_DESK_SESSION_MINUTES",
                "cache": "NOTEGEN_CACHE", "cache_dir": "NOTEGEN_CACHE_DIR",
                "cache_max_mb": "NOTEGEN_CACHE_MAX_MB", "daemon": "NOTEGEN_DAEMON",
-               "daemon_idle_minutes": "NOTEGEN_DAEMON_IDLE_MINUTES"}
+               "daemon_idle_minutes": "NOTEGEN_DAEMON_IDLE_MINUTES",
+               "worker_growth_mb": "NOTEGEN_WORKER_GROWTH_MB"}
 
 
 class _File(BaseModel):
@@ -100,6 +103,7 @@ class _File(BaseModel):
     cache_max_mb: PositiveInt | None = None
     daemon: bool | None = None
     daemon_idle_minutes: PositiveFloat | None = None
+    worker_growth_mb: PositiveFloat | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,9 @@ class Settings:
     daemon: bool = True
     #: Minutes that process waits for work before it ends.
     daemon_idle_minutes: float = 10.0
+    #: MiB of resident memory a service worker may gain over what it held
+    #: once warm before it is replaced (:mod:`notegen.service.workers`).
+    worker_growth_mb: float = 256.0
 
 
 def load_settings(start: Path | None = None,
@@ -243,7 +250,8 @@ def load_settings(start: Path | None = None,
                     cache_max_mb=merged.cache_max_mb or Settings.cache_max_mb,
                     daemon=merged.daemon is not False and not no_daemon(environ),
                     daemon_idle_minutes=(merged.daemon_idle_minutes
-                                         or Settings.daemon_idle_minutes))
+                                         or Settings.daemon_idle_minutes),
+                    worker_growth_mb=merged.worker_growth_mb or Settings.worker_growth_mb)
 
 
 def no_daemon(environ: Mapping[str, str]) -> bool:

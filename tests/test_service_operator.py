@@ -12,6 +12,7 @@ import json
 import re
 import warnings
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -381,7 +382,13 @@ def test_the_startup_checks_and_line(tmp_path: Path, signing_key: Any) -> None:
     assert line == (f"notegen {notegen.__version__} serving http://0.0.0.0:8080 with 2 workers; "
                     "register: postgresql app:***@db.mfa:5433/register; "
                     f"templates: {tmp_path}, built-in; tokens: 3 (1 expired, 1 revoked); "
-                    "trust roots: 1; signing key: yes; access log: stderr")
+                    "trust roots: 1; signing key: yes; access log: stderr; "
+                    "desk: none (no workspace); workers replaced past 256 MiB of growth")
+    desk = startup_line(replace(settings, workspace=tmp_path, worker_growth_mb=64.5), checked,
+                        host="::1", port=8080, workers=1, now=NOW)
+    assert desk.startswith(f"notegen {notegen.__version__} serving http://[::1]:8080 with 1 "
+                           "worker; ")
+    assert desk.endswith(f"; desk: {tmp_path}; workers replaced past 64.5 MiB of growth")
     with pytest.raises(ConfigError, match="not with the passphrase in NOTEGEN_KEY_PASSPHRASE"):
         check(settings, {"NOTEGEN_KEY_PASSPHRASE": "wrong"})
     (tmp_path / "bad.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nnope\n")

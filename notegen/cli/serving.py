@@ -37,6 +37,7 @@ def serve(host: str, port: int, workers: int, workspace: Path | None) -> None:
         raise click.UsageError("the service needs its extra: pip install 'notegen[service]'"
                                ) from None
     from ..service.startup import check, startup_line
+    from ..service.workers import Recycling, Supervisor
 
     given = settings()
     if workspace is not None:  # the workers read their settings from the environment
@@ -44,12 +45,14 @@ def serve(host: str, port: int, workers: int, workspace: Path | None) -> None:
         given = replace(given, workspace=workspace.resolve())
     checked = check(given)  # fail here, clearly, rather than in every worker
     click.echo(startup_line(given, checked, host=host, port=port, workers=workers), err=True)
-    # WeasyPrint keeps 10-20 KiB of every render: a worker is replaced
-    # after 500 requests (with --workers 1, the server then stops: run it
-    # under a supervisor, or with two workers or more).
-    uvicorn.run("notegen.service:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="warning",
-                limit_max_requests=500 if workers > 1 else None)
+    # Each worker is replaced once its memory has grown by worker_growth_mb
+    # over what it held warm (WeasyPrint keeps 10-20 KiB of every render),
+    # its replacement warm before it stops taking connections.
+    config = uvicorn.Config("notegen.service:create_app", factory=True, host=host, port=port,
+                            log_level="warning")
+    status = Supervisor(config, workers, Recycling(given.worker_growth_mb)).run()
+    if status:
+        raise click.exceptions.Exit(status)
 
 
 class _TokenGroup(Group):

@@ -37,6 +37,10 @@ logger = logging.getLogger("notegen.access")
 #: of them (token name, reference, reason of a refusal).
 NOTES = "notegen.access"
 
+#: The key of the scope of a request a worker makes to itself as it warms
+#: up (:func:`notegen.service.app._warm_up`): no one's request, not logged.
+REHEARSAL = "notegen.rehearsal"
+
 #: Paths called by probes, not logged.
 UNLOGGED = frozenset({"/health", "/ready"})
 
@@ -103,7 +107,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            if (self.enabled and scope["path"] not in UNLOGGED
+            if (self.enabled and scope["path"] not in UNLOGGED and not scope.get(REHEARSAL)
                     and logger.isEnabledFor(logging.INFO)):
                 route = scope.get("route")
                 line: dict[str, Any] = {

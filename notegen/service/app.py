@@ -14,7 +14,7 @@ import hmac
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
@@ -37,7 +37,7 @@ from ..records.models import NoteType
 from ..render.html import render_html
 from ..render.pdf import PDF_VARIANTS
 from ..render.word_package import MEDIA_TYPE as DOCX_TYPE
-from ..template_folders import TemplateFolders
+from ..template_folders import SEEDS_FOLDER, TemplateFolders
 from ..version import __version__
 from ..wording.prepare import prepare
 from . import access, docs
@@ -624,15 +624,62 @@ _RENDERING = threading.Lock()
 
 @asynccontextmanager
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
-    """Warm each worker before its first request: WeasyPrint, the built-in
-    templates, phrases and fonts, and the style sheet of the ministry's
-    folders, loaded once here rather than in every bounded render."""
+    """Warm each worker before its first request (uvicorn runs this before
+    the worker takes a connection): WeasyPrint, the built-in templates,
+    phrases and fonts, and the style sheet of the ministry's folders, loaded
+    once here rather than in every bounded render; then the worked case,
+    posted as a request would post it, validated and rendered as HTML and
+    DOCX, so that the first request of each kind is as fast as the tenth."""
     from ..render.pdf import warm_up
 
     state: Service = app.state.notegen
     await run_in_threadpool(warm_up, TemplateFolders.of(state.settings.template_dirs),
                             state.options())
+    await run_in_threadpool(_warm_requests, state.options())
+    # The web framework's own first-use work (matching the routes, reading
+    # each endpoint's source for its error messages), done by asking for a
+    # render and a validation without a token: refused, and not logged.
+    for path in ("/render", "/validate"):
+        await _rehearse(app, path)
     yield
+
+
+async def _rehearse(app: FastAPI, path: str) -> None:
+    """Post nothing to ``path`` without a token, from the worker to itself."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": [(b"host", b"rehearsal")],
+             "client": None, "server": None, "state": {}, access.REHEARSAL: True}
+    statuses = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    if statuses != [401]:
+        logger.warning("a tokenless POST %s answered %s, not 401", path, statuses)
+
+
+#: The case each worker renders before its first request.
+_WORKED_CASE = SEEDS_FOLDER / "az-kyiv-2025" / "note.yaml"
+
+
+def _warm_requests(options: RenderOptions) -> None:
+    """What a request does on its way to a render, done once: reading a
+    posted case, wording it, the HTML and the Word document."""
+    from ..records.dump import dump_case
+
+    try:
+        case = _case(dump_case(load_case(_WORKED_CASE)))
+        prepare(case, options)
+        _render_html(case, options)
+        _render_docx(case, options)
+    except NotegenError as exc:  # the settings' folders cannot word the worked case
+        logger.info("no HTML and DOCX warm-up with %s: %s", _WORKED_CASE, exc)
 
 
 def _render_pdf(case: Case, options: RenderOptions) -> bytes:

@@ -99,4 +99,6 @@ def startup_line(settings: Settings, checked: Checked, *, host: str, port: int,
             f"tokens: {len(states)}{f' ({inactive})' if inactive else ''}; "
             f"trust roots: {checked.trust_roots}; "
             f"signing key: {'yes' if checked.signing_key else 'no'}; "
-            f"access log: {'stderr' if log is None or log == Path('-') else log}")
+            f"access log: {'stderr' if log is None or log == Path('-') else log}; "
+            f"desk: {settings.workspace or 'none (no workspace)'}; "
+            f"workers replaced past {settings.worker_growth_mb:g} MiB of growth")
