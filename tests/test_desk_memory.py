@@ -397,3 +397,29 @@ def test_the_preview_shows_its_warnings_without_logging_them(
     said = [record for record in caplog.records if every[0] in record.getMessage()]
     assert said, "the warning is logged, at DEBUG"
     assert all(record.levelno == logging.DEBUG for record in said)
+
+
+def test_the_settings_catalogue_is_offered_beside_the_workspace_s(desk: Desk,
+                                                                  tmp_path: Path) -> None:
+    ministry = shutil.copytree(desk.workspace / CATALOGUE, tmp_path / "ministry-catalogue")
+    (ministry / "incidents.yaml").write_text(
+        (ministry / "incidents.yaml").read_text().replace("kyiv-2024-01-02", "kyiv-2024-01-03"),
+        encoding="utf-8")
+    tokens = tmp_path / "tokens.json"
+    secret, entry = new_token("rea2", ["reader"])
+    write_tokens(tokens, [entry])
+    settings = Settings(workspace=desk.workspace, tokens=tokens, catalogue=ministry,
+                        access_log=tmp_path / "access.jsonl")
+    client = TestClient(create_app(settings, TokenStore(tokens)))
+    assert sign_in(client, secret).status_code == 303
+    page = client.get("/desk/catalogue").text
+    options = _ids_in(page, r'<option value="([^"]+)"[^>]*>(?:the ministry|examples)')
+    assert options == ["ministry", CATALOGUE]
+    assert "kyiv-2024-01-03" in page  # the settings' catalogue comes first
+    assert str(ministry) not in page
+    other = client.get("/desk/catalogue", params={"catalogue": CATALOGUE}).text
+    assert "kyiv-2024-01-02" in other
+    assert "kyiv-2024-01-03" not in other
+    one = client.get("/desk/catalogue/incident/kyiv-2024-01-03",
+                     params={"catalogue": "ministry"})
+    assert element(one.text, "incident-file").startswith("incidents.yaml:")
