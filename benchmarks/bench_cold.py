@@ -1,22 +1,32 @@
 """Cold commands and the warm engine: what a user waits for at the prompt.
 
-Each figure is a pair timed in turns (A, B, then B, A in the next round, so
-both see the same load), as the median over the rounds with its spread
-(min-max), and the ratio of the medians; issue 22's targets beside them:
+Each comparison is a pair timed in turns (A, B, then B, A in the next round,
+so both see the same load: ``paired.py``), shown as each side's median with
+its spread (min-max) and the median of the per-round ratios B/A; commands run
+as new processes are timed as wall time and as the CPU time their process
+(and its children) used, which a busy machine inflates far less. Issue 22's
+targets beside them:
 
-- ``notegen --help`` against ``python -c "import click"`` (≤ 1.5×);
-- cold ``notegen validate`` of the worked case, through the warm daemon and
-  in process (``--no-daemon``) (≤ 0.25 s);
+- ``notegen --help`` against ``python -c "import click"`` (<= 1.5x);
+- cold ``notegen validate`` of the worked case, in process (``--no-daemon``)
+  and through the warm daemon (<= 0.25 s);
+- cold ``notegen render --no-daemon`` against a minimal script rendering the
+  same HTML with Jinja and WeasyPrint to PDF/A-3b (<= 1.10x): like with like,
+  both PDF/A-3b with the built-in fonts; notegen also checks and words the
+  records, runs its templates (compiled ones kept in the cache folder, as a
+  user's later commands find them) and embeds the records;
 - cold ``notegen render`` through the warm daemon against in process, both
-  rendering (``--no-cache``) (≤ 0.25×), with the same bytes;
+  rendering (``--no-cache``) (<= 0.25x), with the same bytes;
 - a repeat render of unchanged input from the command line (a cache hit,
-  through the daemon) (≤ 0.15 s), and in a warm process: reading the case,
-  the key and the entry (≤ 10 ms).
+  through the daemon) (<= 0.15 s), and in a warm process: reading the case,
+  the key and the entry (<= 10 ms);
+- what ``import weasyprint`` spends its time on (docs/weasyprint-import.md).
 
+notegen is compiled to bytecode first, as pip leaves an installed package.
 The daemon and the cache live in folders of the benchmark's own, and the
 daemon is stopped at the end::
 
-    .venv/bin/python benchmarks/bench_cold.py [--rounds 7]
+    .venv/bin/python benchmarks/bench_cold.py [--rounds 7] [--only help,validate,...]
 
 Run it alone: on a machine shared with other work the figures mislead.
 """
@@ -24,19 +34,32 @@ Run it alone: on a machine shared with other work the figures mislead.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from paired import Pair, alternate_clocks, children_cpu, header, line, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "seeds" / "az-kyiv-2025" / "note.yaml"
 PYTHON = sys.executable
+SECTIONS = ("help", "validate", "minimal", "daemon", "repeat", "weasyprint")
+
+#: What any tool must at least pay to turn the note's HTML into PDF/A-3b.
+MINIMAL_SCRIPT = """
+import sys, jinja2, weasyprint
+source = open(sys.argv[1], encoding="utf-8").read()
+html = jinja2.Environment(autoescape=True).from_string(source).render()
+weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf(sys.argv[3], pdf_variant="pdf/a-3b")
+"""
 
 #: Repeats of a cache hit in a warm process (the best of each batch counts).
 _IN_PROCESS = """
@@ -62,47 +85,194 @@ for _ in range(rounds):
     print(best, flush=True)
 """
 
+#: ``import weasyprint``, with the calls that its import makes timed as CPU
+#: (this process's and its children's: ``find_library`` runs ldconfig, gcc
+#: and ld): one line "name calls seconds" each, and the whole import.
+_WEASYPRINT_IMPORT = """
+import resource, sys, time
+import ctypes.util, cffi
+def cpu():
+    return sum(getattr(resource.getrusage(who), field)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+spent = {}
+def timed(owner, name):
+    original = getattr(owner, name)
+    def call(*args, **kwargs):
+        began = cpu()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            calls, seconds = spent.get(name, (0, 0.0))
+            spent[name] = (calls + 1, seconds + cpu() - began)
+    setattr(owner, name, call)
+timed(ctypes.util, "find_library")
+timed(cffi.FFI, "cdef")
+began = cpu()
+import weasyprint
+spent["import weasyprint"] = (1, cpu() - began)
+for name, (calls, seconds) in spent.items():
+    print(name, calls, seconds)
+"""
 
-def _timed(command: Sequence[str], environ: dict[str, str]) -> float:
-    began = time.perf_counter()
+#: Modules whose import time (from ``-X importtime``) the breakdown shows:
+#: (label, module, whether its own time only or with what it imports).
+_MODULES = (
+    ("weasyprint.text.ffi (cdef parse, dlopen)", "weasyprint.text.ffi", "self"),
+    ("weasyprint.html (UA stylesheets parsed)", "weasyprint.html", "self"),
+    ("fontTools.subset (fallback subsetter)", "fontTools.subset", "cumulative"),
+    ("cffi.cparser + pycparser", "cffi.cparser", "cumulative"),
+    ("tinycss2 + cssselect2 + tinyhtml5", ("tinycss2", "cssselect2", "tinyhtml5"),
+     "cumulative"),
+    ("PIL", "PIL.Image", "cumulative"),
+    ("pydyf", "pydyf", "cumulative"),
+)
+
+
+def _run(command: Sequence[str], environ: dict[str, str]) -> None:
     subprocess.run(command, env=environ, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - began
 
 
 def _pair(first: Sequence[str], second: Sequence[str], environ: dict[str, str],
-          rounds: int) -> tuple[list[float], list[float]]:
-    """``first`` and ``second`` timed in turns, the order swapped each round."""
-    a: list[float] = []
-    b: list[float] = []
-    for number in range(rounds):
-        if number % 2:
-            b.append(_timed(second, environ))
-            a.append(_timed(first, environ))
-        else:
-            a.append(_timed(first, environ))
-            b.append(_timed(second, environ))
-    return a, b
+          rounds: int) -> tuple[Pair, Pair]:
+    """``first`` (A) and ``second`` (B) run in turns: wall time, then CPU time."""
+    wall, cpu = alternate_clocks(lambda: _run(first, environ), lambda: _run(second, environ),
+                                 rounds=rounds, warmup=1,
+                                 clocks=(time.perf_counter, children_cpu))
+    return wall, cpu
 
 
-def _figure(times: list[float]) -> str:
-    return (f"{statistics.median(times) * 1000:8.1f} ms "
-            f"({min(times) * 1000:.1f}-{max(times) * 1000:.1f})")
-
-
-def _say(text: str) -> None:
+def _say(text: str = "") -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
-def _line(label: str, times: list[float], target: str = "") -> None:
-    _say(f"  {label:<44} {_figure(times)}  {target}")
+def _table(label: str, name_a: str, name_b: str, wall: Pair, cpu: Pair,
+           target: str = "") -> None:
+    _say(header(label, name_a, name_b) + (f"   target: {target}" if target else ""))
+    _say(line("  wall time", wall))
+    _say(line("  CPU time (process and children)", cpu))
+
+
+def _alone(label: str, times: Sequence[float], target: str = "") -> None:
+    figure = spread(times).scaled(1000)
+    _say(f"{label:46} {figure.median:.1f}ms [{figure.low:.1f}–{figure.high:.1f}]"
+         + (f"   target: {target}" if target else ""))
+
+
+def _help(environ: dict[str, str], rounds: int) -> None:
+    wall, cpu = _pair([PYTHON, "-c", "import click"], [PYTHON, "-m", "notegen", "--help"],
+                      environ, rounds)
+    _table("notegen --help", "import click", "notegen --help", wall, cpu, "B/A <= 1.5")
+
+
+def _validate(environ: dict[str, str], rounds: int) -> None:
+    notegen = [PYTHON, "-m", "notegen"]
+    wall, cpu = _pair([*notegen, "validate", str(CASE)],
+                      [*notegen, "validate", "--no-daemon", str(CASE)], environ, rounds)
+    _table("notegen validate (worked case), cold", "warm daemon", "in process", wall, cpu,
+           "<= 250 ms")
+
+
+def _minimal(environ: dict[str, str], work: Path, rounds: int) -> None:
+    import notegen
+    from notegen.template_folders import BUILTIN_FOLDER
+
+    html = work / "note.html"
+    html.write_text(notegen.render_html(notegen.load_case(CASE)), encoding="utf-8")
+    fonts = {**environ,
+             "FONTCONFIG_FILE": str(BUILTIN_FOLDER / "static" / "fonts" / "fonts.conf")}
+    minimal = [PYTHON, "-c", MINIMAL_SCRIPT, str(html), f"{BUILTIN_FOLDER.as_uri()}/",
+               str(work / "minimal.pdf")]
+    cold = [PYTHON, "-m", "notegen", "render", "--no-daemon", "--no-cache", str(CASE),
+            "-o", str(work / "cold.pdf")]
+    wall, cpu = _pair(minimal, cold, fonts, rounds)
+    _table("cold render, no daemon, vs a minimal script", "minimal script", "notegen",
+           wall, cpu, "B/A <= 1.10")
+
+
+def _daemon(environ: dict[str, str], work: Path, rounds: int) -> None:
+    notegen = [PYTHON, "-m", "notegen"]
+    warm_out, cold_out = str(work / "warm.pdf"), str(work / "cold.pdf")
+    wall, cpu = _pair(
+        [*notegen, "render", "--no-cache", "--no-daemon", str(CASE), "-o", cold_out],
+        [*notegen, "render", "--no-cache", str(CASE), "-o", warm_out], environ, rounds)
+    same = Path(warm_out).read_bytes() == Path(cold_out).read_bytes()
+    _table("notegen render (--no-cache), cold", "in process", "warm daemon", wall, cpu,
+           "B/A <= 0.25")
+    _say(f"  same bytes: {same} (the daemon's render is not in B's CPU time)")
+
+
+def _repeat(environ: dict[str, str], work: Path, rounds: int) -> None:
+    notegen = [PYTHON, "-m", "notegen"]
+    out = str(work / "note.pdf")
+    _run([*notegen, "render", str(CASE), "-o", out], environ)  # kept now
+    wall, cpu = _pair([*notegen, "render", "--no-daemon", str(CASE), "-o", out],
+                      [*notegen, "render", str(CASE), "-o", out], environ, rounds)
+    _table("notegen render, unchanged input (a cache hit)", "in process", "warm daemon",
+           wall, cpu, "B <= 150 ms")
+    result = subprocess.run([PYTHON, "-c", _IN_PROCESS, str(CASE), str(rounds)],
+                            env=environ, check=True, capture_output=True, text=True, cwd=ROOT)
+    _alone("a cache hit in a warm process (best of 5)",
+           [float(x) for x in result.stdout.split()], "<= 10 ms")
+
+
+def _weasyprint(environ: dict[str, str], rounds: int) -> None:
+    """What ``import weasyprint`` spends its time on: the CPU of the calls
+    its import makes, and the import times of its parts (``-X importtime``,
+    wall time: their share, not their CPU)."""
+    calls: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    parts: dict[str, list[float]] = {label: [] for label, _, _ in _MODULES}
+    totals: list[float] = []
+    for _ in range(rounds):
+        result = subprocess.run([PYTHON, "-X", "importtime", "-c", _WEASYPRINT_IMPORT],
+                                env=environ, check=True, capture_output=True, text=True,
+                                cwd=ROOT)
+        for row in result.stdout.splitlines():
+            name, count, seconds = row.rsplit(" ", 2)
+            calls.setdefault(name, []).append(float(seconds))
+            counts[name] = int(count)
+        times = _import_times(result.stderr)
+        totals.append(times["weasyprint"][1])
+        for label, modules, kind in _MODULES:
+            names = (modules,) if isinstance(modules, str) else modules
+            parts[label].append(sum(times.get(name, (0.0, 0.0))[kind == "cumulative"]
+                                    for name in names))
+    _say("import weasyprint (CPU of the process and its children)")
+    for name, seconds in calls.items():
+        _alone(f"  {name} ({counts[name]} calls)" if name != "import weasyprint"
+               else f"  {name}", seconds)
+    whole = statistics.median(totals)
+    _say(f"import weasyprint, its parts (-X importtime, wall; whole "
+         f"{whole * 1000:.0f} ms)")
+    for label, seconds in parts.items():
+        share = statistics.median(seconds) / whole if whole else 0.0
+        _alone(f"  {label} ({share:.0%})", seconds)
+
+
+def _import_times(report: str) -> dict[str, tuple[float, float]]:
+    """Each module's own and cumulative import time in seconds, from
+    ``-X importtime`` output."""
+    times: dict[str, tuple[float, float]] = {}
+    for row in report.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)", row)
+        if match:
+            times[match[3]] = (int(match[1]) / 1e6, int(match[2]) / 1e6)
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    args = parser.parse_args()
+    rounds, only = args.rounds, set(args.only.split(","))
+    if only - set(SECTIONS):
+        parser.error(f"no such section: {', '.join(sorted(only - set(SECTIONS)))}")
+    compileall.compile_dir(ROOT / "notegen", quiet=1)
     work = Path(tempfile.mkdtemp(prefix="ng-bench-", dir="/tmp"))
     (work / "run").mkdir(mode=0o700)
     environ = {key: value for key, value in os.environ.items()
@@ -110,59 +280,32 @@ def main() -> None:
     environ.update(XDG_RUNTIME_DIR=str(work / "run"), XDG_CACHE_HOME=str(work / "cache"),
                    NOTEGEN_DAEMON_IDLE_MINUTES="30")
     notegen = [PYTHON, "-m", "notegen"]
-    out = str(work / "note.pdf")
+    daemon = bool(only & {"validate", "daemon", "repeat"})
+    sections: dict[str, Callable[[], None]] = {
+        "help": lambda: _help(environ, rounds),
+        "validate": lambda: _validate(environ, rounds),
+        "minimal": lambda: _minimal(environ, work, rounds),
+        "daemon": lambda: _daemon(environ, work, rounds),
+        "repeat": lambda: _repeat(environ, work, rounds),
+        "weasyprint": lambda: _weasyprint(environ, rounds),
+    }
     try:
-        subprocess.run([*notegen, "daemon", "start"], env=environ, check=True)
-        # Warm the daemon: it renders from its second note on at full speed.
-        for _ in range(3):
-            _timed([*notegen, "render", "--no-cache", str(CASE), "-o", out], environ)
-        _say(f"{rounds} rounds, paired, median (min-max); machine: {os.cpu_count()} cores, "
-              f"load {os.getloadavg()[0]:.2f}")
-
-        click, helped = _pair([PYTHON, "-c", "import click"], [*notegen, "--help"], environ,
-                              rounds)
-        _say("notegen --help")
-        _line("python -c 'import click'", click)
-        _line("notegen --help", helped,
-              f"ratio {statistics.median(helped) / statistics.median(click):.2f} "
-              "(target <= 1.5)")
-
-        by_daemon, in_process = _pair(
-            [*notegen, "validate", str(CASE)],
-            [*notegen, "validate", "--no-daemon", str(CASE)], environ, rounds)
-        _say("notegen validate (worked case)")
-        _line("through the warm daemon", by_daemon, "(target <= 250 ms)")
-        _line("in process (--no-daemon)", in_process)
-
-        warm_out, cold_out = str(work / "warm.pdf"), str(work / "cold.pdf")
-        by_daemon, in_process = _pair(
-            [*notegen, "render", "--no-cache", str(CASE), "-o", warm_out],
-            [*notegen, "render", "--no-cache", "--no-daemon", str(CASE), "-o", cold_out],
-            environ, rounds)
-        same = Path(warm_out).read_bytes() == Path(cold_out).read_bytes()
-        _say("notegen render (rendering: --no-cache)")
-        _line("through the warm daemon", by_daemon,
-              f"ratio {statistics.median(by_daemon) / statistics.median(in_process):.2f} "
-              "(target <= 0.25)")
-        _line("in process (--no-daemon)", in_process, f"same bytes: {same}")
-
-        _timed([*notegen, "render", str(CASE), "-o", out], environ)  # kept now
-        hit_daemon, hit_here = _pair(
-            [*notegen, "render", str(CASE), "-o", out],
-            [*notegen, "render", "--no-daemon", str(CASE), "-o", out], environ, rounds)
-        _say("notegen render, unchanged input (a cache hit)")
-        _line("through the warm daemon", hit_daemon, "(target <= 150 ms)")
-        _line("in process (--no-daemon)", hit_here)
-
-        result = subprocess.run([PYTHON, "-c", _IN_PROCESS, str(CASE), str(rounds)],
-                                env=environ, check=True, capture_output=True, text=True,
-                                cwd=ROOT)
-        _say("a cache hit in a warm process (read the case, key, entry)")
-        _line("best of 5, per round", [float(x) for x in result.stdout.split()],
-              "(target <= 10 ms)")
+        if daemon:
+            subprocess.run([*notegen, "daemon", "start"], env=environ, check=True)
+            # Warm the daemon: it renders from its second note on at full speed.
+            for _ in range(3):
+                _run([*notegen, "render", "--no-cache", str(CASE), "-o",
+                      str(work / "warm-up.pdf")], environ)
+        _say(f"{rounds} rounds, paired, median [min–max]; machine: {os.cpu_count()} cores, "
+             f"load {os.getloadavg()[0]:.2f}")
+        for name in SECTIONS:
+            if name in only:
+                _say()
+                sections[name]()
     finally:
-        subprocess.run([*notegen, "daemon", "stop"], env=environ, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if daemon:
+            subprocess.run([*notegen, "daemon", "stop"], env=environ, check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
 
 

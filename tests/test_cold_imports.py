@@ -10,11 +10,22 @@ register's databases, nor signing; help needs none of notegen's records.
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
+
+from notegen.options import RenderOptions
+from notegen.records.case import load_case
+from notegen.render import html
+from notegen.template_folders import BUILTIN_FOLDER
+from notegen.wording import glyphs
 
 from .conftest import SEED
 
@@ -79,3 +90,73 @@ def test_help_imports_no_records(tmp_path: Path, args: list[str]) -> None:
 def test_render_help_imports_no_pdf_engine(tmp_path: Path) -> None:
     modules = _imported(tmp_path, "render", "--help")
     assert sorted(({"weasyprint", "pydyf", "docx"} | ARCHIVE_AND_FACES) & modules) == []
+
+
+# What a cold command sets up on first use, done faster, gives the same result.
+
+
+def test_compiled_templates_are_kept_and_give_the_same_bytes(tmp_path: Path,
+                                                             worked_pdf: bytes) -> None:
+    environ = {**os.environ, "NOTEGEN_CACHE": "1", "NOTEGEN_CACHE_DIR": str(tmp_path / "c")}
+    for name in ("compiling.pdf", "loading.pdf"):  # the second takes what the first kept
+        subprocess.run([sys.executable, "-m", "notegen", "render", "--no-cache", NOTE,
+                        "-o", str(tmp_path / name)], env=environ, check=True,
+                       capture_output=True, timeout=300)
+        assert (tmp_path / name).read_bytes() == worked_pdf
+    kept = tmp_path / "c" / "templates"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o700
+    assert len(list(kept.iterdir())) >= 2  # the note's template and the base it extends
+
+
+@pytest.fixture
+def compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Compiled templates kept in a folder of the test's, for this test only."""
+    monkeypatch.setattr(html, "_compiled", None)
+    html.forget_templates()
+    yield tmp_path / "compiled"
+    html.forget_templates()  # no environment left with the test's folder
+
+
+def test_compiled_templates_are_taken_and_checked_against_the_source(
+        tmp_path: Path, compiled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(BUILTIN_FOLDER, folder, ignore=shutil.ignore_patterns("static"))
+    shutil.copytree(BUILTIN_FOLDER / "static", folder / "static", symlinks=True)
+    options = RenderOptions(template_dirs=(folder,))
+    assert html.keep_compiled_templates(compiled)
+    case = load_case(SEED / "note.yaml")
+    monkeypatch.setattr(html, "inside", lambda: True)  # rendered here, not in a child
+    first = html.render_html(case, options)
+    html.forget_templates()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(jinja2.Environment, "compile", refuse)
+        assert html.render_html(case, options) == first
+    html.forget_templates()
+    template = folder / "base.html.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace(
+        "</body>", "<p>edited</p></body>"), encoding="utf-8")
+    assert "<p>edited</p>" in html.render_html(case, options)
+
+
+def test_a_folder_others_may_open_keeps_no_compiled_templates(tmp_path: Path,
+                                                             compiled: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    assert not html.keep_compiled_templates(shared)
+    (tmp_path / "file").write_text("")
+    assert not html.keep_compiled_templates(tmp_path / "file")
+    assert html._compiled is None
+
+
+def test_the_glyph_check_reads_the_code_points_fonttools_maps(tmp_path: Path) -> None:
+    from fontTools.ttLib import TTFont
+
+    for path in sorted((BUILTIN_FOLDER / "static" / "fonts").glob("*.ttf")):
+        with TTFont(path) as font:
+            expected = frozenset(font.getBestCmap())
+        assert glyphs._cmap(path, -1) == expected

@@ -302,6 +302,21 @@ def writable(target: Path | None, what: str) -> Path:
     return target if target is not None else folder
 
 
+def keep_compiled_templates() -> None:
+    """Have the templates compiled once, not by every command that renders:
+    kept in the ``templates`` folder of the cache folder (Jinja's bytecode,
+    checked against each template's source), unless the settings turn the
+    cache off. ``--no-cache`` is about outputs: a template compiled anew
+    gives the same note."""
+    found = settings()
+    if not found.cache:
+        return
+    from ..render.cache import default_folder
+    from ..render.html import keep_compiled_templates as keep
+
+    keep((found.cache_dir or default_folder()) / "templates")
+
+
 def ready_to_render() -> None:
     """Import WeasyPrint now, then take every object loaded so far out of the
     garbage collector's sight (:func:`gc.freeze`).

@@ -26,6 +26,7 @@ from .common import (
     NotegenCommand,
     cached_output,
     default_output,
+    keep_compiled_templates,
     no_cache_option,
     no_daemon_option,
     note_options,
@@ -101,6 +102,7 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
         write_output(output or default_output(case_file, case, f".{fmt}"), kept,
                      "html" if fmt == "html" else fmt.upper())
         return
+    keep_compiled_templates()
     if fmt == "pdf":
         ready_to_render()
     # Worded once: the note's render and its signature (title, place) use it.
