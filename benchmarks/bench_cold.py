@@ -231,8 +231,8 @@ def _weasyprint(environ: dict[str, str], rounds: int) -> None:
                                 env=environ, check=True, capture_output=True, text=True,
                                 cwd=ROOT)
         for row in result.stdout.splitlines():
-            name, count, seconds = row.rsplit(" ", 2)
-            calls.setdefault(name, []).append(float(seconds))
+            name, count, used = row.rsplit(" ", 2)
+            calls.setdefault(name, []).append(float(used))
             counts[name] = int(count)
         times = _import_times(result.stderr)
         totals.append(times["weasyprint"][1])
@@ -241,15 +241,15 @@ def _weasyprint(environ: dict[str, str], rounds: int) -> None:
             parts[label].append(sum(times.get(name, (0.0, 0.0))[kind == "cumulative"]
                                     for name in names))
     _say("import weasyprint (CPU of the process and its children)")
-    for name, seconds in calls.items():
+    for name, samples in calls.items():
         _alone(f"  {name} ({counts[name]} calls)" if name != "import weasyprint"
-               else f"  {name}", seconds)
+               else f"  {name}", samples)
     whole = statistics.median(totals)
     _say(f"import weasyprint, its parts (-X importtime, wall; whole "
          f"{whole * 1000:.0f} ms)")
-    for label, seconds in parts.items():
-        share = statistics.median(seconds) / whole if whole else 0.0
-        _alone(f"  {label} ({share:.0%})", seconds)
+    for label, samples in parts.items():
+        share = statistics.median(samples) / whole if whole else 0.0
+        _alone(f"  {label} ({share:.0%})", samples)
 
 
 def _import_times(report: str) -> dict[str, tuple[float, float]]:
