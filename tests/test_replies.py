@@ -29,7 +29,7 @@ from notegen.archive.verify import extract_record
 from notegen.cli import cli
 from notegen.options import Document
 from notegen.records.case import Case, load_case_data
-from notegen.records.models import NoteType
+from notegen.records.models import NoteType, RecalledNote, RecalledReply, ReplyTo
 from notegen.render.pdf import render_pdf
 from notegen.wording.companions import PressRelease
 from notegen.wording.prepare import prepare
@@ -145,7 +145,10 @@ def worked_case(seeded: Seeded) -> Case:
 # (answered by 4512, unsatisfactory), 12/2/2025 (unanswered: its reply came
 # later). Not 12/3/2025 (cancelled) nor 12/4/2025 (dated after it). The
 # unanswered notes go together, first; each answered one follows; then the
-# sentence on the unsatisfactory reply.
+# sentence on the unsatisfactory reply. Russian recalls with «напоминает о»
+# and the prepositional («о своих нотах …, оставшихся без ответа»);
+# Azerbaijani separates the groups by semicolons, and does not "consider the
+# explanations satisfactory" («izahatları qənaətbəxş hesab etmir»).
 EXPECTED = {
     "en": "The Ministry recalls its Notes No. 12/1/2024 of 3 January 2024 and No. 12/2/2025 "
           "of 29 August 2025, which have remained unanswered; its Note No. 12/1/2022 of "
@@ -154,10 +157,10 @@ EXPECTED = {
           "No. 4512 received on 25 August 2025. The Ministry considers that the explanations "
           "given in the Embassy's Note No. 4512 received on 25 August 2025 are not "
           "satisfactory.",
-    "ru": "Министерство ссылается на свои ноты № 12/1/2024 от 3 января 2024 года и "
-          "№ 12/2/2025 от 29 августа 2025 года, оставшиеся без ответа; на свою ноту "
+    "ru": "Министерство напоминает о своих нотах № 12/1/2024 от 3 января 2024 года и "
+          "№ 12/2/2025 от 29 августа 2025 года, оставшихся без ответа; о своей ноте "
           "№ 12/1/2022 от 11 марта 2022 года, на которую от Посольства 1 апреля "
-          "2022 года поступил ответ; а также на свою ноту № 12/1/2025 от 19 августа 2025 "
+          "2022 года поступил ответ; а также о своей ноте № 12/1/2025 от 19 августа 2025 "
           "года, на которую от Посольства 25 августа 2025 года поступила нота "
           "№ 4512. Министерство считает неудовлетворительными разъяснения, содержащиеся в "
           "ноте Посольства № 4512, полученной 25 августа 2025 года.",
@@ -172,8 +175,8 @@ EXPECTED = {
           "tarixində cavab verdiyi 11 mart 2022-ci il tarixli 12/1/2022 saylı notasını; "
           "həmçinin Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 saylı notası ilə "
           "cavab verdiyi 19 avqust 2025-ci il tarixli 12/1/2025 saylı notasını xatırladır. "
-          "Nazirlik hesab edir ki, Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 "
-          "saylı notasında verilmiş izahatlar qənaətbəxş deyil.",
+          "Nazirlik Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 saylı notasında "
+          "verilmiş izahatları qənaətbəxş hesab etmir.",
 }
 
 
@@ -209,8 +212,8 @@ def test_the_note_recalls_the_earlier_notes_in_each_language(seeded: Seeded, lan
 SINGLE = {
     "en": "The Ministry recalls its Note No. 12/1/2024 of 3 January 2024, which has remained "
           "unanswered.",
-    "ru": "Министерство ссылается на свою ноту № 12/1/2024 от 3 января 2024 года, оставшуюся "
-          "без ответа.",
+    "ru": "Министерство напоминает о своей ноте № 12/1/2024 от 3 января 2024 года, "
+          "оставшейся без ответа.",
     "fr": "Le Ministère rappelle sa note n° 12/1/2024 du 3 janvier 2024, restée sans réponse.",
     "az": "Nazirlik cavabsız qalmış 3 yanvar 2024-cü il tarixli 12/1/2024 saylı notasını "
           "xatırladır.",
@@ -261,6 +264,211 @@ def test_every_note_type_and_companion_recalls_them(seeded: Seeded) -> None:
     paragraphs = [plain(p) for p in companion.paragraphs]
     assert release.index(paragraphs[2]) < release.index(EXPECTED["en"]) \
         < release.index(paragraphs[3])
+
+
+# The wording of each rule, from histories given as records (no register):
+# which phrase, which number (one note, several), how lists are joined.
+
+D = dt.date
+
+
+def recalling(case: Case, *notes: RecalledNote) -> Case:
+    return dataclasses.replace(case, note=case.note.model_copy(
+        update={"recalled_notes": list(notes)}))
+
+
+def recall_text(case: Case, lang: str, **options: object) -> str:
+    prepared = prepare(case, RenderOptions(lang=lang, **options))  # type: ignore[arg-type]
+    return prepared.context.earlier_notes.text
+
+
+def note(reference: str, date: dt.date, *replies: RecalledReply) -> RecalledNote:
+    return RecalledNote(reference=reference, date=date, incidents=["kyiv-2024-01-02"],
+                        replies=list(replies))
+
+
+def answer(received: dt.date, reference: str | None = None,
+           unsatisfactory: bool = False) -> RecalledReply:
+    return RecalledReply(received=received, reference=reference, unsatisfactory=unsatisfactory)
+
+
+@pytest.fixture(scope="module")
+def worked() -> Case:
+    return load_case(SEED / "note.yaml")
+
+
+#: Three notes found unsatisfactory: 4100 (to 12/1/2024), 4512 and 4600 (both
+#: to 12/1/2025). The sentence on them lists the three; a Russian item holds
+#: a participial phrase («№ 4512, полученной …»), which is closed by a comma
+#: before «и» too; the other languages' items hold none, and take none.
+REJECTED = {
+    "en": "The Ministry considers that the explanations given in the Embassy's Notes "
+          "No. 4100 received on 1 February 2024, No. 4512 received on 25 August 2025 and "
+          "No. 4600 received on 2 September 2025 are not satisfactory.",
+    "ru": "Министерство считает неудовлетворительными разъяснения, содержащиеся в нотах "
+          "Посольства № 4100, полученной 1 февраля 2024 года, № 4512, полученной 25 августа "
+          "2025 года, и № 4600, полученной 2 сентября 2025 года.",
+    "fr": "Le Ministère considère que les explications fournies dans les notes de "
+          "l'Ambassade n° 4100 reçue le 1er février 2024, n° 4512 reçue le 25 août 2025 et "
+          "n° 4600 reçue le 2 septembre 2025 ne sont pas satisfaisantes.",
+    "az": "Nazirlik Səfirliyin 1 fevral 2024-cü il tarixində alınmış 4100 saylı, 25 avqust "
+          "2025-ci il tarixində alınmış 4512 saylı və 2 sentyabr 2025-ci il tarixində "
+          "alınmış 4600 saylı notalarında verilmiş izahatları qənaətbəxş hesab etmir.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "fr", "az"])
+def test_several_unsatisfactory_replies_are_listed_in_the_language_s_way(worked: Case,
+                                                                        lang: str) -> None:
+    case = recalling(
+        worked, note("12/1/2024", D(2024, 1, 3), answer(D(2024, 2, 1), "4100", True)),
+        note("12/1/2025", D(2025, 8, 19), answer(D(2025, 8, 25), "4512", True),
+             answer(D(2025, 9, 2), "4600", True)))
+    assert plain(recall_text(case, lang)).endswith(" " + REJECTED[lang])
+
+
+def test_two_unsatisfactory_replies_in_russian_close_the_participial_phrase(
+        worked: Case) -> None:
+    case = recalling(worked, note("12/1/2025", D(2025, 8, 19),
+                                  answer(D(2025, 8, 25), "4512", True),
+                                  answer(D(2025, 9, 2), "4600", True)))
+    assert plain(recall_text(case, "ru")).endswith(
+        " в нотах Посольства № 4512, полученной 25 августа 2025 года, и № 4600, полученной "
+        "2 сентября 2025 года.")
+    # The notes of one group hold no such phrase: no comma before «и».
+    case = recalling(worked, note("12/1/2022", D(2022, 3, 11)), note("12/1/2024", D(2024, 1, 3)),
+                     note("12/2/2025", D(2025, 8, 29)))
+    assert plain(recall_text(case, "ru")) == (
+        "Министерство напоминает о своих нотах № 12/1/2022 от 11 марта 2022 года, "
+        "№ 12/1/2024 от 3 января 2024 года и № 12/2/2025 от 29 августа 2025 года, "
+        "оставшихся без ответа.")
+
+
+#: One note unanswered, one answered: two groups. The Russian participial
+#: phrase of the first is closed before «а также»; Azerbaijani separates the
+#: groups by a semicolon.
+TWO_GROUPS = {
+    "en": "The Ministry recalls its Note No. 12/1/2024 of 3 January 2024, which has remained "
+          "unanswered, and its Note No. 12/1/2025 of 19 August 2025, to which the Embassy "
+          "replied by its Note No. 4512 received on 25 August 2025.",
+    "ru": "Министерство напоминает о своей ноте № 12/1/2024 от 3 января 2024 года, оставшейся "
+          "без ответа, а также о своей ноте № 12/1/2025 от 19 августа 2025 года, на которую от "
+          "Посольства 25 августа 2025 года поступила нота № 4512.",
+    "fr": "Le Ministère rappelle sa note n° 12/1/2024 du 3 janvier 2024, restée sans réponse, "
+          "ainsi que sa note n° 12/1/2025 du 19 août 2025, à laquelle l'Ambassade a répondu "
+          "par sa note n° 4512 reçue le 25 août 2025.",
+    "az": "Nazirlik cavabsız qalmış 3 yanvar 2024-cü il tarixli 12/1/2024 saylı notasını; "
+          "həmçinin Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 saylı notası ilə "
+          "cavab verdiyi 19 avqust 2025-ci il tarixli 12/1/2025 saylı notasını xatırladır.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "fr", "az"])
+def test_an_unanswered_and_an_answered_note(worked: Case, lang: str) -> None:
+    case = recalling(worked, note("12/1/2024", D(2024, 1, 3)),
+                     note("12/1/2025", D(2025, 8, 19), answer(D(2025, 8, 25), "4512")))
+    assert plain(recall_text(case, lang)) == TWO_GROUPS[lang]
+
+
+def test_english_and_french_agree_in_number(worked: Case) -> None:
+    """One note "has remained" / «restée», several "have remained" /
+    «restées»; one reply found unsatisfactory: "the explanations given in
+    the Embassy's Note … are not satisfactory" (the explanations are plural
+    whatever the number of notes)."""
+    one = recalling(worked, note("12/1/2025", D(2025, 8, 19),
+                                 answer(D(2025, 8, 25), "4512", True)))
+    assert plain(recall_text(one, "en")) == (
+        "The Ministry recalls its Note No. 12/1/2025 of 19 August 2025, to which the Embassy "
+        "replied by its Note No. 4512 received on 25 August 2025. The Ministry considers that "
+        "the explanations given in the Embassy's Note No. 4512 received on 25 August 2025 are "
+        "not satisfactory.")
+    assert plain(recall_text(one, "fr")) == (
+        "Le Ministère rappelle sa note n° 12/1/2025 du 19 août 2025, à laquelle l'Ambassade a "
+        "répondu par sa note n° 4512 reçue le 25 août 2025. Le Ministère considère que les "
+        "explications fournies dans la note de l'Ambassade n° 4512 reçue le 25 août 2025 ne "
+        "sont pas satisfaisantes.")
+    three = recalling(worked, note("12/1/2022", D(2022, 3, 11)),
+                      note("12/1/2024", D(2024, 1, 3)), note("12/2/2025", D(2025, 8, 29)))
+    assert plain(recall_text(three, "en")) == (
+        "The Ministry recalls its Notes No. 12/1/2022 of 11 March 2022, No. 12/1/2024 of "
+        "3 January 2024 and No. 12/2/2025 of 29 August 2025, which have remained unanswered.")
+    assert plain(recall_text(three, "fr")) == (
+        "Le Ministère rappelle ses notes n° 12/1/2022 du 11 mars 2022, n° 12/1/2024 du "
+        "3 janvier 2024 et n° 12/2/2025 du 29 août 2025, restées sans réponse.")
+    # A note answered twice, once without a number.
+    twice = recalling(worked, note("12/1/2024", D(2024, 1, 3), answer(D(2024, 1, 20)),
+                                   answer(D(2024, 2, 1), "4100")))
+    assert plain(recall_text(twice, "en")) == (
+        "The Ministry recalls its Note No. 12/1/2024 of 3 January 2024, to which the Embassy "
+        "replied on 20 January 2024 and by its Note No. 4100 received on 1 February 2024.")
+    assert plain(recall_text(twice, "fr")) == (
+        "Le Ministère rappelle sa note n° 12/1/2024 du 3 janvier 2024, à laquelle l'Ambassade "
+        "a répondu le 20 janvier 2024 et par sa note n° 4100 reçue le 1er février 2024.")
+
+
+EXAMPLE = SEED.parent.parent / "examples" / "sre-templates"
+
+
+def test_spanish_writes_num_in_lower_case_bound_to_the_number() -> None:
+    """Inside a sentence Spanish writes «núm.», lower case, and a no-break
+    space keeps it with the number: in the recall, and in the reference to
+    the note a reply answers."""
+    case = recalling(load_case(SEED.parent / "mx-quito-2024" / "note.yaml"),
+                     note("12/1/2024", D(2024, 1, 3)),
+                     note("12/1/2025", D(2024, 3, 1), answer(D(2024, 3, 8), "45", True)))
+    text = recall_text(case, "es", template_dirs=(EXAMPLE,))
+    assert plain(text) == (
+        "La Secretaría recuerda su nota núm. 12/1/2024 del 3 de enero de 2024, que ha quedado "
+        "sin respuesta, así como su nota núm. 12/1/2025 del 1 de marzo de 2024, a la que la "
+        "Embajada respondió mediante su nota núm. 45 recibida el 8 de marzo de 2024. La "
+        "Secretaría considera que las explicaciones dadas en la nota de la Embajada núm. 45 "
+        "recibida el 8 de marzo de 2024 no son satisfactorias.")
+    assert "Núm." not in text
+    assert text.count("núm.\u00a0") == 4
+    reply = dataclasses.replace(case, note=case.note.model_copy(update={
+        "in_reply_to": ReplyTo(reference="45/2024", date=D(2024, 4, 5))}))
+    html = render_html(reply, RenderOptions(lang="es", template_dirs=(EXAMPLE,)))
+    assert "con referencia a la nota de la Embajada núm. 45/2024 del 5 de abril de 2024" \
+        in plain(html)
+    assert "núm.\u00a045/2024" in html_module.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+# The same day: which notes of the register a note recalls.
+
+
+def test_a_note_never_recalls_itself_nor_a_note_of_its_day_on_its_subject(
+        seeded: Seeded, tmp_path: Path) -> None:
+    """A note of 14 November 2025 on Odesa is issued (12/5/2025). Its draft,
+    rendered again with the register, is the same note: it recalls the note
+    of 19 August on Odesa (12/1/2025) as before, never 12/5/2025. A note of
+    the same day on Kyiv August 2025, whose chronology holds Odesa, recalls
+    12/5/2025: an earlier note of that day, on another subject. Cancelled
+    and issued again (12/6/2025): the draft recalls neither; the other note
+    recalls the one issued again, not the cancelled one; so does a note of
+    the next day on Odesa."""
+    database = tmp_path / "register.db"
+    shutil.copyfile(seeded.database, database)
+    same = write_note(seeded.folder, "same-day", "2025-11-14", "odesa-2025-08")
+    other = write_note(seeded.folder, "same-day-other", "2025-11-14", "kyiv-2025-08-28",
+                       "odesa-2025-08")
+
+    def recalls(register: Register, path: Path) -> list[str]:
+        return [n.reference for n in register.history(load_case(path))]
+
+    with open_register(database) as register:
+        assert recalls(register, same) == ["12/1/2025"]
+        assert issue(register, same) == "12/5/2025"
+        assert recalls(register, same) == ["12/1/2025"]
+        # The issued note itself, from its records: the same.
+        kept = load_case_data(register.records("12/5/2025"))
+        assert [n.reference for n in register.history(kept)] == ["12/1/2025"]
+        assert recalls(register, other) == ["12/1/2025", "12/2/2025", "12/5/2025"]
+        register.cancel("12/5/2025", reason="wrong annex", cancelled_by="head", now=NOW)
+        assert issue(register, same) == "12/6/2025"
+        assert recalls(register, same) == ["12/1/2025"]
+        assert recalls(register, other) == ["12/1/2025", "12/2/2025", "12/6/2025"]
+        later = write_note(seeded.folder, "next-day", "2025-11-15", "odesa-2025-08")
+        assert recalls(register, later) == ["12/1/2025", "12/6/2025"]
 
 
 def test_without_a_register_nothing_changes(tmp_path: Path, runner: CliRunner,
@@ -507,9 +715,14 @@ def test_the_database_refuses_replies_outside_the_rules(draft: Path,
             values = (b"x",) if "reply_files (sha256" in statement else ()
             with pytest.raises(Exception, match=r"append-only"):
                 register._connection.execute(statement, values)
-        # The history reads alike in both dialects: the cancelled note is left out.
-        assert [(n.reference, n.replies) for n in register.history(case)] == [
-            (first.reference, [])]  # (its reply came after the note's date)
+        # The history reads alike in both dialects: the cancelled note is left
+        # out; the draft itself recalls none of its own day on its subject; a
+        # note of 2 May recalls the first with its reply of 1 May.
+        assert register.history(case) == []
+        later = dataclasses.replace(case, note=case.note.model_copy(
+            update={"date": dt.date(2024, 5, 2)}))
+        assert [(n.reference, n.replies) for n in register.history(later)] == [
+            (first.reference, [RecalledReply(received=dt.date(2024, 5, 1))])]
         # Issuing after a reply takes the next position of the log.
         third = register.issue(case, FAST, issued_by="officer", now=NOW)[0]
         assert third.reference == "SRE/3/2024"
@@ -537,6 +750,7 @@ def test_a_version_2_register_is_migrated_to_version_3(draft: Path,
         patched.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:2])
         patched.setattr(module, "_LOG", ("issued", "cancelled"))
         patched.setattr(module.Register, "_history", lambda *_: [])  # no replies table yet
+        patched.setattr(module.Register, "_index", lambda *_: None)  # nor a history index
         with open_register(register_url) as old:
             issued = [old.issue(case, FAST, issued_by="officer", now=NOW)[0]
                       for _ in range(2)]
@@ -547,7 +761,7 @@ def test_a_version_2_register_is_migrated_to_version_3(draft: Path,
     with open_register(register_url) as register:
         with register._transaction("reading") as cursor:
             cursor.execute("SELECT version FROM notegen_schema ORDER BY version")
-            assert [row[0] for row in cursor.fetchall()] == [1, 2, 3]
+            assert [row[0] for row in cursor.fetchall()] == [1, 2, 3, 4]
         audit = register.audit()
         assert (audit.intact, audit.entries, audit.head) == (True, 3, head)
         reply = register.reply(issued[0].reference, received=dt.date(2024, 4, 20),
@@ -562,6 +776,79 @@ def test_a_version_2_register_is_migrated_to_version_3(draft: Path,
         assert (audit.intact, audit.entries) == (True, 5)
         with pytest.raises(Exception, match="append-only"):
             register._connection.execute("DELETE FROM replies")
+
+
+def test_a_version_3_register_gets_its_history_index(draft: Path,
+                                                    register_url: str,  # noqa: F811
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A register of schema 3 (notes, a cancellation, a reply) opens and
+    becomes schema 4: the incidents each note protested are indexed from its
+    records, the log and its chain are kept, the history reads the same
+    notes by index; the index takes rows only with a new note, is never
+    changed, and the audit checks it against the records."""
+    case = load_case(draft)
+    later = dataclasses.replace(case, note=case.note.model_copy(
+        update={"date": dt.date(2024, 5, 2)}))
+    subject = case.note.subject
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:3])
+        patched.setattr(module.Register, "_index", lambda *_: None)  # no index yet
+        with open_register(register_url) as old:
+            issued = [old.issue(case, FAST, issued_by="officer", now=NOW)[0]
+                      for _ in range(3)]
+            old.cancel(issued[1].reference, reason="twice", cancelled_by="head", now=NOW)
+            old.reply(issued[0].reference, received=dt.date(2024, 5, 1), their_reference="77",
+                      recorded_by="desk", now=NOW)
+            with old._transaction("reading") as cursor:
+                cursor.execute("SELECT chain FROM replies")
+                head = cursor.fetchone()[0]
+    series = issued[0].series
+
+    def index(register: Register) -> list[tuple[str, str, str]]:
+        with register._transaction("reading") as cursor:
+            cursor.execute("SELECT series, reference, incident FROM issued_incidents "
+                           "ORDER BY reference")
+            return [tuple(row) for row in cursor.fetchall()]
+
+    with open_register(register_url) as register:
+        with register._transaction("reading") as cursor:
+            cursor.execute("SELECT version FROM notegen_schema ORDER BY version")
+            assert [row[0] for row in cursor.fetchall()] == [1, 2, 3, 4]
+        assert index(register) == [(series, entry.reference, subject) for entry in issued]
+        audit = register.audit()
+        assert (audit.intact, audit.entries, audit.head) == (True, 5, head)
+        # Not the cancelled note; the first with its reply; the draft itself none.
+        assert [(n.reference, [r.reference for r in n.replies])
+                for n in register.history(later)] == [("SRE/1/2024", ["77"]),
+                                                      ("SRE/3/2024", [])]
+        assert register.history(case) == []
+        fourth = register.issue(case, FAST, issued_by="officer", now=NOW)[0]
+        assert index(register)[-1] == (series, fourth.reference, subject)
+        assert [n.reference for n in register.history(later)] == ["SRE/1/2024", "SRE/3/2024",
+                                                                 "SRE/4/2024"]
+        hostile = ["UPDATE issued_incidents SET incident = 'elsewhere'",
+                   "DELETE FROM issued_incidents",
+                   # An incident added to a note that is not the log's last entry.
+                   f"INSERT INTO issued_incidents (series, reference, incident) VALUES "
+                   f"('{series}', 'SRE/1/2024', 'kyiv-2025-11-14')"]
+        hostile.append("TRUNCATE issued_incidents" if register._postgres else
+                       f"REPLACE INTO issued_incidents (series, reference, incident) VALUES "
+                       f"('{series}', 'SRE/1/2024', '{subject}')")
+        for statement in hostile:
+            with pytest.raises(Exception, match="append-only"):
+                register._connection.execute(statement)
+        assert len(index(register)) == 4
+        assert register.audit().intact
+        if register._postgres:
+            return
+        register._connection.execute("DROP TRIGGER issued_incidents_refuse_delete")
+        register._connection.execute("DELETE FROM issued_incidents WHERE reference = "
+                                     "'SRE/3/2024'")
+        register._connection.commit()
+        audit = register.audit()
+        assert (audit.intact, audit.position) == (False, 3)
+        assert "the history index does not hold the incidents its records protest" \
+            in audit.finding
 
 
 # The service.

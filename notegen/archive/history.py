@@ -3,7 +3,10 @@
 For each incident a note protests (its subject) or recalls (its
 ``earlier`` list), the register knows which issued notes of the same sender
 protested it, as their subject or in their chronology: the records kept
-with each entry say so. :func:`recalled` joins them, with the replies
+with each entry say so (:func:`protested`), and the register keeps them as
+an index beside the log, one row per note and incident, so that finding
+them costs the same whatever the size of the register. :func:`recalled`
+joins them, with the replies
 received, into :class:`~notegen.records.models.RecalledNote` records, plain
 data that the wording puts into words (the wording never reads the
 register). They are stored in the note's records, so an issued note renders
@@ -14,6 +17,10 @@ The rule, for a note dated D of sender S:
 - an earlier note is an issued note of S, dated on or before D, that is not
   the note itself and was not cancelled (before the note, if the note is in
   the register), whose subject or chronology names one of the note's incidents;
+- a note of the same date D on the same subject is never recalled: it is
+  the note itself (a draft rendered after its issue), or the same protest
+  issued again, not an earlier one; a note of the same day on another
+  subject is (it protested an incident of this note's chronology);
 - if the note is in the register, only notes recorded before it count;
 - a reply counts if it was received on or before D (and, for a note in the
   register, recorded before it).
@@ -38,8 +45,11 @@ class IssuedNote:
     reference: str
     #: Its date, ISO.
     date: str
-    #: The records it was issued with (JSON).
-    records: str
+    #: The incident it protested.
+    subject: str
+    #: The incidents it protested (its subject and chronology) that the note
+    #: recalling it asked for.
+    incidents: tuple[str, ...]
     #: The position of its cancellation, if it was cancelled.
     cancelled: int | None
 
@@ -68,14 +78,17 @@ def protested(records: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if isinstance(i, str)))
 
 
-def recalled(subject: str, earlier: Sequence[str], reference: str | None,
+def recalled(subject: str, date: dt.date, earlier: Sequence[str], reference: str | None,
              notes: Sequence[IssuedNote], replies: Sequence[ReplyRow]) -> list[RecalledNote]:
-    """The earlier notes a note recalls (see the module's rule), oldest first.
+    """The earlier notes a note of ``date`` recalls (see the module's rule),
+    oldest first.
 
-    ``notes`` are the sender's issued notes dated on or before the note, in
-    log order; ``replies`` every reply received by its date; ``reference`` the
-    note's own number, if it has one (a note of the register)."""
+    ``notes`` are the sender's issued notes dated on or before the note that
+    protested one of its incidents, in log order; ``replies`` the replies to
+    them received by its date; ``reference`` the note's own number, if it
+    has one (a note of the register)."""
     wanted = (subject, *earlier)
+    day = date.isoformat()
     own = next((note.position for note in notes if note.reference == reference), None) \
         if reference is not None else None
     before = own if own is not None else float("inf")
@@ -85,8 +98,9 @@ def recalled(subject: str, earlier: Sequence[str], reference: str | None,
             continue
         if note.cancelled is not None and note.cancelled < before:
             continue
-        protests = set(protested(note.records))
-        incidents = [incident for incident in wanted if incident in protests]
+        if note.date == day and note.subject == subject:
+            continue
+        incidents = [incident for incident in wanted if incident in note.incidents]
         if incidents:
             found.append((note, incidents))
     answers: dict[tuple[str, str], list[RecalledReply]] = {}

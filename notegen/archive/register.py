@@ -43,6 +43,13 @@ backup and one audit cover both. A cancelled note takes no reply. What a
 note recalls of earlier notes and their replies is
 :meth:`Register.history` (see :mod:`.history`).
 
+The history index (schema 4): for each issued note, one row per incident
+it protested (its subject and chronology, as its records say), so that
+:meth:`Register.history` reads the notes about a note's incidents by index
+whatever the size of the register. It is written with the note, in the
+same transaction; the database refuses to change it, or to add to it for any
+note but the log's last entry; the audit checks it against the records.
+
 A register is an SQLite file (``sqlite:///path`` or a plain path) or a
 PostgreSQL database (``postgresql://…``, with the ``postgres`` extra). Its
 schema is versioned and migrated forward on opening, one opener at a time
@@ -86,7 +93,7 @@ from ..options import RenderOptions, settle
 from ..records.case import Case, load_case_data
 from ..records.models import Profile, RecalledNote
 from ..render.pdf import render_pdf, rendered_records
-from .history import IssuedNote, ReplyRow, recalled
+from .history import IssuedNote, ReplyRow, protested, recalled
 
 logger = logging.getLogger(__name__)
 
@@ -241,14 +248,17 @@ def _sqlite_guards(cursor: Any, guards: tuple[tuple[str, str, str], ...] = _GUAR
 
 
 def _pg_guards(cursor: Any, guards: tuple[tuple[str, str, str], ...] = _GUARDS,
-               tables: tuple[str, ...] = _TABLES) -> None:
+               tables: tuple[str, ...] = _TABLES, refuse: bool = True) -> None:
     """PostgreSQL: statement triggers refusing UPDATE, DELETE and TRUNCATE
     (they fire even when no row is touched, and for ``ON CONFLICT DO
     UPDATE``), and row triggers guarding inserts, which first take the
-    writers' lock so that an insert outside notegen is serialised too."""
-    cursor.execute(f"""CREATE FUNCTION notegen_refuse() RETURNS trigger AS $$
-        BEGIN RAISE EXCEPTION '{_APPEND_ONLY}: % rows are never changed (% refused)',
-            TG_TABLE_NAME, TG_OP; END $$ LANGUAGE plpgsql""")
+    writers' lock so that an insert outside notegen is serialised too.
+    ``refuse``: make the refusing function too (a later schema's guards
+    use the one made before)."""
+    if refuse:
+        cursor.execute(f"""CREATE FUNCTION notegen_refuse() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION '{_APPEND_ONLY}: % rows are never changed (% refused)',
+                TG_TABLE_NAME, TG_OP; END $$ LANGUAGE plpgsql""")
     for table in tables:
         cursor.execute(f"""CREATE TRIGGER {table}_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
             ON {table} FOR EACH STATEMENT EXECUTE FUNCTION notegen_refuse()""")
@@ -335,6 +345,52 @@ def _to_v3(register: Register, cursor: Any) -> None:
     _sqlite_guards(cursor, _GUARDS_V3, _TABLES_V3)
 
 
+#: The position of the log's last entry, as SQL.
+_LAST_POSITION = ("{greatest}(" + ", ".join(
+    f"COALESCE((SELECT MAX(position) FROM {table}), 0)" for table in _LOG) + ")")
+#: Schema 4's insert guard: the incidents a note protested are indexed with
+#: the note, while it is the log's last entry.
+_GUARDS_V4 = (
+    ("issued_incidents", "NOT EXISTS (SELECT 1 FROM issued WHERE series = NEW.series AND "
+                         f"reference = NEW.reference AND position = {_LAST_POSITION})",
+     "the incidents a note protested are recorded with the note"),
+)
+_TABLES_V4 = (*_TABLES_V3, "issued_incidents")
+#: Notes whose records one step of the migration to schema 4 reads at a time.
+_INDEX_BATCH = 200
+
+
+def _to_v4(register: Register, cursor: Any) -> None:
+    """Schema 4: the history index, one row per issued note and incident it
+    protested (see the module's docstring), filled from the records of the
+    notes issued so far, a batch at a time; then guarded like the log."""
+    cursor.execute("""CREATE TABLE issued_incidents (
+        series TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        CONSTRAINT issued_incidents_key PRIMARY KEY (incident, series, reference),
+        CONSTRAINT issued_incidents_of_issued FOREIGN KEY (series, reference)
+            REFERENCES issued (series, reference))""")
+    after, indexed = 0, 0
+    while True:
+        cursor.execute(register._sql("SELECT position, series, reference, records FROM issued "
+                                     "WHERE position > ? ORDER BY position LIMIT ?"),
+                       (after, _INDEX_BATCH))
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        for _, series, reference, records in rows:
+            register._index(cursor, str(series), str(reference), protested(str(records)))
+        after, indexed = int(rows[-1][0]), indexed + len(rows)
+    if register._postgres:
+        _pg_guards(cursor, _GUARDS_V4, ("issued_incidents",), refuse=False)
+    else:
+        _sqlite_guards(cursor, _GUARDS_V4, ("issued_incidents",))
+    if indexed:
+        logger.info("register %s: the incidents of %d issued notes indexed", register._shown,
+                    indexed)
+
+
 #: Schema migrations, in order; the register records the last one applied.
 _MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
@@ -368,6 +424,7 @@ _MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     ),
     (_to_v2,),
     (_to_v3,),
+    (_to_v4,),
 )
 
 
@@ -843,10 +900,19 @@ class Register:
                 records_sha256=hashlib.sha256(records).hexdigest(), issued_by=issued_by,
                 issued_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"))
             position, previous = self._head(cursor)
+            text = records.decode("utf-8")
             self._append(cursor, "issued", position + 1, previous,
-                         {column: getattr(entry, column) for column in _COLUMNS},
-                         records.decode("utf-8"))
+                         {column: getattr(entry, column) for column in _COLUMNS}, text)
+            self._index(cursor, series, reference, protested(text))
         return entry, pdf
+
+    def _index(self, cursor: Any, series: str, reference: str,
+               incidents: tuple[str, ...]) -> None:
+        """Index the ``incidents`` the note ``reference`` of ``series`` protested."""
+        if incidents:
+            cursor.executemany(self._sql("INSERT INTO issued_incidents (series, reference, "
+                                         "incident) VALUES (?, ?, ?)"),
+                               [(series, reference, incident) for incident in incidents])
 
     def cancel(self, reference: str, *, reason: str, cancelled_by: str,
                now: dt.datetime | None = None, sender: str | None = None) -> None:
@@ -978,26 +1044,42 @@ class Register:
         return replace(case, note=case.note.model_copy(update={"recalled_notes": history}))
 
     def _history(self, cursor: Any, case: Case) -> list[RecalledNote]:
+        """:meth:`history`, read by index: the notes that protested one of the
+        note's incidents (the history index), and only the replies to them."""
         note = case.note
-        # Only notes whose records name one of the incidents are read (an id
-        # has no % and its _ matches itself too); history.recalled checks them.
+        day = note.date.isoformat()
         incidents = list(dict.fromkeys((note.subject, *note.earlier)))
-        named = " OR ".join(["i.records LIKE ?"] * len(incidents))
         cursor.execute(self._sql(
-            "SELECT i.position, i.series, i.reference, i.note_date, i.records, c.position "
-            "FROM issued i LEFT JOIN cancelled c ON c.series = i.series AND "
-            f"c.reference = i.reference WHERE i.sender = ? AND i.note_date <= ? AND ({named}) "
-            "ORDER BY i.position"), (note.sender, note.date.isoformat(),
-                                     *(f'%"{incident}"%' for incident in incidents)))
-        notes = [IssuedNote(int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
-                            None if row[5] is None else int(row[5]))
-                 for row in cursor.fetchall()]
-        cursor.execute(self._sql(
-            "SELECT position, series, reference, received, their_reference, unsatisfactory "
-            "FROM replies WHERE received <= ? ORDER BY position"), (note.date.isoformat(),))
-        replies = [ReplyRow(int(row[0]), str(row[1]), str(row[2]), str(row[3]), row[4],
-                            bool(row[5])) for row in cursor.fetchall()]
-        return recalled(note.subject, note.earlier, note.reference, notes, replies)
+            "SELECT i.position, i.series, i.reference, i.note_date, i.subject, c.position, "
+            "x.incident FROM issued_incidents x JOIN issued i ON i.series = x.series AND "
+            "i.reference = x.reference LEFT JOIN cancelled c ON c.series = i.series AND "
+            f"c.reference = i.reference WHERE x.incident IN ({', '.join('?' * len(incidents))})"
+            " AND i.sender = ? AND i.note_date <= ? ORDER BY i.position"),
+            (*incidents, note.sender, day))
+        rows: dict[int, tuple[Any, ...]] = {}
+        protests: dict[int, list[str]] = {}
+        for row in cursor.fetchall():
+            rows.setdefault(int(row[0]), row)
+            protests.setdefault(int(row[0]), []).append(str(row[6]))
+        notes = [IssuedNote(position, str(row[1]), str(row[2]), str(row[3]), str(row[4]),
+                            tuple(protests[position]), None if row[5] is None else int(row[5]))
+                 for position, row in rows.items()]
+        by_series: dict[str, list[str]] = {}
+        for issued in notes:
+            by_series.setdefault(issued.series, []).append(issued.reference)
+        replies: list[ReplyRow] = []
+        for series, references in by_series.items():
+            for start in range(0, len(references), _INDEX_BATCH):
+                chunk = references[start:start + _INDEX_BATCH]
+                cursor.execute(self._sql(
+                    "SELECT position, series, reference, received, their_reference, "
+                    "unsatisfactory FROM replies WHERE series = ? AND reference IN "
+                    f"({', '.join('?' * len(chunk))}) AND received <= ?"),
+                    (series, *chunk, day))
+                replies += [ReplyRow(int(row[0]), str(row[1]), str(row[2]), str(row[3]),
+                                     row[4], bool(row[5])) for row in cursor.fetchall()]
+        replies.sort(key=lambda reply: reply.position)
+        return recalled(note.subject, note.date, note.earlier, note.reference, notes, replies)
 
     # Reading.
 
@@ -1166,6 +1248,10 @@ class Register:
             replies = [("reply", row) for row in cursor.fetchall()]
             cursor.execute("SELECT sha256, size, content FROM reply_files")
             files = {str(row[0]): (int(row[1]), bytes(row[2])) for row in cursor.fetchall()}
+            cursor.execute("SELECT series, reference, incident FROM issued_incidents")
+            history: dict[tuple[str, str], set[str]] = {}
+            for series, reference, incident in cursor.fetchall():
+                history.setdefault((str(series), str(reference)), set()).add(str(incident))
         log = [_entry_of(kind, row) for kind, row in sorted(
             issued + cancelled + replies, key=lambda item: int(item[1][0]))]
         head, numbers = GENESIS, dict[str, int]()
@@ -1191,6 +1277,10 @@ class Register:
                 if hashlib.sha256(records or b"").hexdigest() != fields["records_sha256"]:
                     return broken("its records differ from those it was issued with (their "
                                   "SHA-256 is not its records_sha256)")
+                if history.pop(key, set()) != set(protested((records or b"").decode("utf-8"))):
+                    return broken("the history index does not hold the incidents its records "
+                                  "protest (rows of issued_incidents were changed, added or "
+                                  "removed)")
                 expected = numbers.get(key[0], 0) + 1
                 if fields["number"] != expected:
                     return broken(f"its number is {fields['number']}, but the next of its "
@@ -1232,6 +1322,11 @@ class Register:
             elif kind == "cancelled":
                 cancels.add(key)
             head = chain
+        if history:
+            series, reference = sorted(history)[0]
+            return Audit(False, len(log), head, f"the register {self._shown} is broken: its "
+                         f"history index names {reference} of series {series}, a note the "
+                         "log does not hold", None)
         notes = len(issued)
         answers = (f", {len(replies)} repl{'y' if len(replies) == 1 else 'ies'}"
                    if replies else "")
@@ -1242,9 +1337,9 @@ class Register:
 
     def grant(self, role: str) -> None:
         """Let the PostgreSQL ``role`` use the register, and nothing more:
-        SELECT and INSERT on the log and the replies' files, SELECT on the
-        schema version. Run as
-        the role owning the register (which migrated it).
+        SELECT and INSERT on the log, the replies' files and the history
+        index, SELECT on the schema version. Run as the role owning the
+        register (which migrated it).
 
         :raises RegisterError: on SQLite (no roles: guard the file itself),
             or if the database refuses.
@@ -1254,12 +1349,12 @@ class Register:
                                 "write access to its file and nothing else")
         from psycopg import sql
 
-        tables = sql.SQL(", ").join(sql.Identifier(table) for table in _TABLES_V3)
+        tables = sql.SQL(", ").join(sql.Identifier(table) for table in _TABLES_V4)
         who = sql.Identifier(role)
         with self._transaction(f"granting {role} the use of it") as cursor:
             cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(tables, who))
             cursor.execute(sql.SQL("GRANT SELECT, INSERT ON issued, cancelled, replies, "
-                                   "reply_files TO {}").format(who))
+                                   "reply_files, issued_incidents TO {}").format(who))
             cursor.execute(sql.SQL("GRANT SELECT ON notegen_schema TO {}").format(who))
         logger.info("register %s: %s may select and insert", self._shown, role)
 

@@ -10,7 +10,8 @@ here they are put into words, every word from the phrase catalogue:
   ``.last`` more ("{first}; {next}", "{first}; and {last}");
 - ``earlier_notes.unanswered``: the note that remains unanswered ("its Note
   {notes}, which has remained unanswered"), ``.several`` the notes, together
-  ("its Notes {notes}, which have remained unanswered");
+  ("its Notes {notes}, which have remained unanswered"), listed by
+  ``earlier_notes.join.pair`` ("{first} and {last}"), ``.more`` and ``.last``;
 - ``earlier_notes.answered``: each answered note, "its Note {note}, to
   which {addressee_short} replied {replies}";
 - ``earlier_notes.item``: one note, "{reference} of {date}" ({number}
@@ -18,7 +19,14 @@ here they are put into words, every word from the phrase catalogue:
   {reference} received on {date}" (``.unnumbered``: a reply without a number);
 - ``earlier_notes.rejected``: the sentence on replies whose explanations
   are unsatisfactory (``.several`` for more than one), their items
-  ``earlier_notes.rejected.item``.
+  ``earlier_notes.rejected.item``, listed by ``earlier_notes.rejected.join``
+  (``.pair``, ``.more``, ``.last``): an item may hold a participial phrase,
+  which a language may close with a comma before the conjunction (Russian
+  «№ 4512, полученной 25 августа 2025 года, и № 4600, полученной …»).
+
+A list whose own ``join`` phrases the catalogue lacks takes the general
+``earlier_notes.join``; a catalogue with neither lists the locale's way
+(CLDR, through Babel).
 
 Each may have a variant per note type and for the talking points and the
 press release (``talking_points.earlier_notes``…): the voice and the
@@ -76,15 +84,22 @@ def recall(notes: Sequence[RecalledNote], catalogue: Catalogue,
             return say("earlier_notes.reply.unnumbered", date=date)
         return say("earlier_notes.reply", **_numbered(answer.reference, catalogue), date=date)
 
+    def listed(items: Sequence[str], kind: str = "") -> str:
+        for base in (f"earlier_notes.{kind}.join" if kind else "", "earlier_notes.join"):
+            if base and catalogue.key(f"{base}.pair") is not None:
+                return _chain(items, base, say)
+        return catalogue.join(items)
+
     unanswered = [note for note in ordered if not note.replies]
     groups = []
     if unanswered:
         groups.append(say(_several("earlier_notes.unanswered", unanswered),
-                          notes=catalogue.join([item(note) for note in unanswered])))
+                          notes=listed([item(note) for note in unanswered], "unanswered")))
     groups += [say("earlier_notes.answered", note=item(note),
-                   replies=catalogue.join([reply(answer) for answer in note.replies]))
+                   replies=listed([reply(answer) for answer in note.replies], "answered"))
                for note in ordered if note.replies]
-    sentences = [catalogue.sentence(say("earlier_notes", notes=_groups(groups, say)))]
+    sentences = [catalogue.sentence(say("earlier_notes",
+                                        notes=_chain(groups, "earlier_notes", say)))]
     rejected = [answer for note in ordered for answer in note.replies
                 if answer.unsatisfactory and answer.reference is not None]
     if rejected:
@@ -92,7 +107,7 @@ def recall(notes: Sequence[RecalledNote], catalogue: Catalogue,
                      **_numbered(answer.reference or "", catalogue),
                      date=catalogue.date(answer.received)) for answer in rejected]
         sentences.append(catalogue.sentence(say(_several("earlier_notes.rejected", items),
-                                                replies=catalogue.join(items))))
+                                                replies=listed(items, "rejected"))))
     return " ".join(sentences)
 
 
@@ -102,17 +117,19 @@ def _several(key: str, things: Sequence[object]) -> str:
     return key if len(things) == 1 else f"{key}.several"
 
 
-def _groups(groups: Sequence[str], say: Callable[..., str]) -> str:
-    """The groups joined: each may hold commas, so the catalogue says how
-    (``earlier_notes.pair`` for two, else ``.more`` and ``.last``: "; and")."""
-    if len(groups) == 1:
-        return groups[0]
-    if len(groups) == 2:
-        return say("earlier_notes.pair", first=groups[0], last=groups[1])
-    joined = groups[0]
-    for group in groups[1:-1]:
-        joined = say("earlier_notes.more", first=joined, next=group)
-    return say("earlier_notes.last", first=joined, last=groups[-1])
+def _chain(items: Sequence[str], base: str, say: Callable[..., str]) -> str:
+    """``items`` joined by the phrases under ``base``: ``.pair`` for two, else
+    ``.more`` between the first ones and ``.last`` before the last. The
+    groups of the sentence (``earlier_notes``) may hold commas, so theirs
+    join with "; and"."""
+    if len(items) == 1:
+        return items[0]
+    if len(items) == 2:
+        return say(f"{base}.pair", first=items[0], last=items[1])
+    joined = items[0]
+    for item in items[1:-1]:
+        joined = say(f"{base}.more", first=joined, next=item)
+    return say(f"{base}.last", first=joined, last=items[-1])
 
 
 def _numbered(number: str, catalogue: Catalogue) -> dict[str, object]:
