@@ -9,7 +9,8 @@ median of the per-round ratios [min–max]:
   (a) cold ``notegen render --no-daemon --no-cache`` (PDF/A-3b with the
       records) as a new process, against a new process that only renders
       the same HTML with Jinja and WeasyPrint to PDF/A-3b (what any tool must
-      at least pay);
+      at least pay); in wall time and in the CPU time the process used
+      (which a busy machine inflates far less), as (g);
   (b) warm: ``notegen.render_pdf`` in process against WeasyPrint on the same
       HTML in the same process, keeping one FontConfiguration as notegen
       does (a new one per render would load every font again), plain and
@@ -35,11 +36,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from paired import Pair, alternate, header, line, measure, spread
+from paired import Pair, alternate, alternate_clocks, children_cpu, header, line, measure, spread
 
 if TYPE_CHECKING:
     from notegen import SigningKey
@@ -126,7 +128,8 @@ def main() -> None:
             run([notegen_bin, "validate", "--no-daemon", str(CASE)], env)
 
         # The warm-up round fills the fontconfig cache and the OS page cache.
-        cold = alternate(cold_minimal, cold_notegen, rounds=rounds, warmup=1)
+        cold, cold_cpu = alternate_clocks(cold_minimal, cold_notegen, rounds=rounds, warmup=1,
+                                          clocks=(time.perf_counter, children_cpu))
         validate = measure(cold_validate, rounds=rounds, warmup=1)
 
         # (e) for bare WeasyPrint: does its memory grow too?
@@ -153,15 +156,15 @@ def main() -> None:
 
         # (g): LibreOffice, if installed.
         soffice = shutil.which("soffice") or shutil.which("libreoffice")
-        libreoffice: Pair | None = None
+        libreoffice: list[Pair] | None = None
         if soffice:
             run([soffice, "--headless", "--convert-to", "docx:MS Word 2007 XML",
                  "--outdir", str(scratch), str(html_file)], env)
             docx = scratch / "note.docx"
-            libreoffice = alternate(lambda: run(
+            libreoffice = alternate_clocks(lambda: run(
                 [soffice, "--headless", "--convert-to", "pdf", "--outdir",
                  str(scratch / "lo"), str(docx)], env), cold_notegen,
-                rounds=max(3, rounds // 2), warmup=1)
+                rounds=max(3, rounds // 2), warmup=1, clocks=(time.perf_counter, children_cpu))
 
     # (b), (f): warm, in this process.
     os.environ.setdefault("FONTCONFIG_FILE", env["FONTCONFIG_FILE"])
@@ -212,11 +215,13 @@ def main() -> None:
               f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}\n\n")
     out.write(header("", "baseline", "notegen") + "\n")
     out.write(line("(a) cold render vs Jinja+WeasyPrint script", cold, digits=0) + "\n")
+    out.write(line("(a)   its CPU time (user + system)", cold_cpu, digits=0) + "\n")
     out.write(line("(b) warm, plain PDF (WeasyPrint: fonts kept)", warm_plain) + "\n")
     out.write(line("(b) warm, PDF/A-3b (WeasyPrint: fonts kept)", warm_pdfa) + "\n")
     if libreoffice is not None:
-        out.write(line("(g) cold render vs LibreOffice .docx -> PDF", libreoffice, digits=0)
-                  + "\n")
+        out.write(line("(g) cold render vs LibreOffice .docx -> PDF", libreoffice[0],
+                       digits=0) + "\n")
+        out.write(line("(g)   its CPU time (user + system)", libreoffice[1], digits=0) + "\n")
     else:
         out.write("(g) skipped: LibreOffice (soffice) is not installed\n")
     out.write(line(f"(c) batch of {args.batch}: -j 1 (left), -j 2 (right)", batch,
