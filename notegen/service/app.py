@@ -628,8 +628,8 @@ async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     the worker takes a connection): WeasyPrint, the built-in templates,
     phrases and fonts, and the style sheet of the ministry's folders, loaded
     once here rather than in every bounded render; then the worked case,
-    posted as a request would post it, validated and rendered as HTML and
-    DOCX, so that the first request of each kind is as fast as the tenth."""
+    posted as a request would post it, validated and rendered as HTML, DOCX
+    and PDF, so that the first request of each kind is as fast as the tenth."""
     from ..render.pdf import warm_up
 
     state: Service = app.state.notegen
@@ -670,7 +670,7 @@ _WORKED_CASE = SEEDS_FOLDER / "az-kyiv-2025" / "note.yaml"
 
 def _warm_requests(options: RenderOptions) -> None:
     """What a request does on its way to a render, done once: reading a
-    posted case, wording it, the HTML and the Word document."""
+    posted case, wording it, the HTML, the Word document and the PDF."""
     from ..records.dump import dump_case
 
     try:
@@ -678,8 +678,9 @@ def _warm_requests(options: RenderOptions) -> None:
         prepare(case, options)
         _render_html(case, options)
         _render_docx(case, options)
+        _render_pdf(case, options)  # bounded, as a request's: warm_up rendered in process
     except NotegenError as exc:  # the settings' folders cannot word the worked case
-        logger.info("no HTML and DOCX warm-up with %s: %s", _WORKED_CASE, exc)
+        logger.info("no request warm-up with %s: %s", _WORKED_CASE, exc)
 
 
 def _render_pdf(case: Case, options: RenderOptions) -> bytes:
