@@ -20,9 +20,11 @@ bytes); user templates render in a child process bounded in time
 The modules: :mod:`.app` (the routes; ``create_app``, which uvicorn runs in
 each worker), :mod:`.tokens`, :mod:`.access`, :mod:`.docs` (the OpenAPI
 document and its page) and :mod:`.startup` (the checks and the line
-``notegen serve`` prints). Only :mod:`.app`, :mod:`.access` and :mod:`.docs`
-import the web framework, on first use of ``create_app``: the command line
-manages tokens without it.
+``notegen serve`` prints), and :mod:`.workers` (the workers ``notegen serve``
+runs, each replaced once its memory has grown past ``worker_growth_mb``).
+Only :mod:`.app`, :mod:`.access`, :mod:`.docs` and :mod:`.workers` import the
+web framework or its server, on first use: the command line manages tokens
+without them.
 """
 
 from __future__ import annotations
