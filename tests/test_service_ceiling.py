@@ -5,6 +5,7 @@ workers replaced by measured memory growth without dropping a request."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from notegen.records.dump import dump_case  # noqa: E402
 from notegen.records.reading import _json_positions, _Loader, _positions  # noqa: E402
 from notegen.service.app import create_app  # noqa: E402
 from notegen.service.tokens import add_token, new_token  # noqa: E402
-from notegen.service.workers import Recycling, resident_bytes  # noqa: E402
+from notegen.service.workers import Recycling, Supervisor, resident_bytes  # noqa: E402
 
 from .conftest import SEED, free_port  # noqa: E402
 
@@ -174,6 +175,19 @@ def test_resident_memory_is_measured_as_it_is_now() -> None:
     assert grown - before >= 48 * MIB
     del held
     assert resident_bytes() < grown  # the current figure, not the largest so far
+
+
+@pytest.mark.logs
+def test_a_worker_that_cannot_start_stops_the_service(
+        caplog: pytest.LogCaptureFixture) -> None:
+    uvicorn = pytest.importorskip("uvicorn")
+    config = uvicorn.Config("tests.no_such_module:app", host="127.0.0.1", port=free_port(),
+                            log_level="critical")
+    with caplog.at_level(logging.ERROR, logger="notegen.service.workers"):
+        assert Supervisor(config, 2, Recycling(growth_mb=256)).run() == 1
+    [message] = caplog.messages
+    assert message.startswith("a worker could not start (exit status ")
+    assert message.endswith("): stopping")
 
 
 @pytest.mark.slow

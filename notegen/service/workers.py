@@ -42,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 _MIB = 1024 * 1024
 
-#: What a worker exits with when it cannot start (its app, or the bind,
-#: would fail the same way again): the supervisor then stops, as uvicorn's does.
+#: What a worker exits with when it cannot start (its app would fail the
+#: same way again): the supervisor then stops, as uvicorn's does.
 STARTUP_FAILURE = 3
 
 
@@ -92,6 +92,7 @@ class _Worker(uvicorn.Server):
         self.checked = 0
         self.over = False
         self.draining = False
+        self.supervisor = os.getppid()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         if not self.config.loaded:
@@ -104,6 +105,9 @@ class _Worker(uvicorn.Server):
 
     async def on_tick(self, counter: int) -> bool:
         if await super().on_tick(counter):
+            return True
+        if counter % 10 == 0 and os.getppid() != self.supervisor:
+            logger.error("worker %d: its supervisor has ended; so does it", os.getpid())
             return True
         if self.baseline is None:
             return False
@@ -188,7 +192,8 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> int:
-        """Serve until SIGINT or SIGTERM; the exit status."""
+        """Serve until SIGINT or SIGTERM; the exit status (1 if a worker
+        could not start)."""
         sock = self.config.bind_socket()
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT,
                                                                     signal.SIGTERM)}
@@ -206,7 +211,7 @@ class Supervisor:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             sock.close()
-        return STARTUP_FAILURE if self.failed else 0
+        return 1 if self.failed else 0
 
     def _step(self, sockets: list[socket.socket]) -> None:
         """Wait for a worker to say something or end, and act on it."""
