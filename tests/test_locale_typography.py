@@ -9,11 +9,8 @@ typographic conventions), not copied from a render. "_" stands for U+00A0
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
-import statistics
 import subprocess
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -243,49 +240,6 @@ def test_demands_are_lettered_in_the_language_s_own_way(worked_case, lang: str, 
                                check=True).stdout.decode("utf-8"))
     assert first in text
     assert second in text
-
-
-def justified_gaps(pdf: bytes) -> list[float]:
-    """The spaces between words on the justified lines of ``pdf``, in points
-    (as benchmarks/measure_spacing.py measures them)."""
-    xml = subprocess.run(["pdftotext", "-bbox-layout", "-", "-"], input=pdf,
-                         capture_output=True, check=True).stdout
-    ns = "{http://www.w3.org/1999/xhtml}"
-    found: list[float] = []
-    for page in ET.fromstring(xml).iter(f"{ns}page"):
-        right = float(page.get("width", 0)) - 20 / 25.4 * 72
-        rows: dict[int, list[tuple[float, float]]] = {}
-        for word in page.iter(f"{ns}word"):
-            rows.setdefault(round(float(word.get("yMax", 0))), []).append(
-                (float(word.get("xMin", 0)), float(word.get("xMax", 0))))
-        for row in rows.values():
-            row.sort()
-            gaps = [b[0] - a[1] for a, b in itertools.pairwise(row)]
-            if len(row) > 2 and abs(row[-1][1] - right) < 1.5 and max(gaps) < 57:
-                found.extend(gaps)
-    return found
-
-
-@pytest.mark.parametrize("lang", ["ru", "az"])
-def test_hyphenation_closes_the_gaps_of_justified_lines(worked_case, tmp_path: Path,
-                                                        lang: str) -> None:
-    # The same note with the style sheet of before: justified, not hyphenated.
-    unhyphenated = tmp_path / "static" / "note.css"
-    unhyphenated.parent.mkdir()
-    style = (ROOT / "templates" / "static" / "note.css").read_text(encoding="utf-8")
-    unhyphenated.write_text(style.replace("hyphens: auto;", "hyphens: manual;"),
-                            encoding="utf-8")
-    before = justified_gaps(render_pdf(worked_case, options=RenderOptions(
-        lang=lang, template_dirs=(tmp_path,))))
-    after = justified_gaps(render_pdf(worked_case, options=RenderOptions(lang=lang)))
-    em = 11.5  # the body size; a normal space is about a quarter of it
-
-    def loose(gaps: list[float]) -> int:
-        return sum(1 for gap in gaps if gap > em)
-
-    assert loose(after) <= loose(before) / 2, (loose(before), loose(after))
-    assert statistics.quantiles(after, n=20)[-1] < statistics.quantiles(before, n=20)[-1]
-    assert statistics.quantiles(after, n=20)[-1] < em
 
 
 def test_azerbaijani_hyphenates_by_its_own_patterns() -> None:

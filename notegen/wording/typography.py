@@ -33,12 +33,15 @@ the head: metadata is searched, not typeset), and:
   Федерации", "Azərbaycan Respublikasının", "République d’Azerbaïdjan",
   "Fédération de Russie") and what a number holds together (dates,
   references, quantities), as ``<span class="unbroken">`` (the style sheet
-  sets ``hyphens: none`` on it). A single capitalised word ("Посольства")
-  may be hyphenated, protecting it too left rivers, unless the language keeps
-  names whole (``whole_names``: French "Kinjal"); a name with a hyphen
+  sets ``hyphens: none`` on it). A single capitalised word inside a
+  sentence ("Посольства", "Kinjal") is a name too (``whole_names``, which a
+  language may turn off); a capitalised word opening a sentence may be
+  hyphenated like any other; a paragraph's last word is not; a name with a hyphen
   ("États-Unis") and a number with its suffix ("1-ci", "06:15-də") never
   break at the hyphen (``<span class="unbroken whole">``, ``white-space:
-  nowrap``).
+  nowrap``); the space before such a span stands in a box of its own
+  (``<span class="space">``), so that a line ends at that space rather
+  than at a hyphen earlier in the line (see :data:`SPACE`).
 """
 
 from __future__ import annotations
@@ -61,6 +64,12 @@ _SPACES = " \u00a0\u202f"
 UNBROKEN = "unbroken"
 #: ... and of those that do not break at a hyphen either ("1-ci", "États-Unis").
 WHOLE = "whole"
+#: The class of the box that holds the space before such a span, alone: WeasyPrint
+#: counts a text's trailing space in its width, and where a text fits but
+#: for that space and a span follows, it ends the line at the first word it
+#: can hyphenate, stretching it ("8 and 18 August 2025, Odesa re-"). A box
+#: holding only the space has no word to hyphenate.
+SPACE = "space"
 #: The class of superior letters ("1<sup>er</sup>").
 SUPERIOR = "superior"
 #: The longest part of a title (in characters) kept on one line in a block.
@@ -98,8 +107,10 @@ class TypographyRules(BaseModel):
     number_units: list[str] = Field(default_factory=list)
     #: Regular expressions whose match is set as superior letters: ``[(?<=\b1)er\b]``.
     superior: list[str] = Field(default_factory=list)
-    #: A single capitalised word inside a sentence is not hyphenated either.
-    whole_names: bool = False
+    #: A single capitalised word inside a sentence is not hyphenated either
+    #: (a name: "Kinjal", "Посольства"). Running text is set ragged-right, so
+    #: keeping names whole costs no rivers; false lets them be hyphenated.
+    whole_names: bool = True
     #: Whether a date keeps its month and year on one line ("14 ноября
     #: 2025 года"); where the language's long words make justified lines
     #: loose, a date may break before its year, never between day and month.
@@ -242,12 +253,13 @@ class Typography:
         return "".join(word + (" " if ok else NBSP)
                        for word, ok in zip(words, [*allowed, False], strict=True)).rstrip(NBSP)
 
-    def markup(self, text: str, running: bool) -> str:
+    def markup(self, text: str, running: bool, ends_block: bool = False) -> str:
         """``text`` (typeset) as HTML: escaped, its superior letters marked,
-        and in running text the runs hyphenation leaves whole in spans; in a
-        block, only what must not break at its hyphen."""
+        and in running text the runs hyphenation leaves whole in spans (and,
+        if ``text`` ends a paragraph or item, its last word); in a block,
+        only what must not break at its hyphen."""
         if running:
-            return _spans(text, self.rules.whole_names, self._superior)
+            return _spans(text, self.rules.whole_names, self._superior, ends_block)
         out: list[str] = []
         position = 0
         for match in re.finditer(r"[^\s\u00a0]*\w-\w[^\s\u00a0]*", text):
@@ -323,12 +335,14 @@ def _whole(group: str, kind: str, whole_names: bool) -> bool:
 
 
 def _spans(text: str, whole_names: bool = False,
-           superior: re.Pattern[str] | None = None) -> str:
+           superior: re.Pattern[str] | None = None, ends_block: bool = False) -> str:
     """``text`` escaped, with the runs hyphenation leaves whole in spans: what
     holds a number, and names of two capitalised words or more, linked or not
     ("Российской Федерации", "République d’Azerbaïdjan", "Fédération de
     Russie"); a single capitalised word ("Посольства") may be hyphenated
-    like any other."""
+    like any other. Where ``text`` ends a paragraph or item, its last word
+    is not hyphenated either: a paragraph does not end on a fragment
+    ("under- / ground.", "instal- / lation.")."""
     groups = []  # (start, end, kind)
     for match in _WORD.finditer(text):
         before = text[:match.start()].rstrip()
@@ -343,8 +357,7 @@ def _spans(text: str, whole_names: bool = False,
             runs[-1].append(group)
         else:
             runs.append([group])
-    out: list[str] = []
-    position = 0
+    spans: list[tuple[int, int, str]] = []  # (start, end, classes)
     for run in runs:
         while run and run[-1][2] == "link":
             run = run[:-1]
@@ -354,11 +367,19 @@ def _spans(text: str, whole_names: bool = False,
         start, end = (run[0][0], run[-1][1]) if run else (0, 0)
         whole = len(run) == 1 and _whole(text[start:end], kinds[0], whole_names)
         if whole or kinds.count("name") >= 2:
-            classes = f"{UNBROKEN} {WHOLE}" if whole and (
-                kinds[0] == "number" or re.search(r"\w-\w", text[start:end])) else UNBROKEN
-            out.append(_superscript(text[position:start], superior))
-            out.append(f'<span class="{classes}">{_superscript(text[start:end], superior)}</span>')
-            position = end
+            spans.append((start, end, f"{UNBROKEN} {WHOLE}" if whole and (
+                kinds[0] == "number" or re.search(r"\w-\w", text[start:end])) else UNBROKEN))
+    if ends_block and groups and (not spans or spans[-1][1] < groups[-1][1]):
+        spans.append((groups[-1][0], groups[-1][1], UNBROKEN))
+    out: list[str] = []
+    position = 0
+    for start, end, classes in spans:
+        before = text[position:start]
+        out.append(_superscript(before.removesuffix(" "), superior))
+        if before.endswith(" "):
+            out.append(f'<span class="{SPACE}"> </span>')
+        out.append(f'<span class="{classes}">{_superscript(text[start:end], superior)}</span>')
+        position = end
     out.append(_superscript(text[position:], superior))
     return "".join(out)
 
@@ -376,7 +397,8 @@ def typeset_html(document: str, typography: Typography) -> str:
     in_body = in_main = skip = False
     block = False  # in an address block or a signatory's name or title
     at_head = True
-    for piece, is_tag in _pieces(document):
+    pieces = list(_pieces(document))
+    for index, (piece, is_tag) in enumerate(pieces):
         if is_tag:
             out.append(piece)
             name = _TAG_NAME.match(piece)
@@ -402,5 +424,39 @@ def typeset_html(document: str, typography: Typography) -> str:
         if block:
             text = typography.title(text)
         at_head = False
-        out.append(typography.markup(text, running=in_main))
+        marked = typography.markup(text, running=in_main,
+                                   ends_block=_ends_block(pieces, index + 1))
+        if in_main and marked.endswith(" ") and _opens_inline(pieces, index + 1):
+            # The template's own inline element ("<em>") gets the same box (SPACE).
+            marked = f'{marked[:-1]}<span class="{SPACE}"> </span>'
+        out.append(marked)
     return "".join(out)
+
+
+def _opens_inline(pieces: list[tuple[str, bool]], index: int) -> bool:
+    """Whether ``pieces[index]`` opens an inline element (a ``<span>``, not a block)."""
+    if index >= len(pieces) or not pieces[index][1] or pieces[index][0].startswith("</"):
+        return False
+    name = _TAG_NAME.match(pieces[index][0])
+    return name is not None and name.group(1).lower() not in _PARAGRAPH_ENDS
+
+
+#: Tags that end a paragraph's text when they follow it ("</p>", "<ul>" in an item).
+_PARAGRAPH_ENDS = _BLOCKS | {"ul", "ol", "table"}
+
+
+def _ends_block(pieces: list[tuple[str, bool]], index: int) -> bool:
+    """Whether the text before ``pieces[index]`` ends its paragraph or item:
+    only closing inline tags stand between it and a block's tag."""
+    for piece, is_tag in pieces[index:]:
+        if not is_tag:
+            if piece.strip():
+                return False
+            continue
+        name = _TAG_NAME.match(piece)
+        tag = name.group(1).lower() if name else ""
+        if tag in _PARAGRAPH_ENDS:
+            return True
+        if not piece.startswith("</"):
+            return False
+    return False
