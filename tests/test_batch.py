@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from notegen import RenderOptions, render_pdf
-from notegen.batch import find_cases, run_batch
+from notegen.batch import Outcome, find_cases, run_batch
 from notegen.cli import cli
 
 from .conftest import ROOT, SEED
@@ -41,11 +42,12 @@ def test_cases_are_the_files_holding_a_note(cases: Path) -> None:
 def test_a_bad_case_does_not_stop_the_others(cases: Path, tmp_path: Path,
                                              worked_pdf: bytes) -> None:
     base, found = find_cases(cases)
-    seen = []
+    seen: list[Outcome] = []
     outcomes = run_batch(found, base, tmp_path / "out", jobs=2, progress=seen.append)
     assert len(seen) == 3
     failed = [o for o in outcomes if o.error]
     assert [o.case.parent.name for o in failed] == ["broken"]
+    assert failed[0].error is not None
     assert "incidents.yaml:" in failed[0].error
     assert "incidents[1].date" in failed[0].error
     assert not (tmp_path / "out" / "broken" / "note.pdf").exists()
@@ -100,18 +102,52 @@ def _worker_state() -> tuple[set[str | None], bool, int, int]:
     return set(pdf._languages), builtin() in pdf._warm, gc.get_freeze_count(), pdf._renders
 
 
-def test_workers_start_warm(tmp_path: Path) -> None:
+def test_workers_start_warm(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every worker, and so its first note, starts from a server that has
     # rendered the worked case (in its language) and frozen what it holds.
-    from notegen.batch import workers
+    import notegen.batch
 
-    with workers(2, RenderOptions()) as pool:
+    monkeypatch.setattr(notegen.batch, "warm_here", lambda: False)  # (this process may be)
+    with notegen.batch.workers(2, RenderOptions()) as pool:
+        assert pool.submit(os.getppid).result() != os.getpid()  # forked by the server
         states = [pool.submit(_worker_state).result() for _ in range(4)]
     for languages, templates, frozen, renders in states:
         assert {None, "en"} <= languages
         assert templates
         assert frozen > 10_000
         assert renders == 0  # nothing rendered in the worker itself: it was forked warm
+
+
+def test_a_warm_process_forks_its_workers_itself(cases: Path, tmp_path: Path,
+                                                worked_pdf: bytes) -> None:
+    # A process that is warm and runs no other thread (the daemon) forks
+    # the workers itself: they start with what it holds, and render the
+    # same bytes. Another thread, and it cannot.
+    import threading
+
+    import notegen.batch
+    from notegen.render.pdf import warm_up
+
+    warm_up()
+    if threading.active_count() > 1:
+        pytest.skip("another test left a thread running in this process")
+    assert notegen.batch.warm_here()
+    with notegen.batch.workers(2, RenderOptions()) as pool:
+        assert pool.submit(os.getppid).result() == os.getpid()  # forked from here
+        assert {None, "en"} <= pool.submit(_worker_state).result()[0]
+    base, found = find_cases(cases)
+    outcomes = run_batch([case for case in found if case.parent.name == "first"], base,
+                         tmp_path / "out", jobs=2)
+    assert outcomes[0].output is not None
+    assert outcomes[0].output.read_bytes() == worked_pdf
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not notegen.batch.warm_here()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_one_worker_or_two_make_the_same_bytes(cases: Path, tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +24,7 @@ from notegen.cli import cli
 from notegen.cli.common import NOTE_TYPES
 from notegen.daemon import client
 from notegen.daemon.paths import DaemonError, safe_folder, socket_path
-from notegen.daemon.protocol import decode_error, encode_error
+from notegen.daemon.protocol import decode_error, encode_error, receive_request, send
 from notegen.errors import Location, Problem, RecordError, TemplateError
 from notegen.records.models import NoteType
 
@@ -218,6 +220,8 @@ def test_a_link_is_refused(runtime: dict[str, str], tmp_path: Path) -> None:
     (["render", NOTE, "-o", "-"], {}, False),
     (["render", NOTE, "--sign", "key.p12"], {}, False),
     (["sign", NOTE], {}, False),
+    (["batch", "cases", "-o", "out"], {}, True),
+    (["batch", "cases", "-o", "out", "--no-daemon"], {}, False),
 ])
 def test_what_is_handed_over(args: list[str], environ: dict[str, str], expected: bool,
                              tmp_path: Path) -> None:
@@ -284,3 +288,100 @@ def test_the_public_api_is_whole_when_imported_lazily() -> None:
         assert getattr(notegen, name) is not None
     with pytest.raises(AttributeError):
         _ = notegen.no_such_name
+
+
+def test_a_request_passes_the_client_streams(tmp_path: Path) -> None:
+    # The descriptors passed with a frame reach the other side as the same
+    # open files: what is written through them lands in the client's file.
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    log = tmp_path / "stderr.txt"
+    with ours, theirs, log.open("wb") as stream:
+        send(ours, {"op": "run", "argv": ["batch"]}, [stream.fileno()])
+        send(ours, {"op": "status"})
+        message, streams = receive_request(theirs)
+        assert message == {"op": "run", "argv": ["batch"]}
+        assert len(streams) == 1
+        os.write(streams[0], b"progress\n")
+        os.close(streams[0])
+        assert receive_request(theirs) == ({"op": "status"}, [])
+    assert log.read_bytes() == b"progress\n"
+
+
+def _cases(folder: Path, good: int, broken: bool = False) -> Path:
+    """``good`` copies of the worked case under ``folder / "cases"`` (and one
+    with a date that does not exist, if ``broken``)."""
+    shutil.copytree(SEED.parent / "profiles", folder / "profiles")
+    names = [f"good{number}" for number in range(good)] + (["broken"] if broken else [])
+    for name in names:
+        shutil.copytree(SEED, folder / "cases" / name)
+        note = folder / "cases" / name / "note.yaml"
+        note.write_text(note.read_text(encoding="utf-8").replace(
+            "../profiles/", "../../profiles/"), encoding="utf-8")
+    if broken:
+        incidents = folder / "cases" / "broken" / "incidents.yaml"
+        incidents.write_text(incidents.read_text(encoding="utf-8").replace(
+            "date: 2024-01-02", "date: 2024-13-02"), encoding="utf-8")
+    return folder / "cases"
+
+
+def _warm_daemon(runtime: dict[str, str]) -> None:
+    result = _notegen("daemon", "start", environ=runtime)
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 120
+    while not (client.status(runtime) or {}).get("warm"):
+        assert time.monotonic() < deadline, "the daemon did not warm up"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_batch_runs_in_a_process_forked_from_the_daemon(
+        runtime: dict[str, str], tmp_path: Path, worked_pdf: bytes) -> None:
+    # The batch runs in a process of its own, forked warm from the daemon,
+    # and says what it does on the client's own standard error: the same
+    # notes, the same located error and exit code as in process.
+    cases = _cases(tmp_path, 2, broken=True)
+    _warm_daemon(runtime)
+    by_daemon = _notegen("batch", str(cases), "-o", str(tmp_path / "by-daemon"), "-j", "2",
+                         environ=runtime)
+    found = client.status(runtime)
+    assert found is not None
+    assert found["requests"] == 1
+    in_process = _notegen("batch", str(cases), "-o", str(tmp_path / "here"), "-j", "2",
+                          "--no-daemon", environ=runtime)
+    assert by_daemon.returncode == in_process.returncode == 1
+    assert by_daemon.stdout == in_process.stdout == b""
+
+    def lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:
+        return [line.split(", in ")[0] for line in result.stderr.decode().splitlines()]
+
+    assert lines(by_daemon) == lines(in_process)
+    assert "2 rendered, 1 failed" in lines(by_daemon)
+    assert any("broken/note.yaml: the records have 1 problem" in line
+               for line in lines(by_daemon))
+    for name in ("good0", "good1"):
+        assert (tmp_path / "by-daemon" / name / "note.pdf").read_bytes() == worked_pdf
+    assert not (tmp_path / "by-daemon" / "broken").exists() or not list(
+        (tmp_path / "by-daemon" / "broken").iterdir())
+
+
+@pytest.mark.slow
+def test_a_batch_whose_client_goes_stops(runtime: dict[str, str], tmp_path: Path) -> None:
+    # Ctrl-C on the client: the process running the batch, its workers and
+    # their renders end at once; no note is left half written.
+    count = 12
+    cases = _cases(tmp_path, count)
+    _warm_daemon(runtime)
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "notegen", "batch", str(cases), "-o",
+                                str(out), "-j", "2"], env=runtime, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    assert process.stderr.read(len(b"Rendering")) == b"Rendering"  # the batch has begun
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    process.stderr.close()
+    time.sleep(3)
+    made = sorted(out.rglob("*"))
+    time.sleep(3)
+    assert sorted(out.rglob("*")) == made  # nothing renders any more
+    assert len([path for path in made if path.suffix == ".pdf"]) < count
+    assert not [path for path in made if path.name.endswith(".part")]

@@ -27,6 +27,7 @@ import glob
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -131,27 +132,39 @@ def run_batch(cases: Sequence[Path], base: Path, out_folder: Path,
             if progress:
                 progress(outcomes[case])
         return [outcomes[case] for case in cases]
-    with workers(jobs, options) as pool:
-        # Absolute paths: a worker works in the folder its server started in.
-        futures = {pool.submit(_render_one, case.resolve(), targets[case].resolve(), options,
-                               fmt): case for case in cases}
-        for future in as_completed(futures):
-            case = futures[future]
-            outcome = dataclasses.replace(future.result(), case=case, output=(
-                targets[case] if future.result().output is not None else None))
-            outcomes[case] = outcome
-            if progress:
-                progress(outcome)
+    share = jobs * TASKS_PER_WORKER
+    for first in range(0, len(cases), share):  # a pool per share: its workers then end
+        with workers(jobs, options) as pool:
+            # Absolute paths: a worker works in the folder its server started in.
+            futures = {pool.submit(_render_one, case.resolve(), targets[case].resolve(),
+                                   options, fmt): case for case in cases[first:first + share]}
+            for future in as_completed(futures):
+                case = futures[future]
+                outcome = dataclasses.replace(future.result(), case=case, output=(
+                    targets[case] if future.result().output is not None else None))
+                outcomes[case] = outcome
+                if progress:
+                    progress(outcome)
     return [outcomes[case] for case in cases]
 
 
 @contextlib.contextmanager
 def workers(jobs: int, options: RenderOptions) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``jobs`` worker processes for rendering with ``options``,
-    each forked warm from the batch's server (:mod:`.warm`)."""
+    each starting warm: forked from this process if it is warm already and
+    runs no other thread (the daemon, :func:`warm_here`), else from the
+    batch's server (:mod:`.warm`)."""
     from ..render.pdf import isolate_fonts
 
     isolate_fonts()  # before the server starts: the workers inherit its environment
+    if warm_here():
+        # Forked as this process is: its folder, environment and warm state.
+        # (The fork start method replaces no worker: run_batch gives a pool
+        # jobs × TASKS_PER_WORKER notes, then starts another.)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
+                "fork"), initializer=_start_worker, initargs=(options,)) as pool:
+            yield pool
+        return
     context = multiprocessing.get_context("forkserver")
     # The server imports notegen and WeasyPrint and renders a note before it
     # forks the first worker; a server this process started for an earlier
@@ -162,6 +175,16 @@ def workers(jobs: int, options: RenderOptions) -> Iterator[ProcessPoolExecutor]:
                              initargs=(options,), max_tasks_per_child=TASKS_PER_WORKER
                              ) as pool:
         yield pool
+
+
+def warm_here() -> bool:
+    """Whether workers may be forked from this process as it is: it has
+    rendered already (:func:`~notegen.render.pdf.warm_up`), and runs no other
+    thread (a fork copies only the calling one, and a lock another held
+    stays locked in the child)."""
+    from ..render.pdf import is_warm
+
+    return threading.active_count() == 1 and is_warm()
 
 
 def _start_worker(options: RenderOptions) -> None:

@@ -30,7 +30,10 @@ from .protocol import ProtocolError, decode_error, from_text, identity, receive,
 logger = logging.getLogger(__name__)
 
 #: The commands the daemon runs.
-DELEGATED = frozenset({"render", "validate"})
+DELEGATED = frozenset({"render", "validate", "batch"})
+#: The commands the daemon runs in a process of its own, forked warm, which
+#: writes to this process's standard streams (passed to it) as it goes.
+APART = frozenset({"batch"})
 #: Seconds to wait for a daemon just started to listen.
 START_SECONDS = 30.0
 #: Seconds to wait for the answer to a request (a render is bounded by its
@@ -103,9 +106,10 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
     os.umask(mask)
     request = {"op": "run", "command": command, "argv": list(argv), "cwd": directory,
                "env": environ, "umask": mask, "identity": identity(environ)}
+    streams = (0, 1, 2) if command in APART else ()
     for _ in range(2):
         try:
-            answer = _ask(folder, request, environ)
+            answer = _ask(folder, request, environ, streams)
         except (DaemonError, OSError, ProtocolError) as exc:
             logger.info("no daemon (%s): working in this process", exc)
             return None
@@ -132,9 +136,11 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
     return None
 
 
-def _ask(folder: Path, request: dict[str, Any], environ: Mapping[str, str]
-         ) -> dict[str, Any]:
-    """The daemon's answer to ``request``, starting a daemon if none listens."""
+def _ask(folder: Path, request: dict[str, Any], environ: Mapping[str, str],
+         streams: Sequence[int] = ()) -> dict[str, Any]:
+    """The daemon's answer to ``request``, starting a daemon if none listens;
+    ``streams`` passed with it (then the answer may take as long as the
+    command runs: it shows its progress itself)."""
     connection = connect(folder)
     if connection is None:
         connection = wait_for(folder, START_SECONDS, spawn(folder, environ))
@@ -142,7 +148,9 @@ def _ask(folder: Path, request: dict[str, Any], environ: Mapping[str, str]
             raise DaemonError(f"it did not start; see {log_path(folder)}")
     with connection:
         connection.settimeout(ANSWER_SECONDS)
-        send(connection, request)
+        send(connection, request, streams)
+        if streams:
+            connection.settimeout(None)
         return receive(connection)
 
 

@@ -6,16 +6,23 @@ is data, read by the daemon as data. A :class:`~notegen.errors.NotegenError`
 travels as its kind (the name of a class of :mod:`notegen.errors`), its
 arguments and its attributes, its problems as their fields, and is rebuilt
 on the other side as the same kind of error with the same problems.
+
+A request may pass the client's standard streams (file descriptors, over the
+Unix socket) with its frame: a command the daemon runs in a process of its
+own (``batch``) then writes to the client's terminal as it goes, and its
+answer carries only the exit code. A daemon that takes no streams closes
+them and answers as for any request.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import struct
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,8 @@ from ..version import __version__
 
 #: The largest frame either side accepts, in bytes.
 MAX_FRAME = 256 * 1024 * 1024
+#: The file descriptors a request may pass: standard input, output and error.
+STREAMS = 3
 _LENGTH = struct.Struct(">I")
 
 
@@ -34,12 +43,37 @@ class ProtocolError(Exception):
     not a frame."""
 
 
-def send(connection: socket.socket, message: dict[str, Any]) -> None:
-    """Send ``message`` as one frame."""
+def send(connection: socket.socket, message: dict[str, Any], streams: Sequence[int] = ()
+         ) -> None:
+    """Send ``message`` as one frame; with ``streams``, file descriptors (a
+    client's standard input, output and error) passed along with it."""
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     if len(data) > MAX_FRAME:
         raise ProtocolError(f"a frame of {len(data)} bytes is too large")
-    connection.sendall(_LENGTH.pack(len(data)) + data)
+    head = _LENGTH.pack(len(data))
+    if streams:
+        socket.send_fds(connection, [head], list(streams))
+        connection.sendall(data)
+    else:
+        connection.sendall(head + data)
+
+
+def receive_request(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """The next frame's message, and the file descriptors (at most
+    :data:`STREAMS`) passed with it; the caller closes them.
+
+    :raises ProtocolError: as :func:`receive` does.
+    """
+    head, streams, _, _ = socket.recv_fds(connection, _LENGTH.size, STREAMS)
+    try:
+        if not head:
+            raise ProtocolError("the connection ended in the middle of a frame")
+        head += _exactly(connection, _LENGTH.size - len(head))
+        return _message(connection, head), streams
+    except BaseException:
+        for stream in streams:
+            os.close(stream)
+        raise
 
 
 def receive(connection: socket.socket) -> dict[str, Any]:
@@ -48,7 +82,11 @@ def receive(connection: socket.socket) -> dict[str, Any]:
     :raises ProtocolError: if the connection ends before a whole frame, or
         the frame is too large or not a JSON object.
     """
-    (length,) = _LENGTH.unpack(_exactly(connection, _LENGTH.size))
+    return _message(connection, _exactly(connection, _LENGTH.size))
+
+
+def _message(connection: socket.socket, head: bytes) -> dict[str, Any]:
+    (length,) = _LENGTH.unpack(head)
     if length > MAX_FRAME:
         raise ProtocolError(f"a frame of {length} bytes is too large")
     try:

@@ -25,6 +25,7 @@ import gc
 import io
 import logging
 import os
+import signal
 import socket
 import struct
 import sys
@@ -36,7 +37,15 @@ from typing import Any
 
 from ..errors import NotegenError
 from .paths import DaemonError, lock_path, socket_path
-from .protocol import ProtocolError, encode_error, identity, receive, send, to_text
+from .protocol import (
+    STREAMS,
+    ProtocolError,
+    encode_error,
+    identity,
+    receive_request,
+    send,
+    to_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +57,12 @@ _LOCK_WAIT = 5.0
 #: Seconds a client may take to send its request.
 _READ_TIMEOUT = 30.0
 #: The commands a client may hand over.
-COMMANDS = frozenset({"render", "validate"})
+COMMANDS = frozenset({"render", "validate", "batch"})
+#: The commands run in a process of their own, forked from the warm daemon,
+#: when the client passes its standard streams: they may run for minutes
+#: (the daemon goes on answering others meanwhile) and show their progress
+#: as they go.
+APART = frozenset({"batch"})
 
 
 class Server:
@@ -68,6 +82,10 @@ class Server:
         self.requests = 0
         self.stopping = False
         self.warm = False
+        #: Processes running a command apart (:data:`APART`), not yet reaped.
+        self.apart: set[int] = set()
+        self._listener: socket.socket | None = None
+        self._lock: int | None = None
 
     def serve(self, ready: Callable[[], None] | None = None) -> None:
         """Listen and answer until idle, stopped or stale.
@@ -75,6 +93,7 @@ class Server:
         :raises DaemonError: if another daemon holds the folder.
         """
         with self._locked(), self._listening() as listener:
+            self._listener = listener
             os.environ["NOTEGEN_NO_DAEMON"] = "1"  # the commands it runs run here
             from ..render.pdf import isolate_fonts
 
@@ -85,8 +104,11 @@ class Server:
                 ready()
             last = time.monotonic()
             while not self.stopping:
+                self._reap()
                 left = self.idle - (time.monotonic() - last)
-                listener.settimeout(max(0.05, left) if self.warm else 0.2)
+                # Awake at least each second while requests run apart: to reap them.
+                listener.settimeout(max(0.05, min(left, 1.0) if self.apart else left)
+                                    if self.warm else 0.2)
                 try:
                     connection, _ = listener.accept()
                 except TimeoutError:
@@ -108,6 +130,7 @@ class Server:
             while True:
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    self._lock = lock.fileno()
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
@@ -163,11 +186,29 @@ class Server:
             return
         connection.settimeout(_READ_TIMEOUT)
         try:
-            request = receive(connection)
+            request, streams = receive_request(connection)
         except (OSError, ProtocolError, struct.error) as exc:
             logger.info("a request could not be read: %s", exc)
             return
+        try:
+            answer = self._handle(connection, request, streams)
+        finally:
+            for stream in streams:
+                os.close(stream)
+        if answer is None:
+            return  # a process of its own answers
+        connection.settimeout(None)
+        try:
+            send(connection, answer)
+        except OSError as exc:
+            logger.info("the client left before its answer: %s", exc)
+
+    def _handle(self, connection: socket.socket, request: dict[str, Any], streams: list[int]
+                ) -> dict[str, Any] | None:
+        """The answer to ``request``; ``None`` if a process forked for it
+        answers."""
         operation = request.get("op")
+        answer: dict[str, Any] | None
         if operation == "status":
             answer = self.status()
         elif operation == "stop":
@@ -178,16 +219,73 @@ class Server:
                 logger.info("a client runs another notegen: stopping")
                 self.stopping = True
                 answer = {"ok": False, "stale": True}
+            elif request.get("command") in APART and len(streams) == STREAMS:
+                answer = self._run_apart(connection, request, streams)
             else:
                 answer = self._run(request)
         else:
             answer = {"ok": False, "error": encode_error(DaemonError(
                 f"unknown request {operation!r}"))}
-        connection.settimeout(None)
+        return answer
+
+    def _run_apart(self, connection: socket.socket, request: dict[str, Any],
+                   streams: list[int]) -> dict[str, Any] | None:
+        """Run ``request`` in a process forked from this one (warm as it is),
+        writing to the client's ``streams``; that process answers with the
+        exit code, so here there is nothing to answer (``None``)."""
+        refused = _refusal(request)
+        if refused is not None:
+            return refused
+        self.requests += 1
+        child = os.fork()
+        if child:
+            self.apart.add(child)
+            logger.info("request %d: %s in %s, in process %d", self.requests,
+                        request["command"], request["cwd"], child)
+            return None
+        status, answer = 1, None  # pragma: no cover (in the child, which ends by os._exit)
         try:
-            send(connection, answer)
+            self._leave_daemon()
+            os.setpgid(0, 0)  # its workers and renders: one group, ended together
+            _end_with_client(connection)
+            for target, stream in enumerate(streams):
+                os.dup2(stream, target)
+            mask = request.get("umask")
+            with _inside(request["cwd"], request["env"], mask if isinstance(mask, int)
+                         else None):
+                _refresh()
+                status = self.runner(request["argv"])
+            answer = {"ok": True, "exit": status, "stdout": "", "stderr": ""}
         except OSError as exc:
-            logger.info("the client left before its answer: %s", exc)
+            answer = {"ok": False, "error": encode_error(DaemonError(
+                f"cannot work in {request['cwd']}: {exc.strerror or exc}"))}
+        except BaseException:  # a bug: the client runs the command itself and shows it
+            answer = {"ok": False, "bug": traceback.format_exc()}
+        finally:
+            with contextlib.suppress(BaseException):
+                for written in (sys.stdout, sys.stderr):
+                    written.flush()
+                signal.signal(signal.SIGIO, signal.SIG_IGN)
+                connection.settimeout(None)
+                send(connection, answer or {"ok": False, "bug": "no answer"})
+            os._exit(0)
+
+    def _leave_daemon(self) -> None:
+        """In a process forked to run a request: let go of what makes the
+        daemon (its socket, its lock), so that a new daemon may start while
+        this one works."""
+        if self._listener is not None:
+            self._listener.close()
+        if self._lock is not None:
+            os.close(self._lock)
+
+    def _reap(self) -> None:
+        """Reap the processes of requests run apart that have ended."""
+        for child in list(self.apart):
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(child, os.WNOHANG)[0] == 0:
+                    continue
+            self.apart.discard(child)
 
     def status(self) -> dict[str, Any]:
         """What ``notegen daemon status`` shows."""
@@ -197,16 +295,11 @@ class Server:
                 "version": self.identity["version"]}
 
     def _run(self, request: dict[str, Any]) -> dict[str, Any]:
-        argv, cwd, environ = request.get("argv"), request.get("cwd"), request.get("env")
-        if not (isinstance(argv, list) and all(isinstance(arg, str) for arg in argv)
-                and isinstance(cwd, str) and isinstance(environ, dict)
-                and all(isinstance(k, str) and isinstance(v, str)
-                        for k, v in environ.items())):
-            return {"ok": False, "error": encode_error(DaemonError("a malformed request"))}
-        command = request.get("command")
-        if command not in COMMANDS or command not in argv:
-            return {"ok": False, "error": encode_error(DaemonError(
-                f"the daemon does not run {command!r}"))}
+        refused = _refusal(request)
+        if refused is not None:
+            return refused
+        argv, cwd, environ, command = (request["argv"], request["cwd"], request["env"],
+                                       request["command"])
         self.requests += 1
         began = time.perf_counter()
         output, errors = io.BytesIO(), io.BytesIO()
@@ -228,6 +321,20 @@ class Server:
                 "stderr": to_text(errors.getvalue())}
 
 
+def _refusal(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer refusing a malformed ``request`` to run, or ``None``."""
+    argv, cwd, environ = request.get("argv"), request.get("cwd"), request.get("env")
+    if not (isinstance(argv, list) and all(isinstance(arg, str) for arg in argv)
+            and isinstance(cwd, str) and isinstance(environ, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in environ.items())):
+        return {"ok": False, "error": encode_error(DaemonError("a malformed request"))}
+    command = request.get("command")
+    if command not in COMMANDS or command not in argv:
+        return {"ok": False, "error": encode_error(DaemonError(
+            f"the daemon does not run {command!r}"))}
+    return None
+
+
 def _peer_uid(connection: socket.socket) -> int | None:
     """The user of the process at the other end, where the system says."""
     option = getattr(socket, "SO_PEERCRED", None)
@@ -236,6 +343,30 @@ def _peer_uid(connection: socket.socket) -> int | None:
     credentials = connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
     _, uid, _ = struct.unpack("3i", credentials)
     return int(uid)
+
+
+def _end_with_client(connection: socket.socket) -> None:
+    """End this process and its group (workers, renders) when the client at
+    the other end of ``connection`` goes (Ctrl-C): the kernel signals SIGIO
+    when the connection, which carries nothing more, ends. Ended at once,
+    as a command stopped by Ctrl-C is: a note being written is left as a
+    temporary file, never as a partial note."""
+
+    def gone(*_: object) -> None:
+        try:
+            if connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        os.killpg(0, signal.SIGKILL)  # (multiprocessing's helpers ignore SIGTERM)
+
+    connection.settimeout(None)  # (with a timeout, a peek would wait for data)
+    signal.signal(signal.SIGIO, gone)
+    fcntl.fcntl(connection, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(connection, fcntl.F_SETFL, fcntl.fcntl(connection, fcntl.F_GETFL) | os.O_ASYNC)
+    gone()  # the client may have gone already
 
 
 @contextlib.contextmanager

@@ -535,6 +535,12 @@ def warm_up(folders: TemplateFolders | None = None,
         logger.debug("no warm-up for %s: %s", folders, exc)
 
 
+def is_warm() -> bool:
+    """Whether this process has warmed up (:func:`warm_up`): what it forks
+    starts warm."""
+    return None in _languages
+
+
 def _warm_document(html: str, folders: TemplateFolders) -> None:
     html_to_pdf(html, folders=folders, page_limit=1)
 
