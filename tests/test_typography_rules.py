@@ -56,6 +56,8 @@ def pdf_lines(pdf: bytes) -> list[str]:
     ("az", "22-ci maddəsinin 1-ci bəndi", "22-ci_maddəsinin 1-ci_bəndi"),
     ("az", "28 avqust 2025-ci il, Kiyev", "28_avqust_2025-ci_il, Kiyev"),
     ("az", "təxminən 35 addım", "təxminən 35_addım"),
+    # A day keeps its month in the month's cases too (Azerbaijani accusative, dative).
+    ("az", "13 noyabrı 14 noyabra birləşdirən gecə", "13_noyabrı 14_noyabra birləşdirən gecə"),
 ])
 def test_a_number_binds_to_its_label_unit_or_month(lang: str, typed: str, set_: str) -> None:
     assert typography(lang).text(typed, at_head=False) == spaces(set_)

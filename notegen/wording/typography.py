@@ -152,12 +152,18 @@ class Typography:
 
     @cached_property
     def _number_unit(self) -> re.Pattern[str] | None:
-        units = set(self.rules.number_units) | set(self._months)
-        if not units:
+        units = set(self.rules.number_units)
+        if not units and not self._months:
             return None
         # "50 metrах", "1er décembre", "2025-ci il": not "8 and", "22 Венской".
+        # A month also in a case CLDR does not list: Azerbaijani "14 noyabra"
+        # (dative), "13 noyabrı" (accusative) are the month with a suffix of
+        # up to three letters (binding "4 maison" too is harmless).
+        ahead = [f"(?:{_alternatives(units)})(?![\\w\\u2011-])"] if units else []
+        if self._months:
+            ahead.append(f"(?:{_alternatives(self._months)})[^\\W\\d_]{{0,3}}(?![\\w\\u2011-])")
         return re.compile(rf"(?<![\w.,])(\d[\d.,:/()]*(?:-[^\W\d_]+|er|re)?)[ ]"
-                          rf"(?=(?:{_alternatives(units)})(?![\w\u2011-]))")
+                          rf"(?={'|'.join(ahead)})")
 
     @cached_property
     def _month_year(self) -> re.Pattern[str] | None:
