@@ -74,6 +74,13 @@ def busy_failure(url: str, draft: Path, wait: float) -> float:
     return took
 
 
+def _stop(*_: object) -> None:
+    """SIGTERM: leave through the clean-up, which a second SIGTERM (``timeout``
+    signals the process and its group) must not interrupt."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(1)
+
+
 def main() -> None:
     import shutil
 
@@ -94,7 +101,7 @@ def main() -> None:
         postgres = next(context)
     numbers = itertools.count()
     # Stopped (by timeout, say), still stop the PostgreSQL it started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGTERM, _stop)
     try:
         sys.stdout.write(header(f"{WRITERS}x{EACH} issues, per second", "SQLite",
                                 "PostgreSQL") + "\n")
