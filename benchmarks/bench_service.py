@@ -77,9 +77,10 @@ def main() -> None:
         try:
             _wait_ready(port, server)
             clients = _Team(context, _client, [(port, token, body)] * args.clients)
-            sys.stdout.write(f"{args.workers} workers against {args.workers} in-process loops; "
-                             f"{args.clients} clients; {args.rounds} rounds of "
-                             f"{args.seconds:g} s each side\n")
+            sys.stdout.write(f"{_count(args.workers, 'worker')} against "
+                             f"{_count(args.workers, 'in-process loop')}; "
+                             f"{_count(args.clients, 'client')}; "
+                             f"{_count(args.rounds, 'round')} of {args.seconds:g} s each side\n")
             for kind in formats:
                 _compare(kind, loops, clients, _workers_of(server.pid), args)
         finally:
@@ -125,6 +126,10 @@ def _compare(kind: str, loops: _Team, clients: _Team, workers: list[int],
         sys.stdout.write(f"      client CPU / server CPU {_shown(client_share, 2)} "
                          f"(clients {spread([c for c, _ in measured]).median:.1f} s, workers "
                          f"{spread([s for _, s in measured]).median:.1f} s a round)\n")
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
 def _shown(value: Spread, digits: int = 1) -> str:
