@@ -260,19 +260,20 @@ def test_drafts_can_be_issued_notes_of_the_register(drafts: Drafts, tmp_path: Pa
     assert {fact.path: fact.sentence for fact in result.facts}["note.reference"] == \
         "The note's reference changed from 12/1/2025 to 12/2/2025."
     assert result.old_label == "register:12/1/2025"
-    # Issued too, the newer one recalls the first (the register's history of
-    # its incidents): a change of its text and of its records.
+    # Issued the next day, the newer one recalls the first (the register's
+    # history of its incidents; a note of the same day on the same subject is
+    # the note itself, never recalled): a change of its text and of its records.
     with notegen.open_register(database) as register:
-        _edit(drafts.new, "  reference: 12/2/2025\n", "")
+        _edit(drafts.new, "  reference: 12/2/2025\n  date: 2025-11-14\n", "  date: 2025-11-15\n")
         second, _ = register.issue(notegen.load_case(drafts.new), issued_by="desk",
                                    recall=True)
     assert second.reference == "12/2/2025"
     both = notegen.diff_notes("register:12/1/2025", "register:12/2/2025", register=database)
     inserted, deleted = _marked(both)
     assert inserted[:3] == ["2", "grave", ADDED_ENTRY]
-    assert len(inserted) == 4
+    assert len(inserted) == 5
     assert "12/1/2025" in inserted[3]
-    assert deleted == ["1", "serious"]
+    assert (inserted[4], deleted) == ("15", ["1", "serious", "14"])
     recalled = [fact for fact in both.facts if fact.path.startswith("note.recalled_notes")]
     assert [(fact.kind, fact.new) for fact in recalled] == [("added", "No. 12/1/2025 of "
                                                               "2025-11-14")]
