@@ -33,7 +33,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
     (folder / "tokens.json").write_text(json.dumps({"tokens": entries}))
     port = free_port()
     env = {**os.environ, "NOTEGEN_TOKENS": str(folder / "tokens.json"),
-           "NOTEGEN_REGISTER": str(folder / "register.db"), "NOTEGEN_MAX_BODY": "300000"}
+           "NOTEGEN_REGISTER": str(folder / "register.db"), "NOTEGEN_MAX_BODY": "300000",
+           "NOTEGEN_CATALOGUE": str(ROOT / "examples" / "az-mfa-catalogue")}
     log = (folder / "log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "notegen", "serve", "--port", str(port)],
                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
