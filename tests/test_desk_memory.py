@@ -423,3 +423,24 @@ def test_the_settings_catalogue_is_offered_beside_the_workspace_s(desk: Desk,
     one = client.get("/desk/catalogue/incident/kyiv-2024-01-03",
                      params={"catalogue": "ministry"})
     assert element(one.text, "incident-file").startswith("incidents.yaml:")
+
+
+# The démarche zip the desk and the service share
+
+
+def test_the_demarche_zip_is_the_same_bytes_for_the_same_case(desk: Desk) -> None:
+    import io
+    import zipfile
+
+    from notegen.render.demarche import demarche_zip
+
+    case = load_case(desk.workspace / CASE)
+    options = RenderOptions(translation="fr")
+    first = demarche_zip(case, options, html=True)
+    assert demarche_zip(case, options, html=True) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        infos = archive.infolist()
+    assert [info.filename for info in infos] == [
+        "note.html", "talking-points.html", "press-release.html", "translation-fr.html"]
+    assert {info.date_time for info in infos} == {(*case.note.date.timetuple()[:3], 0, 0, 0)}
+    assert {info.external_attr >> 16 for info in infos} == {0o644}

@@ -211,3 +211,18 @@ def test_a_case_alone_is_read_without_the_catalogue(memory: Any) -> None:
     assert answer.status_code == 422
     assert any("unknown id" in problem["message"] for problem in answer.json()["problems"])
     assert str(folder) not in answer.text
+
+
+def test_the_catalogue_setting_is_a_folder(tmp_path: Path) -> None:
+    from notegen.config import load_settings
+    from notegen.errors import ConfigError
+
+    (tmp_path / "cat").mkdir()
+    settings = load_settings(tmp_path, {"NOTEGEN_CATALOGUE": "cat"})
+    assert settings.catalogue == (tmp_path / "cat").resolve()  # where the command runs
+    (tmp_path / "notegen.toml").write_text('[notegen]\ncatalogue = "cat"\n', encoding="utf-8")
+    assert load_settings(tmp_path, {}).catalogue == (tmp_path / "cat").resolve()
+    (tmp_path / "notegen.toml").write_text('[notegen]\ncatalogue = "nowhere"\n',
+                                           encoding="utf-8")
+    with pytest.raises(ConfigError, match="catalogue"):
+        load_settings(tmp_path, {})
