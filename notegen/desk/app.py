@@ -141,6 +141,8 @@ class Desk:
     languages: tuple[str, ...] = ()
     clock: Callable[[], dt.datetime] = _now
     previews: PreviewStore | None = None
+    #: The incident catalogues the desk has loaded (:mod:`.memory`), by key.
+    shelves: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings, keyring: Keyring, **given: Any) -> Desk:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -62,10 +63,13 @@ def catalogues(desk: Desk) -> dict[str, Path]:
 
 
 def _shelf(desk: Desk, key: str, folder: Path) -> CatalogueShelf:
-    shelves: dict[str, CatalogueShelf] = desk.__dict__.setdefault("_shelves", {})
-    if key not in shelves:
-        shelves[key] = CatalogueShelf(folder, None if key == MINISTRY else desk.workspace.root)
-    return shelves[key]
+    """The catalogue ``key`` (in ``folder``), kept loaded on the desk; one in
+    the workspace reads no file outside it."""
+    shelf: CatalogueShelf | None = desk.shelves.get(key)
+    if shelf is None or shelf.folder != folder:
+        shelf = CatalogueShelf(folder, None if key == MINISTRY else desk.workspace.root)
+        desk.shelves[key] = shelf
+    return shelf
 
 
 def _chosen(desk: Desk, key: str | None) -> tuple[str | None, dict[str, Path]]:
@@ -153,8 +157,6 @@ def add_memory_routes(router: APIRouter, desk: Desk) -> None:
         file = where.file
         shown = (desk.workspace.rel(file) or (file.relative_to(loaded.folder).as_posix()
                  if file.is_relative_to(loaded.folder) else file.name)) if file else None
-        import yaml
-
         record = yaml.safe_dump(incident.model_dump(mode="json", exclude_defaults=True),
                                 allow_unicode=True, sort_keys=False, width=88)
         notes: list[Entry] | None = None

@@ -12,10 +12,9 @@ as ``notegen incidents list|find`` searches it, a page at a time.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -27,26 +26,27 @@ from ..desk.catalogue import (
     selection_of,
     summary,
 )
-from ..records.case import Case, IncidentCatalogue, load_case
+from ..records.case import Case, load_case
 from ..records.models import Effect, FacilityKind
 from ..records.reading import parse_source
 from .app import _CASE_BODY, _ERRORS, Anyone, Body, Drafter, ProblemOut, State, _problems
 
 router = APIRouter(tags=["memory"])
 
-_SHELVES: dict[str, CatalogueShelf] = {}
-_SHELVES_LOCK = threading.Lock()
-
-
-def _catalogue(state: State) -> IncidentCatalogue:
-    """The service's catalogue as its files are now: 503 without one."""
+def shelf(request: Request, state: State) -> CatalogueShelf:
+    """The service's catalogue, kept loaded by the application: 503 without one."""
     folder = state.settings.catalogue
     if folder is None:
         raise HTTPException(503, "the service has no incident catalogue (its operator sets "
                                  "NOTEGEN_CATALOGUE)")
-    with _SHELVES_LOCK:
-        shelf = _SHELVES.setdefault(str(folder), CatalogueShelf(folder))
-    return shelf.get()
+    kept: CatalogueShelf | None = getattr(request.app.state, "catalogue_shelf", None)
+    if kept is None or kept.folder != folder:
+        kept = CatalogueShelf(folder)
+        request.app.state.catalogue_shelf = kept
+    return kept
+
+
+Shelf = Annotated[CatalogueShelf, Depends(shelf)]
 
 
 class ImpactOut(BaseModel):
@@ -119,7 +119,7 @@ def _selection(since: dt.date | None, until: dt.date | None, country: list[str],
 @router.get("/incidents", response_model=IncidentsOut, responses=_ERRORS,
             summary="The incidents of the catalogue, or those the criteria choose")
 async def incidents(
-        user: Anyone, state: State,
+        user: Anyone, catalogue: Shelf,
         since: Annotated[dt.date | None, Query(description="Incidents from this day on.")] = None,
         until: Annotated[dt.date | None, Query(description="Incidents over by this day.")] = None,
         country: Annotated[list[str], Query(description="Incidents in this State (id); "
@@ -145,7 +145,7 @@ async def incidents(
                         effect)
 
     def look() -> IncidentsOut:
-        found = search(_catalogue(state), chosen, text, offset=offset, limit=limit)
+        found = search(catalogue.get(), chosen, text, offset=offset, limit=limit)
         return IncidentsOut(total=found.total, offset=found.offset, limit=found.limit,
                             incidents=[IncidentOut.model_validate(summary(incident, lang))
                                        for incident in found.incidents])
@@ -156,11 +156,11 @@ async def incidents(
 @router.get("/incidents/{incident_id}", response_model=IncidentFound,
             responses={**_ERRORS, 404: {"model": _ERRORS[422]["model"]}},
             summary="One incident of the catalogue, in full")
-async def incident(incident_id: str, user: Anyone, state: State,
+async def incident(incident_id: str, user: Anyone, shelved: Shelf,
                    lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None
                    ) -> IncidentFound:
     def look() -> IncidentFound:
-        catalogue = _catalogue(state)
+        catalogue = shelved.get()
         found = catalogue.incidents.get(incident_id)
         if found is None:
             raise HTTPException(404, f"no incident of the catalogue has the id "
