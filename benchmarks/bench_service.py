@@ -15,9 +15,13 @@ processes, each on one keep-alive connection (the standard library's
 ceiling and the service in turns (``paired.alternate_values``), so a busy
 machine weighs on both alike; the line per format is each side's median
 requests/s with its range, and the paired ratio service/ceiling with its
-spread (targets: HTML ≥ 0.5, PDF ≥ 0.9). The CPU the clients used is
-printed beside the service's workers' (Linux): a client that is not the
-bottleneck uses far less than the server it measures.
+spread (targets: HTML ≥ 0.5, PDF ≥ 0.9). On a quiet machine those are the
+figures. On a machine busy with other work the side with more processes
+(workers and clients) gets a larger share of the CPU, so the script also
+prints the CPU each side spent a request (Linux; renders' child processes
+included) and their paired ratio ceiling/service, which is not skewed that
+way. It also prints the CPU the clients used beside the workers' CPU: a
+client that is not the bottleneck uses far less than the server it measures.
 """
 
 from __future__ import annotations
@@ -98,10 +102,17 @@ def _compare(kind: str, loops: _Team, clients: _Team, workers: list[int],
     from paired import alternate_values
 
     cpu: list[tuple[float, float]] = []  # (clients, server) per service round
+    # CPU seconds a request, (ceiling, service) per round: on a machine busy
+    # with other work, the side with more processes gets more of the CPU,
+    # which the rates show and these do not.
+    ceiling_cpu: list[float] = []
+    service_cpu: list[float] = []
 
     def ceiling() -> float:
-        return float(sum(count / elapsed for count, elapsed, _, _ in
-                         loops.ask((kind, args.seconds))))
+        answers = loops.ask((kind, args.seconds))
+        ceiling_cpu.append(sum(used for _, _, _, used in answers)
+                           / max(1, sum(count for count, _, _, _ in answers)))
+        return float(sum(count / elapsed for count, elapsed, _, _ in answers))
 
     def service() -> float:
         before = _cpu(workers)
@@ -110,7 +121,10 @@ def _compare(kind: str, loops: _Team, clients: _Team, workers: list[int],
         failed = sum(failures for _, _, failures, _ in answers)
         if failed:
             sys.stdout.write(f"  ({failed} {kind} requests failed)\n")
-        cpu.append((sum(client_cpu for _, _, _, client_cpu in answers), used))
+        client_cpu = sum(used for _, _, _, used in answers)
+        cpu.append((client_cpu, used))
+        served = max(1, sum(count for count, _, _, _ in answers))
+        service_cpu.append((used + client_cpu) / served)
         return float(sum(count / elapsed for count, elapsed, _, _ in answers))
 
     ceilings, services = alternate_values(ceiling, service, rounds=args.rounds, warmup=1)
@@ -122,6 +136,11 @@ def _compare(kind: str, loops: _Team, clients: _Team, workers: list[int],
                      f"{f'   (target ≥ {target})' if target else ''}\n")
     measured = cpu[1:]  # the warm-up round's dropped, as its rates are
     if workers and measured:
+        by_cpu = pair(ceiling_cpu[1:], service_cpu[1:])  # the warm-up round's dropped
+        sys.stdout.write(f"      CPU a request: ceiling {_shown(by_cpu.side_a.scaled(1000))} "
+                         f"ms, service (workers and clients) "
+                         f"{_shown(by_cpu.side_b.scaled(1000))} ms; ceiling/service "
+                         f"{_shown(spread([1 / ratio for ratio in by_cpu.ratios]), 2)}\n")
         client_share = spread([client / server for client, server in measured if server])
         sys.stdout.write(f"      client CPU / server CPU {_shown(client_share, 2)} "
                          f"(clients {spread([c for c, _ in measured]).median:.1f} s, workers "
@@ -194,11 +213,11 @@ def _loop(pipe: Connection, body: bytes) -> None:
     pipe.send("warm")
     while (question := pipe.recv()) is not None:
         kind, seconds = question
-        count, start = 0, time.perf_counter()
+        count, cpu, start = 0, _own_cpu(), time.perf_counter()
         while time.perf_counter() - start < seconds:
             once(kind)
             count += 1
-        pipe.send((count, time.perf_counter() - start, 0, time.process_time()))
+        pipe.send((count, time.perf_counter() - start, 0, _own_cpu() - cpu))
 
 
 def _client(pipe: Connection, port: int, token: str, body: bytes) -> None:
@@ -241,6 +260,12 @@ def _client(pipe: Connection, port: int, token: str, body: bytes) -> None:
     connection.close()
 
 
+def _own_cpu() -> float:
+    """CPU seconds this process and its children (the bounded renders) have used."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def _workers_of(pid: int) -> list[int]:
     """The service's worker processes (Linux; none elsewhere)."""
     try:
@@ -258,7 +283,8 @@ def _cpu(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # utime, stime, and those of its children (the bounded renders)
+        total += sum(map(int, fields[11:15])) / os.sysconf("SC_CLK_TCK")
     return total
 
 

@@ -71,6 +71,13 @@ def resident_bytes() -> int:
         return peak if sys.platform == "darwin" else peak * 1024
 
 
+#: How many requests a worker that is never idle serves between two
+#: measurements of its memory.
+_BUSY_CHECK = 50
+
+#: How long a worker told to stop may take to finish its requests, in seconds.
+_STOP_WAIT = 120
+
 # What a worker and the supervisor say to each other over their pipe.
 _READY, _OVER, _DRAIN = "ready", "over", "drain"
 
@@ -112,7 +119,9 @@ class _Worker(uvicorn.Server):
         if self.baseline is None:
             return False
         requests = self.server_state.total_requests
-        if not self.over and requests != self.checked:  # between requests
+        # Between requests (a busy worker that never is: every so often).
+        if not self.over and requests != self.checked and (
+                not self.server_state.tasks or requests - self.checked >= _BUSY_CHECK):
             self.checked = requests
             resident = resident_bytes()
             if self.policy.over(self.baseline, resident):
@@ -207,7 +216,12 @@ class Supervisor:
                 if child.process.is_alive() and child.process.pid is not None:
                     os.kill(child.process.pid, signal.SIGTERM)  # uvicorn ends gracefully
             for child in self.children:
-                child.process.join()
+                child.process.join(_STOP_WAIT)
+                if child.process.is_alive():
+                    logger.error("worker %s did not finish within %d s: killed",
+                                 child.process.pid, _STOP_WAIT)
+                    child.process.kill()
+                    child.process.join()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             sock.close()
