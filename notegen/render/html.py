@@ -111,11 +111,13 @@ def keep_compiled_templates(folder: Path) -> bool:
 
     The files there are code that runs outside the sandbox when loaded, so
     ``folder`` is used only if it is a folder of this user's own that no one
-    else may open (it is made so if missing); returns whether it is used.
+    else may open (it and its parent, the cache folder, are made so if
+    missing); returns whether it is used.
     """
     global _compiled
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the cache folder
+        folder.mkdir(exist_ok=True, mode=0o700)
         info = folder.lstat()
     except OSError as exc:
         logger.debug("no compiled templates kept in %s: %s", folder, exc)
