@@ -44,7 +44,7 @@ def main(saves: int) -> None:
         preview.refresh()  # warm
         stages: dict[str, list[float]] = {"load_case": [], "prepare": [], "template": [],
                                           "whole refresh": []}
-        incidents = seeds / "az-kyiv-2025" / "incidents.yaml"
+        incidents = seeds / "az-mfa-catalogue" / "incidents.yaml"
         text = incidents.read_text(encoding="utf-8")
         for index in range(saves):
             incidents.write_text(text.replace("place: {en: Kyiv,", f"place: {{en: Kyiv{index},"),

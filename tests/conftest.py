@@ -19,6 +19,22 @@ import notegen
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "az-kyiv-2025"
+#: The Ministry's incident catalogue the worked case names (its States, parties,
+#: premises and earlier incidents), relative to the case's folder, as the note names it.
+CATALOGUE = "../az-mfa-catalogue"
+#: How the worked case gives its earlier incidents (a rule), and the list the
+#: rule chooses as the note listed it by hand, for tests of a hand-written list.
+EARLIER_RULE = "".join(line + "\n" for line in [
+    "  earlier:                       # `notegen validate` lists what the rule chooses:",
+    "    rule:                        # the catalogue's incidents before this one",
+    "      attributed_to: addressee   # attributed to the addressee's State",
+    "      struck: sender             # that struck Azerbaijan's premises (SOCAR's too)",
+    "      since: 2022-02-24          # since the full-scale invasion"])
+EARLIER_LIST = ("  earlier:\n    - kharkiv-2022-03-10\n    - kyiv-2024-01-02\n"
+                "    - kyiv-2025-08-28\n    - odesa-2025-08\n")
+#: What `validate` says of the worked case after "valid": what its rule chose.
+CHOSEN = ("  earlier incidents, as its rule chose them (4): kharkiv-2022-03-10, "
+          "kyiv-2024-01-02, odesa-2025-08, kyiv-2025-08-28\n")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

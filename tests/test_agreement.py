@@ -19,7 +19,7 @@ from notegen.records.models import NoteType
 from notegen.template_folders import builtin
 from notegen.wording.catalogue import load_catalogue
 
-from .conftest import ROOT, Edit, line_of
+from .conftest import CATALOGUE, ROOT, Edit, line_of
 
 PROFILE = "../profiles/az-mfa.yaml"
 SECOND = ROOT / "seeds" / "mx-quito-2024" / "note.yaml"
@@ -65,8 +65,8 @@ def reply_to(edit_seed: Edit, of_type: str = "") -> Path:
 ])
 def test_a_female_ambassador_is_greeted_as_one(edit_seed: Edit, lang: str, salutation: str,
                                                closing: str) -> None:
-    edit_seed("parties.yaml", SALUTATION, "")
-    note = edit_seed("parties.yaml", "      gender: male", "      gender: female")
+    edit_seed(f"{CATALOGUE}/parties.yaml", SALUTATION, "")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml", "      gender: male", "      gender: female")
     courtesy = prepared(note, lang, NoteType.first_person_note).context.courtesy
     assert courtesy.salutation == salutation
     assert spaced(courtesy.closing) == closing
@@ -77,13 +77,13 @@ def test_a_female_ambassador_is_greeted_as_one(edit_seed: Edit, lang: str, salut
     ("fr", "Monsieur l'Ambassadeur,")])
 def test_a_male_ambassador_without_a_salutation_on_record(edit_seed: Edit, lang: str,
                                                           salutation: str) -> None:
-    note = edit_seed("parties.yaml", SALUTATION, "")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml", SALUTATION, "")
     assert prepared(note, lang, NoteType.first_person_note).context.courtesy.salutation \
         == salutation
 
 
 def test_the_french_talking_points_agree_with_the_ambassador(edit_seed: Edit) -> None:
-    note = edit_seed("parties.yaml", "      gender: male", "      gender: female")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml", "      gender: male", "      gender: female")
     points = prepared(note, "fr", document=Document.talking_points).companion
     assert points.heading[0][0] == "Interlocutrice"
     assert points.opening.startswith("Nous vous avons convoquée aujourd'hui afin d'élever")
@@ -94,14 +94,14 @@ def test_the_french_talking_points_agree_with_the_ambassador(edit_seed: Edit) ->
 
 
 def test_a_gender_a_language_needs_is_asked_for_where_the_person_is(edit_seed: Edit) -> None:
-    note = edit_seed("parties.yaml", "      gender: male\n", "")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml", "      gender: male\n", "")
     # English agrees with nothing: no gender needed.
     prepared(note, "en", NoteType.first_person_note)
     [problem] = problems_of(note, "ru", NoteType.first_person_note)
     assert "agrees with the gender of 'Михаилу Евдокимову': give it gender: female or male" \
         in problem.message
     assert problem.location.field == "parties[0].head"
-    assert problem.location.line == line_of(note.parent / "parties.yaml", "    head:")
+    assert problem.location.line == line_of(note.parent / CATALOGUE / "parties.yaml", "    head:")
 
 
 def test_a_sender_s_grammatical_gender_makes_the_russian_past_agree(edit_seed: Edit) -> None:
@@ -206,7 +206,7 @@ def test_a_house_opening_without_the_reply_says_why_in_a_reply(edit_seed: Edit) 
 
 
 def test_the_author_s_form_a_reply_needs_is_asked_for(edit_seed: Edit) -> None:
-    edit_seed("parties.yaml", "        short_name.gen: Səfirliyin\n", "")
+    edit_seed(f"{CATALOGUE}/parties.yaml", "        short_name.gen: Səfirliyin\n", "")
     note = reply_to(edit_seed)
     [problem] = problems_of(note, "az")
     assert "needs the 'gen' form of 'Səfirlik': add it as forms: {az: {short_name.gen: …}}" \
@@ -293,9 +293,9 @@ def test_the_english_talking_points_speak_as_we(worked_case) -> None:
 # --- everything the records lack, at once ----------------------------------
 
 def test_every_missing_form_is_reported_at_once(edit_seed: Edit) -> None:
-    edit_seed("parties.yaml", "        short_name.gen: Посольства\n", "")
-    edit_seed("parties.yaml", "        short_name.dat: Посольству\n", "")
-    note = edit_seed("parties.yaml", "      ru: {side.acc: Российскую сторону, ",
+    edit_seed(f"{CATALOGUE}/parties.yaml", "        short_name.gen: Посольства\n", "")
+    edit_seed(f"{CATALOGUE}/parties.yaml", "        short_name.dat: Посольству\n", "")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml", "      ru: {side.acc: Российскую сторону, ",
                      "      ru: {")
     found = problems_of(note, "ru")
     messages = sorted(problem.message.split(": add it as ")[1] for problem in found)
@@ -304,8 +304,9 @@ def test_every_missing_form_is_reported_at_once(edit_seed: Edit) -> None:
 
 
 def test_a_missing_form_and_a_missing_gender_together(edit_seed: Edit) -> None:
-    edit_seed("parties.yaml", "      ru: {side.acc: Российскую сторону, ", "      ru: {")
-    note = edit_seed("parties.yaml", "      gender: male\n", "")
+    edit_seed(f"{CATALOGUE}/parties.yaml", "      ru: {side.acc: Российскую сторону, ",
+              "      ru: {")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml", "      gender: male\n", "")
     found = problems_of(note, "ru", NoteType.first_person_note)
     assert len(found) == 2
     assert {problem.location.field for problem in found} == {"states[1].forms",

@@ -22,7 +22,7 @@ from notegen import (
     load_case,
 )
 
-from .conftest import Edit
+from .conftest import EARLIER_LIST, EARLIER_RULE, Edit
 
 
 def test_every_public_name_is_there() -> None:
@@ -99,6 +99,7 @@ def test_a_record_error_raised_in_a_bounded_render_keeps_its_problems(
 
 
 def test_process_pool_results_keep_their_kind(edit_seed: Edit) -> None:
+    edit_seed("note.yaml", EARLIER_RULE, EARLIER_LIST)
     note = edit_seed("note.yaml", "    - kyiv-2024-01-02", "    - nowhere")
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool, pytest.raises(RecordError) as info:

@@ -21,10 +21,12 @@ def cases(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "seeds" / "profiles", tmp_path / "profiles")
     for name in ("first", "second", "broken"):
         shutil.copytree(SEED, folder / name)
+        shutil.copytree(SEED.parent / "az-mfa-catalogue", folder / name / "catalogue")
         note = folder / name / "note.yaml"
         note.write_text(note.read_text(encoding="utf-8").replace(
-            "../profiles/", "../../profiles/"), encoding="utf-8")
-    broken = folder / "broken" / "incidents.yaml"
+            "../profiles/", "../../profiles/").replace(
+            "catalogue: ../az-mfa-catalogue", "catalogue: catalogue"), encoding="utf-8")
+    broken = folder / "broken" / "catalogue" / "incidents.yaml"
     broken.write_text(broken.read_text(encoding="utf-8").replace(
         "date: 2024-01-02", "date: 2024-13-02"), encoding="utf-8")
     return folder

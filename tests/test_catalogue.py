@@ -303,26 +303,3 @@ def test_incidents_list_find_and_show(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["incidents", "show", folder, "r99"])
     assert result.exit_code == 1
     assert "no incident of the catalogue has the id 'r99'" in result.output
-
-
-@pytest.mark.parametrize("lang", ["en", "ru"])
-def test_the_worked_case_from_a_catalogue_renders_the_same_note(lang: str) -> None:
-    """examples/az-kyiv-2025 is the worked case written with the Ministry's
-    catalogue and a rule: the same note, word for word; its records differ
-    only in the order they list the earlier incidents (by date, as the note
-    recalls them)."""
-    from notegen.options import RenderOptions
-
-    from .conftest import ROOT, SEED, pdf_text
-
-    options = RenderOptions(lang=lang)
-    listed = render_pdf(load_case(SEED / "note.yaml"), options=options)
-    example = load_case(ROOT / "examples" / "az-kyiv-2025" / "note.yaml")
-    assert example.chronology is not None
-    assert example.note.earlier == ["kharkiv-2022-03-10", "kyiv-2024-01-02", "odesa-2025-08",
-                                    "kyiv-2025-08-28"]
-    by_rule = render_pdf(example, options=options)
-    assert pdf_text(by_rule) == pdf_text(listed)
-    before, after = json.loads(extract_record(listed)), json.loads(extract_record(by_rule))
-    assert sorted(before["note"].pop("earlier")) == sorted(after["note"].pop("earlier"))
-    assert before == after

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from notegen.cli import cli
 
-from .conftest import FIXTURES, ROOT, SEED, Edit, ThrowawayKey, line_of
+from .conftest import CATALOGUE, CHOSEN, FIXTURES, ROOT, SEED, Edit, ThrowawayKey, line_of
 
 NOTE = str(SEED / "note.yaml")
 
@@ -27,19 +27,19 @@ def test_validate_a_good_case(runner: CliRunner) -> None:
 
 def test_validate_reports_each_problem_and_exits_1(runner: CliRunner, edit_seed: Edit) -> None:
     edit_seed("note.yaml", "sender: az-mfa", "sender: Nobody")
-    note = edit_seed("incidents.yaml", "date: 2024-01-02", "date: 2024-02-30")
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "date: 2024-01-02", "date: 2024-02-30")
     result = runner.invoke(cli, ["validate", str(note), NOTE])
     assert result.exit_code == 1
     assert "the records have 2 problems:" in result.stderr
     assert ("note.sender: an id is written in lower-case letters, digits, '.', '_' or '-' "
             "(not 'Nobody')") in result.stderr
     assert "incidents[1].date: input should be a valid date" in result.stderr
-    assert result.stdout == f"{NOTE}: valid\n"
+    assert result.stdout == f"{NOTE}: valid\n{CHOSEN}"
     assert "Traceback" not in result.output
 
 
 def test_validate_checks_language_texts_too(runner: CliRunner, edit_seed: Edit) -> None:
-    note = edit_seed("incidents.yaml", "place: {en: Kharkiv, ", "place: {")
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "place: {en: Kharkiv, ", "place: {")
     result = runner.invoke(cli, ["validate", str(note)])
     assert result.exit_code == 1
     assert "incidents[0].place: no en text (given: az, fr, ru)" in result.stderr
@@ -195,7 +195,7 @@ def test_warnings_are_shown_and_fail_only_with_strict(runner: CliRunner,
     note = str(_misapplied(edit_seed))
     result = runner.invoke(cli, ["validate", note])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{note}: valid (1 warning)\n"
+    assert result.stdout == f"{note}: valid (1 warning)\n{CHOSEN}"
     assert "WARNING: " in result.stderr
     assert "vccr.59 applies to honorary_consulate" in result.stderr
     strict = runner.invoke(cli, ["validate", "--strict", note])

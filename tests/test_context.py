@@ -10,7 +10,7 @@ from notegen.records.models import NoteType
 from notegen.template_folders import builtin
 from notegen.wording.catalogue import NBSP, load_catalogue
 
-from .conftest import ROOT, Edit, line_of
+from .conftest import CATALOGUE, EARLIER_LIST, EARLIER_RULE, ROOT, Edit, line_of
 
 SECOND = ROOT / "seeds" / "mx-quito-2024" / "note.yaml"
 
@@ -19,12 +19,13 @@ def context(case, lang: str | None = None, note_type: NoteType | None = None):
     return prepare(case, RenderOptions(lang=lang, note_type=note_type)).context
 
 
-def test_chronology_is_sorted_by_date_and_numbered(worked_case) -> None:
-    note = context(worked_case)
-    assert [(i.number, i.date.iso) for i in note.chronology] == [
-        (1, "2022-03-10"), (2, "2024-01-02"), (3, "2025-08-08"), (4, "2025-08-28")]
-    # The note lists them out of order; the context does not.
-    assert worked_case.note.earlier[2] == "kyiv-2025-08-28"
+def test_chronology_is_sorted_by_date_and_numbered(worked_case, edit_seed: Edit) -> None:
+    expected = [(1, "2022-03-10"), (2, "2024-01-02"), (3, "2025-08-08"), (4, "2025-08-28")]
+    assert [(i.number, i.date.iso) for i in context(worked_case).chronology] == expected
+    # A list written out of order (the worked case's before its rule); the context is not.
+    listed = load_case(edit_seed("note.yaml", EARLIER_RULE, EARLIER_LIST))
+    assert listed.note.earlier[2] == "kyiv-2025-08-28"
+    assert [(i.number, i.date.iso) for i in context(listed).chronology] == expected
 
 
 # "_" stands for the no-break space that holds the day to its month and the
@@ -209,17 +210,18 @@ def test_casualty_counts(edit_seed: Edit) -> None:
 
 
 def test_text_missing_in_the_note_language_is_located(edit_seed: Edit) -> None:
-    note = edit_seed("incidents.yaml", "place: {en: Kharkiv, ", "place: {")
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "place: {en: Kharkiv, ", "place: {")
     with pytest.raises(RecordError) as info:
         prepare(load_case(note))
     [problem] = info.value.problems
     assert problem.message == "no en text (given: az, fr, ru)"
     assert problem.location.field == "incidents[0].place"
-    assert problem.location.line == line_of(note.parent / "incidents.yaml", "place: {ru: Х")
+    assert problem.location.line == line_of(note.parent / CATALOGUE / "incidents.yaml",
+                                            "place: {ru: Х")
 
 
 def test_a_missing_grammatical_form_is_located(edit_seed: Edit) -> None:
-    note = edit_seed("parties.yaml", "        short_name.gen: Посольства\n", "")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml", "        short_name.gen: Посольства\n", "")
     with pytest.raises(RecordError) as info:
         prepare(load_case(note), RenderOptions(lang="ru"))
     [problem] = info.value.problems

@@ -28,7 +28,7 @@ from notegen.daemon.protocol import decode_error, encode_error, receive_request,
 from notegen.errors import Location, Problem, RecordError, TemplateError
 from notegen.records.models import NoteType
 
-from .conftest import SEED, Edit
+from .conftest import CHOSEN, SEED, Edit
 
 NOTE = str(SEED / "note.yaml")
 
@@ -157,7 +157,7 @@ def test_the_thin_client_imports_neither_weasyprint_nor_pydantic(
     result = subprocess.run([sys.executable, "-c", script], env=runtime, capture_output=True,
                             timeout=300, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.decode() == f"{NOTE}: valid\n"
+    assert result.stdout.decode() == f"{NOTE}: valid\n{CHOSEN}"
     modules = set(report.read_text().split())
     assert "notegen.daemon.client" in modules
     assert not {"weasyprint", "pydantic", "yaml", "jinja2"} & modules

@@ -16,10 +16,10 @@ from notegen.desk.preview import DraftPreview, FieldProblem
 from notegen.desk.workspace import Edit, Workspace
 from notegen.template_folders import TemplateFolders
 
-from .conftest import SEED
+from .conftest import EARLIER_LIST, EARLIER_RULE, SEED
 
 NOTE = "az-kyiv-2025/note.yaml"
-INCIDENTS = "az-kyiv-2025/incidents.yaml"
+INCIDENTS = "az-mfa-catalogue/incidents.yaml"
 
 
 @pytest.fixture
@@ -81,7 +81,11 @@ def test_an_impossible_date_is_located_at_its_field(preview: DraftPreview) -> No
     assert "day value is outside expected range" in problem.message
 
 
-def test_a_problem_in_an_included_file_names_that_file(preview: DraftPreview) -> None:
+def test_a_problem_in_an_included_file_names_that_file(preview: DraftPreview,
+                                                      root: Path) -> None:
+    note = root / NOTE  # its earlier incidents listed by hand, as the check is of a list
+    note.write_text(note.read_text(encoding="utf-8").replace(EARLIER_RULE, EARLIER_LIST),
+                    encoding="utf-8")
     result = preview.render(NOTE, [Edit(INCIDENTS, "incidents[3].date", "2026-01-01")],
                             lang=None, note_type=None)
     assert result.html is None

@@ -423,7 +423,7 @@ def test_saving_keeps_the_comments_and_a_stale_save_is_refused(desk: Desk) -> No
 def test_the_source_view_saves_and_refuses_a_stale_save_keeping_the_text(desk: Desk
                                                                         ) -> None:
     ana, ben = desk.signed_in("ana"), desk.signed_in("ben")
-    rel = "az-kyiv-2025/parties.yaml"
+    rel = "az-mfa-catalogue/parties.yaml"
     pages = [client.get(f"/desk/source/{rel}") for client in (ana, ben)]
     assert all(page.status_code == 200 for page in pages)
     text = element(pages[0].text, "source")

@@ -34,11 +34,11 @@ from notegen.desk.workspace import (
 from notegen.records.reading import MAX_FILE_BYTES, parse_source
 from notegen.render.scaffold import CaseSpec
 
-from .conftest import SEED
+from .conftest import EARLIER_LIST, EARLIER_RULE, SEED
 
 NOTE = "az-kyiv-2025/note.yaml"
-INCIDENTS = "az-kyiv-2025/incidents.yaml"
-PARTIES = "az-kyiv-2025/parties.yaml"
+INCIDENTS = "az-mfa-catalogue/incidents.yaml"
+PARTIES = "az-mfa-catalogue/parties.yaml"
 PROFILE = "profiles/az-mfa.yaml"
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
@@ -55,8 +55,15 @@ class Clock:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """A writable copy of seeds/ (the worked case and the profiles)."""
-    return Path(shutil.copytree(SEED.parent, tmp_path / "seeds"))
+    """A writable copy of seeds/ (the worked case, its catalogue and the
+    profiles), the worked case's earlier incidents listed by hand (the edits
+    below change a list; :func:`catalogue_root` keeps its rule)."""
+    root = Path(shutil.copytree(SEED.parent, tmp_path / "seeds"))
+    note = root / NOTE
+    text = note.read_text(encoding="utf-8")
+    assert EARLIER_RULE in text
+    note.write_text(text.replace(EARLIER_RULE, EARLIER_LIST), encoding="utf-8")
+    return root
 
 
 @pytest.fixture
@@ -606,7 +613,7 @@ def test_cases_lists_every_note(ws: Workspace) -> None:
 
 def test_case_files_follow_the_includes(ws: Workspace) -> None:
     assert [f.rel for f in ws.case_files(NOTE)] == [
-        NOTE, PROFILE, PARTIES, INCIDENTS, "az-kyiv-2025/situation.yaml"]
+        NOTE, PROFILE, INCIDENTS, PARTIES, "az-mfa-catalogue/situation.yaml"]
 
 
 def test_incidents_lists_every_incident(ws: Workspace) -> None:
@@ -682,9 +689,10 @@ def test_a_drafts_problems_are_located_in_the_real_files(ws: Workspace, root: Pa
     with pytest.raises(notegen.RecordError) as caught:
         ws.draft([Edit(INCIDENTS, "incidents[1].date", "2024-13-03")], NOTE)
     (problem,) = caught.value.problems
-    assert problem.location.file == root / INCIDENTS
-    # Line 40 of the file on disk: "    date: 2024-01-02".
-    assert (problem.location.line, problem.location.field) == (40, "incidents[1].date")
+    assert problem.location.file is not None
+    assert problem.location.file.resolve() == root / INCIDENTS
+    # Line 42 of the file on disk: "    date: 2024-01-02".
+    assert (problem.location.line, problem.location.field) == (42, "incidents[1].date")
 
 
 def test_a_draft_reads_nothing_outside(ws: Workspace, root: Path, tmp_path: Path) -> None:
@@ -726,12 +734,17 @@ def test_duplicate_copies_and_rewrites_only_includes_that_leave(ws: Workspace,
     assert rel == "2026/az-kyiv-copy/note.yaml"
     copy, origin = root / "2026" / "az-kyiv-copy", root / "az-kyiv-2025"
     assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in origin.iterdir())
-    for name in ("incidents.yaml", "parties.yaml", "situation.yaml"):
-        assert (copy / name).read_bytes() == (origin / name).read_bytes()
+    more = origin / "more.yaml"  # a record file of the case's folder is copied as it is
+    more.write_text("incidents: []\n", encoding="utf-8")
+    ws.duplicate(NOTE, "2026/az-kyiv-more", user="alice")
+    assert (root / "2026" / "az-kyiv-more" / "more.yaml").read_bytes() == more.read_bytes()
+    more.unlink()
     before = (origin / "note.yaml").read_text(encoding="utf-8")
     after = (copy / "note.yaml").read_text(encoding="utf-8")
-    assert changed_lines(before, after) == (["  - ../profiles/az-mfa.yaml"],
-                                            ["  - ../../profiles/az-mfa.yaml"])
+    # The catalogue and the profile, outside the case's folder, are still found.
+    assert changed_lines(before, after) == (
+        ["catalogue: ../az-mfa-catalogue", "  - ../profiles/az-mfa.yaml"],
+        ["catalogue: ../../az-mfa-catalogue", "  - ../../profiles/az-mfa.yaml"])
     assert notegen.load_case(root / rel).note.subject == "kyiv-2025-11-14"
     with pytest.raises(DeskError, match="already exists"):
         ws.duplicate(NOTE, "2026/az-kyiv-copy", user="alice")
@@ -860,17 +873,17 @@ def test_a_case_that_does_not_load_marks_nothing_expected(ws: Workspace) -> None
 
 @pytest.fixture
 def catalogue_root(tmp_path: Path) -> Path:
-    """A workspace with the worked case drawn from the Ministry's incident
-    catalogue by a rule (examples/), and the profiles it includes."""
+    """A workspace with the worked case as it is (drawn from the Ministry's
+    incident catalogue by a rule), its catalogue and the profiles it includes."""
     root = tmp_path / "ministry"
-    for folder in ("examples/az-kyiv-2025", "examples/az-mfa-catalogue", "seeds/profiles"):
-        shutil.copytree(SEED.parent.parent / folder, root / folder)
+    for folder in ("az-kyiv-2025", "az-mfa-catalogue", "profiles"):
+        shutil.copytree(SEED.parent / folder, root / folder)
     return root
 
 
 def test_a_draft_reads_the_catalogue_with_its_edits(catalogue_root: Path) -> None:
     ws = Workspace(catalogue_root)
-    note, catalogue = "examples/az-kyiv-2025/note.yaml", "examples/az-mfa-catalogue/incidents.yaml"
+    note, catalogue = NOTE, INCIDENTS
     assert ws.draft([], note).note.earlier == [
         "kharkiv-2022-03-10", "kyiv-2024-01-02", "odesa-2025-08", "kyiv-2025-08-28"]
     # Moved after the subject (unsaved), the rule no longer chooses it.

@@ -35,7 +35,7 @@ from notegen.render.redline import (
     word_diff,
 )
 
-from .conftest import SEED, flat, pdf_text
+from .conftest import CATALOGUE, EARLIER_LIST, EARLIER_RULE, SEED, flat, pdf_text
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -73,9 +73,13 @@ class Drafts:
 
 
 def _copy(tmp_path: Path, name: str) -> Path:
-    """A writable copy of the worked case (profiles beside it); its note file."""
-    return Path(shutil.copytree(SEED.parent, tmp_path / name / "seeds")) / SEED.name / \
+    """A writable copy of the worked case (profiles and catalogue beside it),
+    its earlier incidents listed by hand (the drafts below edit a list); its
+    note file."""
+    note = Path(shutil.copytree(SEED.parent, tmp_path / name / "seeds")) / SEED.name / \
         "note.yaml"
+    _edit(note, EARLIER_RULE, EARLIER_LIST)
+    return note
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -483,7 +487,7 @@ def test_facts_of_demands_legal_bases_parties_type_and_the_subject(tmp_path: Pat
           "    - kind: compensation\n    - kind: other\n      text: ensure the staff's safety\n")
     _edit(new_path, "  type: note_verbale\n", "  type: aide_memoire\n")
     _edit(new_path, "  addressee: ru-embassy-baku\n", "  addressee: az-embassy-kyiv-party\n")
-    parties = new_path.parent / "parties.yaml"
+    parties = new_path.parent / CATALOGUE / "parties.yaml"
     _edit(parties, "parties:\n", """parties:
   - id: az-embassy-kyiv-party
     kind: embassy

@@ -36,7 +36,7 @@ from notegen.render.word_package import MEDIA_TYPE
 from notegen.template_folders import BUILTIN_FOLDER
 from notegen.wording.prepare import prepare
 
-from .conftest import ROOT, SEED, Edit, pdf_text
+from .conftest import CATALOGUE, ROOT, SEED, Edit, pdf_text
 
 LANGUAGES = ("en", "ru", "fr", "az")
 NOTE_TYPES = tuple(NoteType)
@@ -304,7 +304,7 @@ def test_the_courtesy_translation_is_an_enclosure_in_a_section_of_its_own(
 
 
 def test_a_record_text_with_xml_in_it_stays_text(edit_seed: Edit) -> None:
-    note = edit_seed("incidents.yaml", "an air strike seriously damaged",
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "an air strike seriously damaged",
                      "an air strike <w:t>seriously</w:t> &amp; & damaged")
     case = notegen.load_case(note)
     data = render_docx(case)
@@ -639,7 +639,8 @@ def test_a_languages_variant_of_a_style_is_taken(renders) -> None:
 def test_french_superior_letters_are_set_raised(edit_seed: Edit) -> None:
     # French writes "1er" with superior letters (its catalogue's rule); the
     # HTML has <sup>, the Word document the "Superior Letters" style on "er".
-    note = edit_seed("incidents.yaml", "a gravement endommagé le bâtiment administratif",
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml",
+                     "a gravement endommagé le bâtiment administratif",
                      "a gravement endommagé le 1er étage du bâtiment administratif")
     document = opened(render_docx(notegen.load_case(note), options=RenderOptions(lang="fr")))
     item = next(p for p in document.paragraphs if "1er étage" in p.text)

@@ -55,7 +55,8 @@ incidents:
 @pytest.fixture
 def larger_catalogue(edit_seed: Edit, seed_copy: Path) -> Path:
     (seed_copy / "more.yaml").write_text(CATALOGUE, encoding="utf-8")
-    return edit_seed("note.yaml", "  - incidents.yaml\n", "  - incidents.yaml\n  - more.yaml\n")
+    return edit_seed("note.yaml", "  - ../profiles/az-mfa.yaml\n",
+                     "  - ../profiles/az-mfa.yaml\n  - more.yaml\n")
 
 
 def _everything_inside(pdf: bytes) -> bytes:

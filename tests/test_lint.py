@@ -5,7 +5,7 @@ import pytest
 from notegen import RecordError, RenderOptions, load_case, prepare
 from notegen.records.models import NoteType
 
-from .conftest import Edit, line_of
+from .conftest import CATALOGUE, Edit, line_of
 
 PROFILE = "../profiles/az-mfa.yaml"
 
@@ -32,7 +32,7 @@ def test_first_person_words_in_a_note_verbale_are_located(edit_seed: Edit) -> No
 
 
 def test_first_person_words_in_russian_and_in_an_incident(edit_seed: Edit) -> None:
-    note = edit_seed("incidents.yaml", "авиаудар нанёс", "наш авиаудар нанёс")
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "авиаудар нанёс", "наш авиаудар нанёс")
     [problem] = problems(note, "ru", NoteType.aide_memoire)
     assert problem.message.startswith("'наш' speaks in the first person, but an aide-mémoire "
                                       "is written impersonally")
@@ -93,11 +93,11 @@ def test_a_character_the_fonts_cannot_draw_is_found_before_rendering(
     """Not at render time, without a place: at validation, at the text."""
     from notegen.cli import cli
 
-    note = edit_seed("incidents.yaml", "an air strike seriously damaged",
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "an air strike seriously damaged",
                      "an air strike (空袭 ☃) seriously damaged")
     result = runner.invoke(cli, ["validate", str(note)])
     assert result.exit_code == 1
-    incidents = note.parent / "incidents.yaml"
+    incidents = note.parent / CATALOGUE / "incidents.yaml"
     line = line_of(incidents, "空袭") - 1  # en: >-
     assert (f"{incidents}:{line}:7: incidents[0].account.en: the templates' fonts cannot "
             "draw '空' (U+7A7A CJK UNIFIED IDEOGRAPH-7A7A), '袭' (U+88AD CJK UNIFIED "

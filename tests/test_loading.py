@@ -7,7 +7,7 @@ import pytest
 from notegen import RecordError, load_case
 from notegen.errors import Problem
 
-from .conftest import FIXTURES, SEED, Edit, line_of
+from .conftest import CATALOGUE, EARLIER_LIST, EARLIER_RULE, FIXTURES, SEED, Edit, line_of
 
 
 def only_problem(path: Path) -> Problem:
@@ -19,7 +19,7 @@ def only_problem(path: Path) -> Problem:
 
 def test_the_worked_case_loads_across_its_files(worked_case) -> None:
     assert [p.name for p in worked_case.source_paths] == [
-        "note.yaml", "az-mfa.yaml", "parties.yaml", "incidents.yaml", "situation.yaml"]
+        "note.yaml", "incidents.yaml", "parties.yaml", "situation.yaml", "az-mfa.yaml"]
     assert worked_case.note.subject == "kyiv-2025-11-14"
     assert set(worked_case.note.earlier) <= set(worked_case.incidents)
 
@@ -57,26 +57,27 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 
 
 def test_every_schema_error_is_reported_at_once_with_its_line(edit_seed: Edit) -> None:
-    edit_seed("incidents.yaml", "date: 2024-01-02", "date: 2024-13-02")
-    edit_seed("parties.yaml", "kind: embassy", "kind: embasy")
+    edit_seed(f"{CATALOGUE}/incidents.yaml", "date: 2024-01-02", "date: 2024-13-02")
+    edit_seed(f"{CATALOGUE}/parties.yaml", "kind: embassy", "kind: embasy")
     note = edit_seed("note.yaml", "  protest:\n", "  protset:\n")
     with pytest.raises(RecordError) as info:
         load_case(note)
     found = {(p.location.file.name, p.location.line, p.location.field): p.message
              for p in info.value.problems if p.location.file}
-    folder = note.parent
+    catalogue = note.parent / CATALOGUE
     assert found == {
-        ("incidents.yaml", line_of(folder / "incidents.yaml", "2024-13-02"), "incidents[1].date"):
+        ("incidents.yaml", line_of(catalogue / "incidents.yaml", "2024-13-02"),
+         "incidents[1].date"):
             "input should be a valid date or datetime, month value is outside expected range "
             "of 1-12",
-        ("parties.yaml", line_of(folder / "parties.yaml", "embasy"), "parties[0].kind"):
+        ("parties.yaml", line_of(catalogue / "parties.yaml", "embasy"), "parties[0].kind"):
             "input should be 'ministry', 'embassy', 'consulate', 'permanent_mission' or 'other'",
         ("note.yaml", line_of(note, "protset"), "note.protset"):
             "unknown field (check its spelling)",
         ("note.yaml", line_of(note, "note:"), "note.protest"): "this field is required",
     }
     # The summary a user reads names file, line and field on each line.
-    assert f"incidents.yaml:{line_of(folder / 'incidents.yaml', '2024-13-02')}:5: " \
+    assert f"incidents.yaml:{line_of(catalogue / 'incidents.yaml', '2024-13-02')}:5: " \
            "incidents[1].date: input should be" in str(info.value)
 
 
@@ -97,14 +98,14 @@ def test_unquoted_time_is_not_read_as_a_number(edit_seed: Edit) -> None:
                      "note.addressee",
                      "'ru' is one of the states, but this field refers to one of the parties",
                      id="wrong-kind"),
-        pytest.param("incidents.yaml", "facility: az-honorary-consulate-kharkiv",
+        pytest.param(f"{CATALOGUE}/incidents.yaml", "facility: az-honorary-consulate-kharkiv",
                      "facility: kharkiv", "incidents[0].impacts[0].facility",
                      "unknown id 'kharkiv': none of the facilities has it",
                      id="unknown-facility"),
         pytest.param("note.yaml", "    - kyiv-2025-08-28\n", "    - kyiv-2025-11-14\n",
                      "note.earlier[2]", "the subject incident cannot also be an earlier one",
                      id="subject-in-earlier"),
-        pytest.param("incidents.yaml", "date: 2025-08-28", "date: 2025-11-20",
+        pytest.param(f"{CATALOGUE}/incidents.yaml", "date: 2025-08-28", "date: 2025-11-20",
                      "note.earlier[2]",
                      "'kyiv-2025-08-28' (2025-11-20) is not earlier than the subject incident "
                      "(2025-11-14)", id="earlier-not-earlier"),
@@ -112,12 +113,14 @@ def test_unquoted_time_is_not_read_as_a_number(edit_seed: Edit) -> None:
                      "incidents[0].date",
                      "the subject incident is dated 2025-11-14, after the note's date 2025-11-13",
                      id="incident-after-note"),
-        pytest.param("note.yaml", "  - incidents.yaml", "  - incidents.yml", "include[2]",
+        pytest.param("note.yaml", "  - ../profiles/az-mfa.yaml", "  - ../profiles/az-mfa.yml",
+                     "include[0]",
                      "included file", id="missing-include"),
     ],
 )
 def test_cross_record_rules(edit_seed: Edit, file: str, old: str, new: str, field: str,
                             message: str) -> None:
+    edit_seed("note.yaml", EARLIER_RULE, EARLIER_LIST)  # the checks of a list, item by item
     note = edit_seed(file, old, new)
     with pytest.raises(RecordError) as info:
         load_case(note)
@@ -130,8 +133,10 @@ def test_cross_record_rules(edit_seed: Edit, file: str, old: str, new: str, fiel
 
 def test_an_earlier_incident_dated_after_the_note(edit_seed: Edit) -> None:
     # Subject and note are moved back so only the earlier incident is late.
+    edit_seed("note.yaml", EARLIER_RULE, EARLIER_LIST)  # a rule would leave it out
     edit_seed("note.yaml", "    date: 2025-11-14", "    date: 2025-08-30")
-    note = edit_seed("incidents.yaml", "also_on: [2025-08-18]", "also_on: [2025-09-18]")
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "also_on: [2025-08-18]",
+                     "also_on: [2025-09-18]")
     with pytest.raises(RecordError) as info:
         load_case(note)
     messages = [str(p) for p in info.value.problems]
@@ -140,11 +145,11 @@ def test_an_earlier_incident_dated_after_the_note(edit_seed: Edit) -> None:
 
 
 def test_duplicate_ids_name_both_places(edit_seed: Edit) -> None:
-    note = edit_seed("incidents.yaml", "id: kyiv-2024-01-02", "id: kharkiv-2022-03-10")
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "id: kyiv-2024-01-02", "id: kharkiv-2022-03-10")
     with pytest.raises(RecordError) as info:
         load_case(note)
     duplicate = info.value.problems[0]
-    incidents = note.parent / "incidents.yaml"
+    incidents = note.parent / CATALOGUE / "incidents.yaml"
     assert duplicate.location.field == "incidents[1].id"
     first_line = line_of(incidents, "id: kharkiv-2022-03-10")
     assert duplicate.message == (f"duplicate id 'kharkiv-2022-03-10'; it is already used at "
@@ -152,9 +157,7 @@ def test_duplicate_ids_name_both_places(edit_seed: Edit) -> None:
 
 
 def test_an_empty_chronology_is_an_error_unless_allowed(edit_seed: Edit) -> None:
-    note = edit_seed("note.yaml",
-                     "  earlier:\n    - kharkiv-2022-03-10\n    - kyiv-2024-01-02\n"
-                     "    - kyiv-2025-08-28\n    - odesa-2025-08\n", "")
+    note = edit_seed("note.yaml", EARLIER_RULE, "")
     problem = only_problem(note)
     assert problem.location.field == "note.subject"
     assert problem.message.startswith("the note recalls no earlier incidents")
@@ -163,15 +166,15 @@ def test_an_empty_chronology_is_an_error_unless_allowed(edit_seed: Edit) -> None
 
 
 def test_a_case_needs_exactly_one_note(edit_seed: Edit, seed_copy: Path) -> None:
-    problem = only_problem(seed_copy / "incidents.yaml")
+    problem = only_problem(seed_copy / CATALOGUE / "incidents.yaml")
     assert problem.message == "the case has no note: add a 'note' section"
     text = (seed_copy / "note.yaml").read_text()
     note_part = text[text.index("note:\n"):]
-    (seed_copy / "parties.yaml").write_text(
-        (seed_copy / "parties.yaml").read_text() + "\n" + note_part)
+    profile = seed_copy / "../profiles/az-mfa.yaml"  # a file the case includes
+    profile.write_text(profile.read_text() + "\n" + note_part)
     problem = only_problem(seed_copy / "note.yaml")
     assert problem.message == "a case has exactly one note; this is a second one"
-    assert problem.location.file == seed_copy / "parties.yaml"
+    assert problem.location.file == profile
 
 
 def test_the_seed_is_where_the_tests_think() -> None:

@@ -24,7 +24,7 @@ from notegen.records.case import load_case_data
 from notegen.records.models import NoteType
 from notegen.render.pdf import check_harfbuzz_subset, html_to_pdf
 
-from .conftest import FIXTURES, ROOT, SEED, Edit, flat, pdf_text
+from .conftest import CATALOGUE, FIXTURES, ROOT, SEED, Edit, flat, pdf_text
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="pdftotext (poppler-utils) is not installed")
@@ -151,7 +151,8 @@ def test_written_atomically_and_nothing_on_failure(edit_seed: Edit, tmp_path: Pa
     target = tmp_path / "note.pdf"
     target.write_bytes(b"previous")
     # A character the fonts lack, in the records: found while wording, at its text.
-    note = edit_seed("incidents.yaml", "an air strike seriously", "\U0001F600 an air strike")
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "an air strike seriously",
+                     "\U0001F600 an air strike")
     with pytest.raises(RecordError, match="fonts cannot draw '\U0001F600'"):
         render_pdf(load_case(note), target)
     assert target.read_bytes() == b"previous"

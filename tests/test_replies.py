@@ -40,9 +40,12 @@ from .test_register import postgres, register_url  # noqa: F401  (fixtures)
 FAST = RenderOptions(pdf_variant=None, embed_record=False)
 NOW = dt.datetime(2025, 11, 20, 9, 0, tzinfo=dt.UTC)
 
-#: An earlier note of the Ministry: its date, its subject and its chronology.
+#: An earlier note of the Ministry: its date, its subject and its chronology. It
+#: includes the catalogue's files rather than naming the catalogue, which would
+#: warn of the incidents its hand-written chronology leaves out.
 NOTE = """\
-include: [../profiles/az-mfa.yaml, parties.yaml, incidents.yaml, situation.yaml]
+include: [../profiles/az-mfa.yaml, ../az-mfa-catalogue/parties.yaml,
+          ../az-mfa-catalogue/incidents.yaml, ../az-mfa-catalogue/situation.yaml]
 note:
   language: en
   date: {date}

@@ -12,7 +12,7 @@ from notegen.records.models import NoteType
 from notegen.template_folders import builtin
 from notegen.wording.catalogue import load_catalogue
 
-from .conftest import ROOT, Edit
+from .conftest import CATALOGUE, ROOT, Edit
 
 SECOND = ROOT / "seeds" / "mx-quito-2024" / "note.yaml"
 
@@ -182,7 +182,7 @@ def test_french_press_release_series_and_place(worked_case, edit_seed: Edit) -> 
     text = spaced(" ".join(release.paragraphs))
     assert "Les 8 et 18 août 2025 (région d'Odessa), des attaques" in text
     assert "Le 8 et" not in text
-    note = edit_seed("incidents.yaml", "    date: 2024-01-02\n",
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "    date: 2024-01-02\n",
                      "    date: 2024-01-02\n    time: \"07:00\"\n")
     release = companion(load_case(note), "fr", Document.press_release)
     text = spaced(" ".join(release.paragraphs))

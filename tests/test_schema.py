@@ -27,7 +27,7 @@ from notegen.records.schema import SCHEMA_FILE, record_schema, schema_text
 from notegen.template_folders import TemplateFolders
 from notegen.wording.needs import language_needs
 
-from .conftest import FIXTURES, ROOT
+from .conftest import CATALOGUE, FIXTURES, ROOT
 
 Validator = jsonschema.Draft202012Validator
 #: Every record file of the seeds and fixtures that parses (the broken-syntax
@@ -270,7 +270,7 @@ def _strip(path: Path, *keys: str) -> None:
 def test_validate_reports_every_missing_form_at_once(seed_copy: Path, lang: str) -> None:
     """Without forms, one run names every form a note verbale in ``lang``
     needs, each at its record: what docs/records.md lists for it."""
-    _strip(seed_copy / "parties.yaml", "forms", "gender")
+    _strip(seed_copy / CATALOGUE / "parties.yaml", "forms", "gender")
     with pytest.raises(RecordError) as info:
         notegen.prepare(notegen.load_case(seed_copy / "note.yaml"), RenderOptions(lang=lang))
     reported = {(problem.location.field, problem.message.rsplit("{", 1)[1].split(":")[0])
@@ -287,13 +287,15 @@ def test_validate_reports_every_missing_form_at_once(seed_copy: Path, lang: str)
 
 
 def test_talking_points_report_every_missing_form_at_once(edit_seed: Any) -> None:
-    note = edit_seed("parties.yaml", "      ru: {side.gen: Азербайджанской стороны}\n", "")
-    text = (note.parent / "parties.yaml").read_text(encoding="utf-8")
+    note = edit_seed(f"{CATALOGUE}/parties.yaml",
+                     "      ru: {side.gen: Азербайджанской стороны}\n", "")
+    parties = note.parent / CATALOGUE / "parties.yaml"
+    text = parties.read_text(encoding="utf-8")
     start = text.index("      forms:\n        ru:\n          name.nom")
     end = text.index("\n\n", start)
-    (note.parent / "parties.yaml").write_text(text[:start] + text[end + 1:], encoding="utf-8")
-    (note.parent / "parties.yaml").write_text(
-        (note.parent / "parties.yaml").read_text(encoding="utf-8").replace(
+    parties.write_text(text[:start] + text[end + 1:], encoding="utf-8")
+    parties.write_text(
+        parties.read_text(encoding="utf-8").replace(
             "    forms:\n  - id: ru\n", "  - id: ru\n"), encoding="utf-8")
     with pytest.raises(RecordError) as info:
         notegen.prepare(notegen.load_case(note),

@@ -10,7 +10,7 @@ from notegen import RenderOptions, TemplateError, load_case, render_html
 from notegen.records.models import NoteType
 from notegen.template_folders import BUILTIN_FOLDER, builtin
 
-from .conftest import ROOT, Edit
+from .conftest import CATALOGUE, ROOT, Edit
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -46,7 +46,7 @@ def test_html_carries_language_and_metadata(worked_case) -> None:
 
 
 def test_record_text_is_escaped_never_markup(edit_seed: Edit) -> None:
-    note = edit_seed("incidents.yaml", "an air strike seriously damaged",
+    note = edit_seed(f"{CATALOGUE}/incidents.yaml", "an air strike seriously damaged",
                      "<script>alert(1)</script><img src='file:///etc/passwd'> an air strike")
     html = render_html(load_case(note))
     assert "<script>" not in html

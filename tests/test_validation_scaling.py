@@ -20,6 +20,7 @@ from notegen.records.models import Note
 from notegen.wording.prepare import prepare
 
 from .catalogue_factory import synthetic_rows, write_case
+from .conftest import CATALOGUE
 
 
 def _seconds(case_file: Path) -> float:
@@ -63,7 +64,7 @@ def test_the_collector_is_held_off_only_while_records_are_read(seed_copy: Path) 
         seen.append(gc.isenabled())
     assert seen == [False]
     assert gc.isenabled()
-    (seed_copy / "incidents.yaml").write_text("incidents: [", encoding="utf-8")
+    (seed_copy / CATALOGUE / "incidents.yaml").write_text("incidents: [", encoding="utf-8")
     with pytest.raises(notegen.RecordError):
         notegen.load_case(seed_copy / "note.yaml")
     assert gc.isenabled()

@@ -21,6 +21,7 @@ from notegen import RenderOptions
 from notegen.watch import Preview, PreviewServer, loopback, start, stop
 
 from .catalogue_factory import NOTE_DATE, Row, incident, write_catalogue
+from .conftest import CATALOGUE
 
 #: How long a save may take to reach the page on a busy machine.
 BOUND = 20.0
@@ -67,8 +68,8 @@ def test_a_save_reaches_the_page_and_a_broken_one_shows_where(
     status, _, note = get(server, "/note")
     assert status == 200
     assert "Kyiv" in note
-    incidents = seed_copy / "incidents.yaml"
-    # An included file, not the case file itself: the preview follows it too.
+    incidents = seed_copy / CATALOGUE / "incidents.yaml"
+    # A file of the case's catalogue, not the case file itself: the preview follows it too.
     save(incidents, "place: {en: Kyiv,", "place: {en: Kyivska Watchtown,")
     eventually(lambda: "Kyivska Watchtown" in get(server, "/note")[2])
     status, _, page = get(server, "/")
@@ -95,7 +96,8 @@ def test_a_save_reaches_the_page_and_a_broken_one_shows_where(
 @pytest.mark.logs
 def test_a_missing_translation_is_named_by_field(server: PreviewServer, seed_copy: Path
                                                 ) -> None:
-    save(seed_copy / "incidents.yaml", "place: {en: Kyiv, ru: Киев, az: Kiyev, fr: Kyiv}",
+    save(seed_copy / CATALOGUE / "incidents.yaml",
+         "place: {en: Kyiv, ru: Киев, az: Kiyev, fr: Kyiv}",
          "place: {ru: Киев, az: Kiyev, fr: Kyiv}")
     eventually(lambda: "problem" in get(server, "/")[2])
     assert re.search(r"incidents\[\d+\]\.place", get(server, "/")[2])
@@ -108,7 +110,8 @@ def test_the_events_say_when_to_reload(server: PreviewServer, seed_copy: Path) -
     connection.request("GET", f"/events?since={version}")
     response = connection.getresponse()
     assert response.getheader("Content-Type") == "text/event-stream"
-    save(seed_copy / "incidents.yaml", "place: {en: Kyiv,", "place: {en: Kyiv city,")
+    save(seed_copy / CATALOGUE / "incidents.yaml", "place: {en: Kyiv,",
+         "place: {en: Kyiv city,")
     assert response.readline() == b"event: changed\n"
     assert f'"version": {version + 1}'.encode() in response.readline()
     connection.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,8 @@ import pytest
 from .conftest import ROOT, SEED
 
 pytestmark = pytest.mark.slow
+
+MODELINE = "# yaml-language-server: $schema="
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,7 @@ def test_wheel_ships_templates_catalogues_and_fonts(wheel: Path) -> None:
                  "notegen/templates/legal/bases.yaml",
                  # The worked cases, which `templates check` renders against.
                  "notegen/seeds/az-kyiv-2025/note.yaml", "notegen/seeds/profiles/az-mfa.yaml",
+                 "notegen/seeds/az-mfa-catalogue/incidents.yaml",
                  # Typed for embedders; the preview's page; the scaffolds of `new`.
                  "notegen/py.typed", "notegen/watch/page.html.j2", "notegen/watch/reload.js",
                  "notegen/desk/pages/case.html.j2", "notegen/desk/static/desk.js",
@@ -42,6 +46,19 @@ def test_wheel_ships_templates_catalogues_and_fonts(wheel: Path) -> None:
                  "notegen/render/scaffolds/profile.yaml.j2"]:
         assert name in names, name
     assert not any(name.startswith(("tests/", "seeds/")) for name in names)
+    # Each seed's editor modeline names the schema where the wheel has it
+    # (hatch_build.py), not where the checkout does.
+    with zipfile.ZipFile(wheel) as archive:
+        seeds = [name for name in names
+                 if name.startswith("notegen/seeds/") and name.endswith(".yaml")]
+        assert len(seeds) >= 7
+        for name in seeds:
+            first = archive.read(name).decode("utf-8").splitlines()[0]
+            assert first.startswith(MODELINE), name
+            schema = posixpath.normpath(posixpath.join(posixpath.dirname(name),
+                                                       first.removeprefix(MODELINE)))
+            assert schema == "notegen/records/record.schema.json", name
+            assert schema in names
 
 
 def test_installed_wheel_renders_the_worked_case(wheel: Path, tmp_path: Path) -> None:

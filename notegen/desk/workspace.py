@@ -1478,8 +1478,9 @@ class Workspace:
         record file of the case's folder (not its subfolders) is copied
         byte for byte, comments and all, keeping ids, dates, reference and
         texts for the officer to change. Only what must change is rewritten:
-        an include that leads out of the case's folder (``../profiles/…``)
-        is rewritten to lead to the same file from the new folder. Returns
+        an include that leads out of the case's folder (``../profiles/…``),
+        or the catalogue it names, is rewritten to lead to the same file
+        (folder) from the new folder. Returns
         the rel of the copy of ``rel``.
 
         :raises DeskError: if ``rel`` is no case, or ``folder`` exists or
@@ -1520,16 +1521,19 @@ class Workspace:
 
 
 def _moved_includes(old_rel: str, new_rel: str, raw: bytes) -> bytes:
-    """``raw`` with each include that leads out of its folder rewritten to
-    lead to the same file from ``new_rel``'s folder."""
+    """``raw`` with each include, and the catalogue, that leads out of its
+    folder rewritten to lead to the same file (folder) from ``new_rel``'s folder."""
     with contextlib.suppress(RecordError):
         data = parse_source(Path(old_rel), raw).data
-        includes = data.get("include") if isinstance(data, dict) else None
-        if not isinstance(includes, list):
+        if not isinstance(data, dict):
             return raw
+        includes = data.get("include")
+        named = [(f"include[{index}]", include) for index, include in
+                 enumerate(includes if isinstance(includes, list) else [])]
+        named += [("catalogue", data["catalogue"])] if "catalogue" in data else []
         old_folder, new_folder = os.path.dirname(old_rel), os.path.dirname(new_rel)
         edits = []
-        for index, include in enumerate(includes):
+        for field, include in named:
             if not isinstance(include, str) or os.path.isabs(include):
                 continue
             target = os.path.normpath(os.path.join(old_folder, include))
@@ -1539,7 +1543,7 @@ def _moved_includes(old_rel: str, new_rel: str, raw: bytes) -> bytes:
                     continue
             moved = os.path.relpath(target, new_folder or ".")
             if moved != include:
-                edits.append(Edit(old_rel, f"include[{index}]", Path(moved).as_posix()))
+                edits.append(Edit(old_rel, field, Path(moved).as_posix()))
         if edits:
             return apply_edits(old_rel, raw, edits)
     return raw
