@@ -141,6 +141,9 @@ def test_list_markers_in_each_language(worked_case, lang: str, markers: list[str
      "Azərbaycan_Respublikasının Xarici_İşlər_Naziri"),
     ("en", "Ambassador Extraordinary and Plenipotentiary of the Russian Federation",
      "Ambassador Extraordinary and_Plenipotentiary of_the_Russian_Federation"),
+    # The name that ends a title stays whole ("to the Republic / of Azerbaijan" split it).
+    ("en", "Plenipotentiary of the Russian Federation to the Republic of Azerbaijan",
+     "Plenipotentiary of_the_Russian Federation to_the_Republic_of_Azerbaijan"),
 ])
 def test_a_title_breaks_only_between_its_parts(lang: str, line: str, set_: str) -> None:
     assert typography(lang).title(line) == spaces(set_)

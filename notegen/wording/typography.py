@@ -256,6 +256,25 @@ class Typography:
                         allowed[gap] = words[gap] not in links
                 start = end + 1
         allowed[-1] = False
+        # Nor inside the name that ends it ("to the Republic / of Azerbaijan"
+        # is a fault): its capitalised words, a single link between two of
+        # them, as much as a part holds.
+        first = len(words) - 1
+        while first > 0:
+            before = words[first - 1]
+            if before in links:
+                if first < 2 or words[first - 2] in links or lower(words[first - 2]):
+                    break
+                step = 2
+            elif lower(before):
+                break
+            else:
+                step = 1
+            if sum(len(word) + 1 for word in words[first - step:]) > TITLE_PART:
+                break
+            first -= step
+        for gap in range(first, len(words) - 1):
+            allowed[gap] = False
         return "".join(word + (" " if ok else NBSP)
                        for word, ok in zip(words, [*allowed, False], strict=True)).rstrip(NBSP)
 
