@@ -8,6 +8,7 @@ load, or a character no font could draw, stops the render with a
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import functools
@@ -337,6 +338,11 @@ def _font_configuration(folders: TemplateFolders) -> Any:
     log a warning and let another font stand in.
     """
     return _strict_fonts()()
+
+
+# Dropped before the interpreter takes its modules apart, which WeasyPrint's
+# clean-up of a configuration needs whole (else "Exception ignored" at exit).
+atexit.register(_font_configuration.cache_clear)
 
 
 class _Watch(logging.Handler):
