@@ -127,9 +127,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="ng-peer-") as scratch_name:
         scratch = Path(scratch_name)
-        shutil.copytree(SEED, scratch / "case")
-        shutil.copytree(ROOT / "seeds" / "profiles", scratch / "profiles")
-        note_yaml = scratch / "case" / "note.yaml"
+        shutil.copytree(ROOT / "seeds", scratch / "seeds")  # the case and what it names
+        note_yaml = scratch / "seeds" / SEED.name / "note.yaml"
         yaml_source = note_yaml.read_text(encoding="utf-8")
         typst_dir = scratch / "typst"
         typst_dir.mkdir()

@@ -139,14 +139,16 @@ def main() -> None:
             text=True).stdout.split()]
 
         # (c): batch, -j 1 against -j 2, two rounds in turns.
+        # Copies of the case one folder deeper than the seeds they name
+        # (profiles, the catalogue): their paths lead one folder further up.
         cases = scratch / "cases"
+        shutil.copytree(ROOT / "seeds", scratch / "seeds")
         for index in range(args.batch):
             folder = cases / f"case-{index:03d}"
             shutil.copytree(CASE.parent, folder)
-        shutil.copytree(ROOT / "seeds" / "profiles", scratch / "profiles")
-        for note in cases.glob("*/note.yaml"):
-            note.write_text(note.read_text(encoding="utf-8").replace(
-                "../profiles/", "../../profiles/"), encoding="utf-8")
+            note = folder / CASE.name
+            note.write_text(note.read_text(encoding="utf-8").replace("../", "../../seeds/"),
+                            encoding="utf-8")
 
         def batch_run(jobs: int) -> Callable[[], None]:
             return lambda: run([notegen_bin, "batch", str(cases), "-o",
