@@ -612,8 +612,9 @@ def test_cases_lists_every_note(ws: Workspace) -> None:
 
 
 def test_case_files_follow_the_includes(ws: Workspace) -> None:
-    assert [f.rel for f in ws.case_files(NOTE)] == [
-        NOTE, PROFILE, INCIDENTS, PARTIES, "az-mfa-catalogue/situation.yaml"]
+    # The records the case names its catalogue for are the catalogue's, not
+    # the case's files: only the profile is included.
+    assert [f.rel for f in ws.case_files(NOTE)] == [NOTE, PROFILE]
 
 
 def test_incidents_lists_every_incident(ws: Workspace) -> None:
