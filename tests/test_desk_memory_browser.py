@@ -55,8 +55,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
 
     base = tmp_path_factory.mktemp("memory-desk")
     workspace = base / "workspace"
-    for folder in ("examples/az-kyiv-2025", CATALOGUE, "seeds/profiles", "seeds/mx-quito-2024"):
-        shutil.copytree(ROOT / folder, workspace / folder)
+    shutil.copytree(ROOT / "seeds", workspace)
     original = Path(shutil.copytree(workspace, base / "original"))
     secrets, entries = {}, []
     for name, roles in (("drafter-ana", ["drafter"]), ("issuer-iva", ["issuer"])):

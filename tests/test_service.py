@@ -34,7 +34,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
     port = free_port()
     env = {**os.environ, "NOTEGEN_TOKENS": str(folder / "tokens.json"),
            "NOTEGEN_REGISTER": str(folder / "register.db"), "NOTEGEN_MAX_BODY": "300000",
-           "NOTEGEN_CATALOGUE": str(ROOT / "examples" / "az-mfa-catalogue")}
+           "NOTEGEN_CATALOGUE": str(ROOT / "seeds" / "az-mfa-catalogue")}
     log = (folder / "log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "notegen", "serve", "--port", str(port)],
                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
