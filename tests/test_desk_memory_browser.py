@@ -45,8 +45,9 @@ from .test_desk_memory import CASE, CATALOGUE, QUITO, by_rule  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-#: Where the README's screenshot of the rule at the desk is kept.
-SCREENSHOT = ROOT / "docs" / "desk-memory.png"
+#: Set to a path, the test also saves the README's picture of the rule at the
+#: desk there (docs/desk-memory.png).
+SCREENSHOT = os.environ.get("NOTEGEN_DESK_MEMORY_SCREENSHOT")
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +127,8 @@ def test_a_drafter_narrows_the_rule_and_leaves_one_out(
     ana.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})",
                               ana.find("#chronology"))
     ana.shot("rule-narrowed")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    ana.driver.save_screenshot(str(SCREENSHOT))
+    if SCREENSHOT:
+        ana.driver.save_screenshot(SCREENSHOT)
 
     # Unticking one the rule chose leaves it out, by name.
     left_out = narrowed[0]
