@@ -12,10 +12,13 @@ dates, made in a scratch folder; their .docx are notegen's own
   of the benchmark's own, made in a round that is not counted;
 - ``notegen batch -j1``: every note in the command's own process;
 - the previous way, cold workers: forked from a server that has only
-  imported WeasyPrint, each paying its first note's setup itself.
+  imported WeasyPrint, each paying its first note's setup itself;
+- ``notegen batch -j2`` handed to the warm daemon (started beforehand, in a
+  runtime folder of the benchmark's own, and stopped at the end), which
+  runs it in a process forked from itself and forks the workers from that.
 
-Every command runs in process (``NOTEGEN_NO_DAEMON=1``) and without the
-output cache: a cold batch is measured. Each figure is the median over the
+Every other command runs in process (``NOTEGEN_NO_DAEMON=1``); none uses
+the output cache: each renders every note. Each figure is the median over the
 rounds with its spread (min-max); a ratio is the median of the per-round
 ratios (:mod:`paired`). The PDFs of the warm and the cold workers and of
 ``-j1`` are checked to be the same bytes::
@@ -71,13 +74,16 @@ if failed:
 
 def make_cases(folder: Path, count: int) -> Path:
     """``count`` copies of the worked case under ``folder / "cases"``, each
-    with its own reference and date; the profiles beside them."""
+    with its own reference and date, naming the one catalogue beside them;
+    the profiles beside them too."""
     cases = folder / "cases"
-    shutil.copytree(ROOT / "seeds" / "profiles", folder / "profiles")
+    for shared in ("profiles", "az-mfa-catalogue"):
+        shutil.copytree(ROOT / "seeds" / shared, folder / shared)
     for index in range(count):
         copy = Path(shutil.copytree(SEED, cases / f"note-{index:02d}"))
         note = copy / "note.yaml"
-        text = note.read_text(encoding="utf-8").replace("../profiles/", "../../profiles/")
+        text = note.read_text(encoding="utf-8").replace(
+            "catalogue: ../", "catalogue: ../../").replace("- ../profiles/", "- ../../profiles/")
         original = "  reference: 12/345/2025\n  date: 2025-11-14\n"
         if original not in text:
             raise SystemExit(f"{SEED / 'note.yaml'} changed: cannot number its copies")
@@ -102,6 +108,18 @@ def timed(command: Callable[[], None]) -> Callable[[], float]:
     return measure
 
 
+def wait_warm(env: dict[str, str], seconds: float = 300.0) -> None:
+    """Wait until the daemon has warmed up (``notegen daemon status``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = subprocess.run([PYTHON, "-m", "notegen", "daemon", "status"], env=env,
+                                capture_output=True, text=True, check=False)
+        if ", warm," in status.stdout:
+            return
+        time.sleep(0.5)
+    raise SystemExit("the daemon did not warm up")
+
+
 def say(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
@@ -121,8 +139,12 @@ def main() -> None:
         raise SystemExit("LibreOffice (soffice) is not installed: apt-get install "
                          "libreoffice-writer-nogui")
     env = {**os.environ, "NOTEGEN_NO_DAEMON": "1", "NOTEGEN_CACHE": "0"}
-    with tempfile.TemporaryDirectory(prefix="bench-batch-") as name:
+    # (A short runtime folder: a socket's path is limited.)
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as name, \
+            tempfile.TemporaryDirectory(prefix="ngb-", dir="/tmp") as runtime:
         scratch = Path(name)
+        daemon_env = {**env, "XDG_RUNTIME_DIR": runtime}
+        del daemon_env["NOTEGEN_NO_DAEMON"]
         cases = make_cases(scratch, args.notes)
         docx = scratch / "docx"
         docx.mkdir()
@@ -135,6 +157,10 @@ def main() -> None:
             return lambda: run([PYTHON, "-m", "notegen", "batch", str(cases), "-o",
                                 str(fresh(scratch / f"out-j{jobs}")), "-j", str(jobs)], env)
 
+        def through_daemon() -> None:
+            run([PYTHON, "-m", "notegen", "batch", str(cases), "-o",
+                 str(fresh(scratch / "out-daemon")), "-j", "2"], daemon_env)
+
         def cold_workers() -> None:
             run([PYTHON, "-c", COLD_WORKERS, str(cases), str(fresh(scratch / "out-cold")),
                  "2"], env)
@@ -146,16 +172,23 @@ def main() -> None:
         sides = {"batch -j2 (warm workers)": notegen_batch(2),
                  "LibreOffice, .docx in one call": libreoffice,
                  "batch -j1": notegen_batch(1),
-                 "batch -j2, cold workers (before)": cold_workers}
-        samples = alternate_values(*(timed(side) for side in sides.values()),
-                                   rounds=args.rounds, warmup=1)
+                 "batch -j2, cold workers (before)": cold_workers,
+                 "batch -j2 through the warm daemon": through_daemon}
+        run([PYTHON, "-m", "notegen", "daemon", "start"], daemon_env)
+        try:
+            wait_warm(daemon_env)
+            samples = alternate_values(*(timed(side) for side in sides.values()),
+                                       rounds=args.rounds, warmup=1)
+        finally:
+            run([PYTHON, "-m", "notegen", "daemon", "stop"], daemon_env)
         made = {label: sorted((scratch / out).rglob("*.pdf")) for label, out in (
-            ("-j2", "out-j2"), ("-j1", "out-j1"), ("cold", "out-cold"), ("lo", "out-lo"))}
+            ("-j2", "out-j2"), ("-j1", "out-j1"), ("cold", "out-cold"), ("lo", "out-lo"),
+            ("daemon", "out-daemon"))}
         if any(len(files) != args.notes for files in made.values()):
             raise SystemExit(f"not every note was made: {made}")
-        for label in ("-j1", "cold"):
-            if [p.read_bytes() for p in made[label]] != [p.read_bytes() for p in made["-j2"]]:
-                raise SystemExit(f"batch {label} made other bytes than batch -j2")
+        differ = [label for label in ("-j1", "cold", "daemon")
+                  if [p.read_bytes() for p in made[label]] != [
+                      p.read_bytes() for p in made["-j2"]]]
 
     by_label = dict(zip(sides, samples, strict=True))
     say(f"{args.notes} notes, {args.rounds} rounds in turns, on {os.cpu_count()} cores; "
@@ -174,6 +207,9 @@ def main() -> None:
     verdict = "met" if ratio > 1 else "NOT met"
     say(f"\ntarget (batch -j2 faster than LibreOffice on the same notes): {verdict}, "
           f"LibreOffice takes {ratio:.2f}× as long")
+    if differ:  # (notegen's files edited while it ran, or a bug)
+        raise SystemExit(f"batch {', '.join(differ)} made other bytes than batch -j2")
+    say("same bytes from -j2, -j1, cold workers and the daemon")
 
 
 if __name__ == "__main__":

@@ -309,18 +309,19 @@ def test_a_request_passes_the_client_streams(tmp_path: Path) -> None:
 
 def _cases(folder: Path, good: int, broken: bool = False) -> Path:
     """``good`` copies of the worked case under ``folder / "cases"`` (and one
-    with a date that does not exist, if ``broken``)."""
+    whose incident has a date that does not exist, if ``broken``), naming
+    the one catalogue beside them."""
     shutil.copytree(SEED.parent / "profiles", folder / "profiles")
+    shutil.copytree(SEED.parent / "az-mfa-catalogue", folder / "az-mfa-catalogue")
     names = [f"good{number}" for number in range(good)] + (["broken"] if broken else [])
     for name in names:
         shutil.copytree(SEED, folder / "cases" / name)
         note = folder / "cases" / name / "note.yaml"
-        note.write_text(note.read_text(encoding="utf-8").replace(
-            "../profiles/", "../../profiles/"), encoding="utf-8")
-    if broken:
-        incidents = folder / "cases" / "broken" / "incidents.yaml"
-        incidents.write_text(incidents.read_text(encoding="utf-8").replace(
-            "date: 2024-01-02", "date: 2024-13-02"), encoding="utf-8")
+        text = note.read_text(encoding="utf-8").replace(
+            "catalogue: ../", "catalogue: ../../").replace("- ../profiles/", "- ../../profiles/")
+        if name == "broken":
+            text = text.replace("    date: 2025-11-14\n", "    date: 2025-13-14\n", 1)
+        note.write_text(text, encoding="utf-8")
     return folder / "cases"
 
 
