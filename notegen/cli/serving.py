@@ -30,6 +30,10 @@ def serve(host: str, port: int, workers: int, workspace: Path | None) -> None:
     register, trust roots, signing key and access log: NOTEGEN_REGISTER,
     NOTEGEN_TRUST, NOTEGEN_SIGNING_KEY (its passphrase in
     NOTEGEN_KEY_PASSPHRASE), NOTEGEN_ACCESS_LOG, or notegen.toml.
+
+    Each worker is warm before it takes a connection, and is replaced (its
+    replacement warm first, no request dropped) once its memory has grown by
+    NOTEGEN_WORKER_GROWTH_MB (worker_growth_mb; default 256 MiB).
     """
     try:
         import uvicorn
