@@ -71,6 +71,14 @@ def test_json_positions_are_where_yaml_puts_them(posted: bytes) -> None:
     assert walked[(1, 1, "a")] == (1, 10)  # a value is found where its key is
 
 
+def test_a_valid_posted_case_is_loaded_without_finding_positions(posted: bytes) -> None:
+    """Positions are for problems: a case that has none is not walked for them."""
+    case = load_case(posted, name="case.json")
+    [source] = case.files
+    assert source._positions is None
+    assert case.locate(None, "reference").line == _line(posted.decode(), '"reference": "12/')
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
     """The service's application in this process, warmed up, with a drafter's token."""
