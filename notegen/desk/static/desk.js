@@ -479,8 +479,8 @@
       panel.appendChild(el("summary", {}, answer.file + " as saved " + who +
         (answer.modified_at ? " at " + answer.modified_at : "")));
       panel.appendChild(el("pre", {}, answer.text));
-      const pane = document.getElementById("preview-pane");
-      pane.insertBefore(panel, pane.firstChild.nextSibling);
+      const status = document.getElementById("preview-status");
+      status.parentNode.insertBefore(panel, status);
     }
 
     function signInLink() {
