@@ -64,6 +64,7 @@ class _LazyGroup(Group):
         if relayed is not None:
             return relayed
         module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name][0]}")
+        _collect_from_now_on()
         command = getattr(module, cmd_name.replace("-", "_"))
         assert isinstance(command, click.Command)
         return command
@@ -104,6 +105,21 @@ def _configure_logging(verbose: int) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
+#: Whether :func:`main` holds the garbage collector off until a command's
+#: module is loaded.
+_held = False
+
+
+def _collect_from_now_on() -> None:
+    """Let the garbage collector run again, if :func:`main` held it off,
+    with what was loaded so far out of its sight."""
+    global _held
+    if _held:
+        _held = False
+        gc.freeze()
+        gc.enable()
+
+
 def _relayed(ctx: click.Context, name: str) -> click.Command | None:
     """For a command the daemon runs (:mod:`notegen.daemon.client`): run it
     there, and return a command that replays what it wrote and its exit
@@ -135,7 +151,16 @@ def main() -> None:
     # package for plugins (30-50 ms of a cold command); notegen has none to
     # load. A value given (PYDANTIC_DISABLE_PLUGINS= loads them all) is kept.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    gc.freeze()  # the modules every command imports: out of the collector's sight
+    # Importing a command's module (pydantic's models, the templates, ...)
+    # allocates for good, in a burst: the garbage collector would walk it
+    # some 200 times for nothing. It is held off until the module is loaded,
+    # which then lies out of its sight (:func:`gc.freeze`; as
+    # :func:`.common.loading` does for what a command imports itself).
+    global _held
+    gc.freeze()
+    if gc.isenabled():
+        gc.disable()
+        _held = True
     cli(prog_name="notegen")
 
 

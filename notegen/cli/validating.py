@@ -13,7 +13,15 @@ from pathlib import Path
 import click
 
 from ..errors import NotegenError
-from .common import CASE, NotegenCommand, no_daemon_option, note_options, read_case, render_options
+from .common import (
+    CASE,
+    NotegenCommand,
+    loading,
+    no_daemon_option,
+    note_options,
+    read_case,
+    render_options,
+)
 
 
 @click.command(cls=NotegenCommand)
@@ -32,7 +40,8 @@ def validate(case_files: tuple[Path, ...], lang: str | None, note_type: str | No
     warning). Where a rule chooses the earlier incidents, those it chose
     are listed too.
     """
-    from ..wording.prepare import prepare
+    with loading():
+        from ..wording.prepare import prepare
 
     failed = 0
     options = render_options(lang, note_type, strict, template_dirs)
