@@ -336,7 +336,8 @@ def loading() -> Iterator[None]:
 
 def ready_to_render() -> None:
     """Import WeasyPrint now, then take every object loaded so far out of the
-    garbage collector's sight (:func:`gc.freeze`).
+    garbage collector's sight (:func:`gc.freeze`); the templates are taken
+    compiled from the cache folder (:func:`keep_compiled_templates`).
 
     Modules live as long as the process; without this, each collection while
     a note is laid out walks all of WeasyPrint, pydantic's schemas and the
@@ -345,5 +346,6 @@ def ready_to_render() -> None:
     """
     from ..render.pdf import load_weasyprint
 
+    keep_compiled_templates()
     with loading():
         load_weasyprint()

@@ -102,9 +102,10 @@ def render(case_file: Path, output: Path | None, fmt: str, lang: str | None,
         write_output(output or default_output(case_file, case, f".{fmt}"), kept,
                      "html" if fmt == "html" else fmt.upper())
         return
-    keep_compiled_templates()
     if fmt == "pdf":
         ready_to_render()
+    else:
+        keep_compiled_templates()
     # Worded once: the note's render and its signature (title, place) use it.
     prepared = prepare(case, options) if document_set is None or key_file else None
 
