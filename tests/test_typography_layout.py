@@ -1,7 +1,8 @@
 """The layout of a rendered note, measured in its PDF: no line stretches its
 word spaces, no line is broken before what would fit on it, and no name is
-hyphenated. The worked case, as a note verbale in its four languages, one
-render each.
+hyphenated. The worked case, as a note verbale in its four languages, and
+the second case in French (where a glued span broke a demand after "a) de"),
+one render each.
 
 The rules, and where they come from:
 
@@ -30,18 +31,19 @@ import statistics
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import yaml
 from fontTools.ttLib import TTFont
 
-from notegen import RenderOptions, render_html, render_pdf
+from notegen import RenderOptions, load_case, render_html, render_pdf
 from notegen.wording.typography import SPACE, Typography, TypographyRules, typeset_html
 
 from .conftest import ROOT
 
-LANGUAGES = ("en", "ru", "fr", "az")
+#: (case folder, language): the renders measured.
+RENDERS = (*(("az-kyiv-2025", lang) for lang in ("en", "ru", "fr", "az")),
+           ("mx-quito-2024", "fr"))
 STYLE = (ROOT / "templates" / "static" / "note.css").read_text(encoding="utf-8")
 
 
@@ -132,17 +134,22 @@ def continued(page: Page) -> Iterator[tuple[Line, Line]]:
             yield line, after
 
 
-@pytest.fixture(scope="module", params=LANGUAGES)
-def rendered(request: pytest.FixtureRequest, worked_case: Any) -> tuple[str, list[Page], str]:
-    lang = request.param
+#: (case folder, language, its PDF's pages, its HTML).
+Rendered = tuple[str, str, list[Page], str]
+
+
+@pytest.fixture(scope="module", params=RENDERS, ids=["-".join(render) for render in RENDERS])
+def rendered(request: pytest.FixtureRequest) -> Rendered:
+    folder, lang = request.param
+    case = load_case(ROOT / "seeds" / folder / "note.yaml")
     options = RenderOptions(lang=lang)
-    return lang, pages(render_pdf(worked_case, options=options)), render_html(worked_case, options)
+    return folder, lang, pages(render_pdf(case, options=options)), render_html(case, options)
 
 
 # -- 1. no line stretches its spaces ------------------------------------------
 
-def test_no_line_stretches_its_word_spaces(rendered: tuple[str, list[Page], str]) -> None:
-    _, found, _ = rendered
+def test_no_line_stretches_its_word_spaces(rendered: Rendered) -> None:
+    _, _, found, _ = rendered
     space = space_width()
     measured = 0
     for page in found:
@@ -157,13 +164,13 @@ def test_no_line_stretches_its_word_spaces(rendered: tuple[str, list[Page], str]
             assert statistics.median(gaps) <= K_SPACE * space, (
                 f"page {page.number}: spaces of {statistics.median(gaps) / space:.1f} "
                 f"spaces in {line.text!r}")
-    assert measured > 60
+    assert measured > 30  # the body lines of a note of two pages at least
 
 
 # -- 2. no line is broken before what fits on it -------------------------------
 
-def test_no_line_is_broken_early(rendered: tuple[str, list[Page], str]) -> None:
-    _, found, _ = rendered
+def test_no_line_is_broken_early(rendered: Rendered) -> None:
+    _, _, found, _ = rendered
     for page in found:
         for line, after in continued(page):
             if centred(line, page):
@@ -182,8 +189,8 @@ def test_no_line_is_broken_early(rendered: tuple[str, list[Page], str]) -> None:
 
 # -- 3. no name is hyphenated --------------------------------------------------
 
-def record_names(lang: str) -> set[str]:
-    """The capitalised words of the worked case's names and places in ``lang``."""
+def record_names(folder: str, lang: str) -> set[str]:
+    """The capitalised words of a case's names and places in ``lang``."""
     words: set[str] = set()
 
     def walk(node: object, named: bool) -> None:
@@ -200,17 +207,17 @@ def record_names(lang: str) -> set[str]:
         elif isinstance(node, str) and named:
             words.update(word for word in re.findall(r"\w+", node) if word[0].isupper())
 
-    for path in (ROOT / "seeds" / "az-kyiv-2025").glob("*.yaml"):
+    for path in (ROOT / "seeds" / folder).glob("*.yaml"):
         walk(yaml.safe_load(path.read_text(encoding="utf-8")), False)
     return words
 
 
-def test_no_name_is_hyphenated(rendered: tuple[str, list[Page], str]) -> None:
-    lang, found, html = rendered
+def test_no_name_is_hyphenated(rendered: Rendered) -> None:
+    folder, lang, found, html = rendered
     main = html[html.index("<main>"):]
     protected = {word for span in re.findall(r'<span class="unbroken[^"]*">(.*?)</span>', main)
                  for word in re.findall(r"\w+", span) if word[0].isupper()}
-    names = record_names(lang)
+    names = record_names(folder, lang)
     assert names
     assert protected
     for page in found:
@@ -239,6 +246,18 @@ def test_the_space_before_a_kept_run_stands_in_a_box_of_its_own() -> None:
     html = typeset_html('<body><main><p>the missile <em>Kinzhal</em> fell</p></main></body>',
                         typography)
     assert f'missile<span class="{SPACE}"> </span><em>' in html
+
+
+def test_a_kept_run_takes_what_a_no_break_space_glues_to_it() -> None:
+    # A span right after a no-break space has no break opportunity before
+    # it; too wide for the line, WeasyPrint ended the line at the first
+    # opportunity instead ("a) de / fournir des explications …").
+    typography = Typography(TypographyRules())
+    marked = typography.markup("les circonstances de l’incident\u202f;", running=True,
+                               ends_block=True)
+    assert marked.endswith('<span class="unbroken">l’incident\u202f;</span>')
+    marked = typography.markup("le missile «\u202fKinjal\u202f» est tombé", running=True)
+    assert '<span class="unbroken">«\u202fKinjal\u202f»</span>' in marked
 
 
 def test_a_paragraph_does_not_end_on_a_hyphenated_fragment() -> None:

@@ -398,7 +398,7 @@ def _spans(text: str, whole_names: bool = False,
         spans.append((groups[-1][0], groups[-1][1], UNBROKEN))
     out: list[str] = []
     position = 0
-    for start, end, classes in spans:
+    for start, end, classes in _unglued(spans, groups, text):
         before = text[position:start]
         out.append(_superscript(before.removesuffix(" "), superior))
         if before.endswith(" "):
@@ -407,6 +407,30 @@ def _spans(text: str, whole_names: bool = False,
         position = end
     out.append(_superscript(text[position:], superior))
     return "".join(out)
+
+
+def _unglued(spans: list[tuple[int, int, str]], groups: list[tuple[int, int, str]],
+             text: str) -> list[tuple[int, int, str]]:
+    """``spans``, each widened over the groups a no-break space glues to it
+    ("l’incident ;", "« Kinjal »"): a span must start after a
+    break opportunity, or WeasyPrint, finding it too wide for the line, ends
+    the line at the first opportunity before it ("a) de / fournir …")."""
+    found: list[tuple[int, int, str]] = []
+    for start, end, classes in spans:
+        floor = found[-1][1] if found else 0
+        for group_start, group_end, _ in reversed(groups):
+            if group_end < start and group_start >= floor \
+                    and text[group_end:start].strip(_SPACES) == "" \
+                    and " " not in text[group_end:start]:
+                start = group_start
+        for group_start, group_end, _ in groups:
+            if group_start > end and text[end:group_start].strip(_SPACES) == "" \
+                    and " " not in text[end:group_start]:
+                end = group_end
+        if found and start < found[-1][1]:
+            start = found[-1][1]
+        found.append((start, end, classes))
+    return found
 
 
 def _pieces(document: str) -> Iterator[tuple[str, bool]]:
