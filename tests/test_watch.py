@@ -225,3 +225,20 @@ def test_loopback_is_an_address_of_this_machine() -> None:
     assert not loopback("192.0.2.1")
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
         loopback("example.org")
+
+
+@pytest.mark.slow
+def test_the_first_pdf_warms_the_process(seed_copy: Path, tmp_path: Path) -> None:
+    # With --pdf the first render warms the process up, so the PDF of the
+    # first save after it starts warm (a process otherwise warms up at its
+    # second render: the first edit would wait for that).
+    script = ("import sys\nfrom pathlib import Path\nfrom notegen import RenderOptions\n"
+              "from notegen.render.pdf import is_warm\nfrom notegen.watch import Preview\n"
+              "preview = Preview(Path(sys.argv[1]), RenderOptions(), pdf=Path(sys.argv[2]))\n"
+              "assert preview.refresh().pdf is not None\nprint(is_warm())\n")
+    result = subprocess.run([sys.executable, "-c", script, str(seed_copy / "note.yaml"),
+                             str(tmp_path / "note.pdf")], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "True\n"
+    assert (tmp_path / "note.pdf").read_bytes().startswith(b"%PDF-")

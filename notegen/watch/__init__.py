@@ -127,8 +127,11 @@ class Preview:
             html = render_html(case, options, prepared=prepared)
             elapsed = (time.perf_counter() - start) * 1000
             if self.pdf is not None:
-                from ..render.pdf import render_pdf
+                from ..render.pdf import render_pdf, warm_up
 
+                # Warm from the first PDF on (a render otherwise warms its
+                # process from the second): the next save's PDF starts warm.
+                warm_up(options.folders, options)
                 write_atomic(self.pdf, render_pdf(case, options=options, prepared=prepared))
                 pdf = self.pdf
             result = Snapshot(previous.version + 1, html, warnings=tuple(
@@ -216,12 +219,13 @@ class Preview:
 def _in_catalogue(path: Path, folder: Path) -> bool:
     """Whether ``path`` is a file the catalogue ``folder`` reads, or would
     read once it exists (as :func:`~notegen.records.incidents.catalogue_files`
-    finds them: a record file, nothing hidden on the way)."""
+    finds them: a record file, nothing hidden on the way), or a folder of it
+    (the files of a folder just made may be written before it is watched)."""
     if folder not in path.parents:
         return False
-    parts = path.relative_to(folder).parts
-    return (path.name.lower().endswith(RECORD_SUFFIXES)
-            and not any(part.startswith(".") for part in parts))
+    if any(part.startswith(".") for part in path.relative_to(folder).parts):
+        return False
+    return path.name.lower().endswith(RECORD_SUFFIXES) or path.is_dir()
 
 
 def loopback(host: str) -> bool:
