@@ -188,7 +188,7 @@ def test_french_guillemets_and_marks_get_their_spaces() -> None:
 @pytest.mark.parametrize(("lang", "typed", "set_"), [
     # A number and its unit, a day and its month, a year and its word (T10).
     ("ru", "в ночь на 14 ноября 2025 года примерно в 50 метрах",
-     "в_ночь на 14_ноября 2025_года примерно в_50_метрах"),
+     "в_ночь на 14_ноября_2025_года примерно в_50_метрах"),
     ("ru", "ноту № 45/2026", "ноту №_45/2026"),
     ("az", "14 noyabr 2025-ci il gecə, təxminən 50 metr", "14_noyabr_2025-ci_il gecə, "
      "təxminən 50_metr"),
