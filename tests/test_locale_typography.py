@@ -116,11 +116,9 @@ def test_the_first_of_the_month(lang: str, first: str) -> None:
 def test_the_date_line_as_each_language_writes_it(worked_case, lang: str, line: str) -> None:
     context = prepare(worked_case, RenderOptions(lang=lang)).context
     assert context.date_line == spaces(line)
-    # Typeset, the date stays whole: its month binds to its year (issue 17),
-    # except in Russian, whose long words would leave rivers (a date may
-    # break before its year there); the place is not bound to it.
-    typeset = spaces(line) if lang == "ru" else re.sub(
-        r"(?<=[^\W\d_]) (?=\d{4})", "\u00a0", spaces(line))
+    # Typeset, the date stays whole in every language: its month binds to
+    # its year (issue 17); the place is not bound to it.
+    typeset = re.sub(r"(?<=[^\W\d_]) (?=\d{4})", "\u00a0", spaces(line))
     assert f'<p class="place-date">{typeset}</p>' in re.sub(
         r"</?span[^>]*>", "", render_html(worked_case, RenderOptions(lang=lang)))
 
