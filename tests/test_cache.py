@@ -229,3 +229,24 @@ def test_a_hit_shows_the_warnings_its_render_showed(
     # --strict is another key: the warning stops it, as without the cache.
     strict = runner.invoke(cli, ["render", "--strict", note, "--format", "html", "-o", target])
     assert strict.exit_code == 1
+
+
+def test_a_process_whose_code_changed_under_it_keeps_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stamp is the code this process runs, taken when it started; once
+    notegen's files change under a long-running process (the daemon, a
+    worker), what it renders may come from part-old code: it is not kept
+    under either stamp."""
+    stamp = output_cache.code_stamp()
+    cache = OutputCache(tmp_path)
+    cache.put("a" * 64, b"before")
+    assert cache.get("a" * 64) is not None
+    source = tmp_path / "changed.py"
+    source.write_text("# a file of the checkout, changed after start\n")
+    real = output_cache._package_files
+    monkeypatch.setattr(output_cache, "_package_files",
+                        lambda: iter([*real(), source]))
+    assert output_cache.code_changed()
+    assert output_cache.code_stamp() == stamp  # still the code it runs
+    cache.put("b" * 64, b"after")
+    assert cache.get("b" * 64) is None

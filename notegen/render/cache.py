@@ -177,17 +177,34 @@ def _package_files() -> Iterator[Path]:
                 yield Path(root) / name
 
 
-@cache
-def code_stamp() -> str:
-    """A stamp of notegen's own files (names, sizes, modification times)
-    when this process first asked: a checkout that changed is another
-    notegen, even at the same version."""
+def _stamp_now() -> str:
     digest = hashlib.sha256(__version__.encode())
     for path in _package_files():
         with contextlib.suppress(OSError):
             info = path.stat()
             digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     return digest.hexdigest()
+
+
+@cache
+def code_stamp() -> str:
+    """A stamp of notegen's own files (names, sizes, modification times) as
+    they were when this module was imported, with notegen's first modules:
+    a checkout that changed is another notegen, even at the same version.
+    A long-running process (the daemon, a service worker) keeps the stamp
+    of the code it runs, not of the files on disk now; and
+    :meth:`OutputCache.put` keeps nothing once the files have changed under
+    it, since the code it runs may then be part old, part new."""
+    return _stamp_now()
+
+
+def code_changed() -> bool:
+    """Whether notegen's files on disk differ from the code this process
+    stamped (a ``stat`` per file, some milliseconds)."""
+    return _stamp_now() != code_stamp()
+
+
+code_stamp()  # now, before the modules a render imports later
 
 
 @cache
@@ -298,6 +315,10 @@ class OutputCache:
         raw = _MAGIC + header + b"\n" + data
         if len(raw) > self.max_bytes:
             logger.debug("not cached: %d bytes is more than the cache holds", len(raw))
+            return
+        if code_changed():
+            logger.info("not cached: notegen's files changed while this process ran, "
+                        "so the render may come from older code")
             return
         try:
             # Only its user may read what it keeps: notes before they are issued.
