@@ -335,17 +335,16 @@ def loading() -> Iterator[None]:
 
 
 def ready_to_render() -> None:
-    """Import WeasyPrint now, then take every object loaded so far out of the
-    garbage collector's sight (:func:`gc.freeze`); the templates are taken
-    compiled from the cache folder (:func:`keep_compiled_templates`).
+    """Get this process ready to render: the templates taken compiled from
+    the cache folder (:func:`keep_compiled_templates`), and every object
+    loaded so far out of the garbage collector's sight (:func:`gc.freeze`).
 
     Modules live as long as the process; without this, each collection while
-    a note is laid out walks all of WeasyPrint, pydantic's schemas and the
-    catalogues again. A cold ``render`` is about 7% faster with it. The
-    collector is held off while WeasyPrint is imported, for the same reason.
+    a note is laid out walks pydantic's schemas and the catalogues again. A
+    cold ``render`` is about 7% faster with it. WeasyPrint is imported by the
+    bounded child the render runs in (and kept out of the collector's sight
+    there): imported here first, its pages would be copied into the child
+    one by one as the child touched them, some 5% of a cold render more.
     """
-    from ..render.pdf import load_weasyprint
-
     keep_compiled_templates()
-    with loading():
-        load_weasyprint()
+    gc.freeze()

@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import datetime as dt
 import functools
+import gc
 import logging
 import os
 import shutil
@@ -204,6 +205,18 @@ def load_weasyprint() -> Any:
     and checked for HarfBuzz's subsetter. Rendering calls it; a program may
     call it earlier to have the import done before its first note."""
     isolate_fonts()
+    if "weasyprint" not in sys.modules and inside():
+        # A bounded child lives for one render: what the import loads (for
+        # good, in a burst) is kept out of the garbage collector's sight,
+        # as a command's process keeps what it loaded before the fork.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            import weasyprint
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
     import weasyprint
 
     check_harfbuzz_subset()
