@@ -62,7 +62,7 @@ def test_new_edit_validate_render_touches_no_other_file(tmp_path: Path,
     result = runner.invoke(cli, ["render", str(note), "--format", "html"])
     assert result.exit_code == 0, result.output
     rendered = tmp_path / "kyiv" / "kyiv.html"
-    assert "strike on its Embassy" in rendered.read_text(encoding="utf-8")
+    assert "strike on its Embassy" in re.sub(r"<[^>]+>", "", rendered.read_text(encoding="utf-8"))
     assert set(files_under(tmp_path)) - set(before) == {note, profile, rendered}
     assert (tmp_path / "elsewhere.txt").read_text(encoding="utf-8") == "untouched"
 

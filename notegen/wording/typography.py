@@ -474,7 +474,7 @@ def typeset_html(document: str, typography: Typography) -> str:
             text = typography.title(text)
         at_head = False
         marked = typography.markup(text, running=in_main,
-                                   ends_block=_ends_block(pieces, index + 1))
+                                   ends_block=in_main and _ends_block(pieces, index + 1))
         if in_main and marked.endswith(" ") and _opens_inline(pieces, index + 1):
             # The template's own inline element ("<em>") gets the same box (SPACE).
             marked = f'{marked[:-1]}<span class="{SPACE}"> </span>'
@@ -497,7 +497,7 @@ _PARAGRAPH_ENDS = _BLOCKS | {"ul", "ol", "table"}
 def _ends_block(pieces: list[tuple[str, bool]], index: int) -> bool:
     """Whether the text before ``pieces[index]`` ends its paragraph or item:
     only closing inline tags stand between it and a block's tag."""
-    for piece, is_tag in pieces[index:]:
+    for piece, is_tag in itertools.islice(pieces, index, None):  # no copy: linear
         if not is_tag:
             if piece.strip():
                 return False
