@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from .conftest import ROOT, free_port
+from .conftest import EARLIER_LIST, EARLIER_RULE, ROOT, free_port
 
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
@@ -121,7 +121,13 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
 
     base = tmp_path_factory.mktemp("desk")
     workspace = Path(shutil.copytree(ROOT / "seeds", base / "workspace"))
-    with (workspace / "az-kyiv-2025" / "incidents.yaml").open("a", encoding="utf-8") as file:
+    # The chronology by hand, as an officer keeps it without a rule; the
+    # catalogue gains an incident the list does not recall yet.
+    note = workspace / WORKED
+    note.write_text(note.read_text(encoding="utf-8").replace(EARLIER_RULE, EARLIER_LIST),
+                    encoding="utf-8")
+    with (workspace / "az-mfa-catalogue" / "incidents.yaml").open("a",
+                                                                 encoding="utf-8") as file:
         file.write(EXTRA_INCIDENT)
     original = Path(shutil.copytree(workspace, base / "original"))
     secrets: dict[str, str] = {}
@@ -470,8 +476,8 @@ def test_an_officer_drafts_the_worked_case(desk: Desk, officers: Callable[..., O
     assert taken_out == ["    date: 2025-11-14"], (taken_out, put_in)
     assert sorted(put_in) == ["    - kyiv-2023-06-01", "    date: 2025-11-13"], put_in
     for other in ("incidents.yaml", "parties.yaml", "situation.yaml"):
-        assert read(desk.workspace / "az-kyiv-2025" / other) == \
-            read(desk.original / "az-kyiv-2025" / other), other
+        assert read(desk.workspace / "az-mfa-catalogue" / other) == \
+            read(desk.original / "az-mfa-catalogue" / other), other
 
     # Signing out ends the session.
     ana.find("form#signout button#signout-submit").click()
