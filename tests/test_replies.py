@@ -31,8 +31,11 @@ from notegen.options import Document
 from notegen.records.case import Case, load_case_data
 from notegen.records.models import NoteType, RecalledNote, RecalledReply, ReplyTo
 from notegen.render.pdf import render_pdf
+from notegen.template_folders import builtin
+from notegen.wording.catalogue import Name, load_catalogue
 from notegen.wording.companions import PressRelease
 from notegen.wording.prepare import prepare
+from notegen.wording.recall import recall
 
 from .conftest import SEED
 from .test_register import postgres, register_url  # noqa: F401  (fixtures)
@@ -149,7 +152,9 @@ def worked_case(seeded: Seeded) -> Case:
 # later). Not 12/3/2025 (cancelled) nor 12/4/2025 (dated after it). The
 # unanswered notes go together, first; each answered one follows; then the
 # sentence on the unsatisfactory reply. Russian recalls with «напоминает о»
-# and the prepositional («о своих нотах …, оставшихся без ответа»);
+# and the prepositional («о своих нотах …, оставшихся без ответа»), and says
+# who answered, how and when («на которую Посольство ответило нотой № …,
+# полученной …»; a reply without a number by its date alone);
 # Azerbaijani separates the groups by semicolons, and does not "consider the
 # explanations satisfactory" («izahatları qənaətbəxş hesab etmir»).
 EXPECTED = {
@@ -162,10 +167,10 @@ EXPECTED = {
           "satisfactory.",
     "ru": "Министерство напоминает о своих нотах № 12/1/2024 от 3 января 2024 года и "
           "№ 12/2/2025 от 29 августа 2025 года, оставшихся без ответа; о своей ноте "
-          "№ 12/1/2022 от 11 марта 2022 года, на которую от Посольства 1 апреля "
-          "2022 года поступил ответ; а также о своей ноте № 12/1/2025 от 19 августа 2025 "
-          "года, на которую от Посольства 25 августа 2025 года поступила нота "
-          "№ 4512. Министерство считает неудовлетворительными разъяснения, содержащиеся в "
+          "№ 12/1/2022 от 11 марта 2022 года, на которую Посольство ответило 1 апреля "
+          "2022 года; а также о своей ноте № 12/1/2025 от 19 августа 2025 года, на которую "
+          "Посольство ответило нотой № 4512, полученной 25 августа 2025 года. Министерство "
+          "считает неудовлетворительными разъяснения, содержащиеся в "
           "ноте Посольства № 4512, полученной 25 августа 2025 года.",
     "fr": "Le Ministère rappelle ses notes n° 12/1/2024 du 3 janvier 2024 et n° 12/2/2025 du "
           "29 août 2025, restées sans réponse; sa note n° 12/1/2022 du 11 mars 2022, à "
@@ -269,6 +274,59 @@ def test_every_note_type_and_companion_recalls_them(seeded: Seeded) -> None:
         < release.index(paragraphs[3])
 
 
+#: The Minister's first-person note recalls the Ministry's notes, saying
+#: whose: «о ноте Министерства № …» (the Ministry's short name in the
+#: genitive), «la note de mon Ministère n° …» («mon» agreeing with «le
+#: Ministère»), "Nazirliyin … notasını" (the genitive, the noun possessed).
+#: Unanswered 12/1/2024, then 12/1/2025 answered by 4512.
+FIRST_PERSON = {
+    "ru": "Напоминаю о ноте Министерства № 12/1/2024 от 3 января 2024 года, оставшейся без "
+          "ответа, а также о ноте Министерства № 12/1/2025 от 19 августа 2025 года, на которую "
+          "Посольство ответило нотой № 4512, полученной 25 августа 2025 года.",
+    "fr": "Je rappelle la note de mon Ministère n° 12/1/2024 du 3 janvier 2024, restée sans "
+          "réponse, ainsi que la note de mon Ministère n° 12/1/2025 du 19 août 2025, à laquelle "
+          "l'Ambassade a répondu par sa note n° 4512 reçue le 25 août 2025.",
+    "az": "Nazirliyin cavabsız qalmış 3 yanvar 2024-cü il tarixli 12/1/2024 saylı notasını; "
+          "həmçinin Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 saylı notası ilə "
+          "cavab verdiyi Nazirliyin 19 avqust 2025-ci il tarixli 12/1/2025 saylı notasını "
+          "xatırladıram.",
+}
+#: Two unanswered notes: the plural.
+FIRST_PERSON_SEVERAL = {
+    "ru": "Напоминаю о нотах Министерства № 12/1/2022 от 11 марта 2022 года и № 12/1/2024 от "
+          "3 января 2024 года, оставшихся без ответа.",
+    "fr": "Je rappelle les notes de mon Ministère n° 12/1/2022 du 11 mars 2022 et n° 12/1/2024 "
+          "du 3 janvier 2024, restées sans réponse.",
+    "az": "Nazirliyin cavabsız qalmış 11 mart 2022-ci il tarixli 12/1/2022 saylı və 3 yanvar "
+          "2024-cü il tarixli 12/1/2024 saylı notalarını xatırladıram.",
+}
+
+
+@pytest.mark.parametrize("lang", ["ru", "fr", "az"])
+def test_the_minister_says_whose_notes_he_recalls(worked: Case, lang: str) -> None:
+    first = NoteType.first_person_note
+    case = recalling(worked, note("12/1/2024", D(2024, 1, 3)),
+                     note("12/1/2025", D(2025, 8, 19), answer(D(2025, 8, 25), "4512")))
+    assert plain(recall_text(case, lang, note_type=first)) == FIRST_PERSON[lang]
+    case = recalling(worked, note("12/1/2022", D(2022, 3, 11)), note("12/1/2024", D(2024, 1, 3)))
+    assert plain(recall_text(case, lang, note_type=first)) == FIRST_PERSON_SEVERAL[lang]
+
+
+def test_an_ambassador_recalls_the_notes_of_his_embassy_in_french() -> None:
+    """«mon» agrees with the sender's short name, and «ma» before a vowel is
+    «mon» (an elision of the catalogue): «la note de mon Ambassade»."""
+    catalogue = load_catalogue("fr", builtin())
+    assert catalogue is not None
+    catalogue = catalogue.with_phrases({}, variant="first_person_note")
+    for short, gender, words in [("l'Ambassade", "feminine", "de mon Ambassade"),
+                                 ("la Mission", "feminine", "de ma Mission"),
+                                 ("le Consulat", "masculine", "de mon Consulat")]:
+        names = {"sender_short": Name(short, gender=gender),
+                 "addressee_short": Name("le Ministère", gender="masculine")}
+        assert plain(recall([note("12/1/2024", D(2024, 1, 3))], catalogue, names)) == (
+            f"Je rappelle la note {words} n° 12/1/2024 du 3 janvier 2024, restée sans réponse.")
+
+
 # The wording of each rule, from histories given as records (no register):
 # which phrase, which number (one note, several), how lists are joined.
 
@@ -301,19 +359,26 @@ def worked() -> Case:
 
 
 #: Three notes found unsatisfactory: 4100 (to 12/1/2024), 4512 and 4600 (both
-#: to 12/1/2025). The sentence on them lists the three; a Russian item holds
-#: a participial phrase («№ 4512, полученной …»), which is closed by a comma
-#: before «и» too; the other languages' items hold none, and take none.
+#: to 12/1/2025). The sentence on them lists the three. An item holding a
+#: participle that agrees with one note (Russian «полученной», French
+#: «reçue») cannot follow a plural noun: Russian and French repeat the noun
+#: for each («в ноте Посольства № 4100, полученной …, в ноте № 4512, …, и в
+#: ноте № 4600, …»; «dans la note de l'Ambassade n° 4100 reçue le …, dans sa
+#: note n° 4512 … et dans sa note n° 4600 …»), Russian closing each
+#: participial phrase with a comma, before «и» too. English "received" does
+#: not agree ("the Embassy's Notes No. 4100 received on …"), nor does
+#: Azerbaijani "alınmış", whose items share "notalarında".
 REJECTED = {
     "en": "The Ministry considers that the explanations given in the Embassy's Notes "
           "No. 4100 received on 1 February 2024, No. 4512 received on 25 August 2025 and "
           "No. 4600 received on 2 September 2025 are not satisfactory.",
-    "ru": "Министерство считает неудовлетворительными разъяснения, содержащиеся в нотах "
-          "Посольства № 4100, полученной 1 февраля 2024 года, № 4512, полученной 25 августа "
-          "2025 года, и № 4600, полученной 2 сентября 2025 года.",
-    "fr": "Le Ministère considère que les explications fournies dans les notes de "
-          "l'Ambassade n° 4100 reçue le 1er février 2024, n° 4512 reçue le 25 août 2025 et "
-          "n° 4600 reçue le 2 septembre 2025 ne sont pas satisfaisantes.",
+    "ru": "Министерство считает неудовлетворительными разъяснения, содержащиеся в ноте "
+          "Посольства № 4100, полученной 1 февраля 2024 года, в ноте № 4512, полученной "
+          "25 августа 2025 года, и в ноте № 4600, полученной 2 сентября 2025 года.",
+    "fr": "Le Ministère considère que les explications fournies dans la note de "
+          "l'Ambassade n° 4100 reçue le 1er février 2024, dans sa note n° 4512 reçue le "
+          "25 août 2025 et dans sa note n° 4600 reçue le 2 septembre 2025 ne sont pas "
+          "satisfaisantes.",
     "az": "Nazirlik Səfirliyin 1 fevral 2024-cü il tarixində alınmış 4100 saylı, 25 avqust "
           "2025-ci il tarixində alınmış 4512 saylı və 2 sentyabr 2025-ci il tarixində "
           "alınmış 4600 saylı notalarında verilmiş izahatları qənaətbəxş hesab etmir.",
@@ -330,15 +395,42 @@ def test_several_unsatisfactory_replies_are_listed_in_the_language_s_way(worked:
     assert plain(recall_text(case, lang)).endswith(" " + REJECTED[lang])
 
 
-def test_two_unsatisfactory_replies_in_russian_close_the_participial_phrase(
-        worked: Case) -> None:
+#: One note answered by two replies, both found unsatisfactory. Russian
+#: answers «нотой …, полученной …, и нотой …», the participial phrase
+#: closed before «и», and repeats «в ноте» in the second sentence; French
+#: repeats «dans sa note»; Azerbaijani lets the two numbered replies share one
+#: noun, in the plural: "4512 saylı və … 4600 saylı notaları ilə".
+TWO_REPLIES = {
+    "ru": "Министерство напоминает о своей ноте № 12/1/2025 от 19 августа 2025 года, на "
+          "которую Посольство ответило нотой № 4512, полученной 25 августа 2025 года, и "
+          "нотой № 4600, полученной 2 сентября 2025 года. Министерство считает "
+          "неудовлетворительными разъяснения, содержащиеся в ноте Посольства № 4512, "
+          "полученной 25 августа 2025 года, и в ноте № 4600, полученной 2 сентября "
+          "2025 года.",
+    "fr": "Le Ministère rappelle sa note n° 12/1/2025 du 19 août 2025, à laquelle "
+          "l'Ambassade a répondu par sa note n° 4512 reçue le 25 août 2025 et par sa note "
+          "n° 4600 reçue le 2 septembre 2025. Le Ministère considère que les explications "
+          "fournies dans la note de l'Ambassade n° 4512 reçue le 25 août 2025 et dans sa "
+          "note n° 4600 reçue le 2 septembre 2025 ne sont pas satisfaisantes.",
+    "az": "Nazirlik Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 saylı və "
+          "2 sentyabr 2025-ci il tarixində alınmış 4600 saylı notaları ilə cavab verdiyi "
+          "19 avqust 2025-ci il tarixli 12/1/2025 saylı notasını xatırladır. Nazirlik "
+          "Səfirliyin 25 avqust 2025-ci il tarixində alınmış 4512 saylı və 2 sentyabr "
+          "2025-ci il tarixində alınmış 4600 saylı notalarında verilmiş izahatları "
+          "qənaətbəxş hesab etmir.",
+}
+
+
+@pytest.mark.parametrize("lang", ["ru", "fr", "az"])
+def test_two_replies_to_one_note(worked: Case, lang: str) -> None:
     case = recalling(worked, note("12/1/2025", D(2025, 8, 19),
                                   answer(D(2025, 8, 25), "4512", True),
                                   answer(D(2025, 9, 2), "4600", True)))
-    assert plain(recall_text(case, "ru")).endswith(
-        " в нотах Посольства № 4512, полученной 25 августа 2025 года, и № 4600, полученной "
-        "2 сентября 2025 года.")
-    # The notes of one group hold no such phrase: no comma before «и».
+    assert plain(recall_text(case, lang)) == TWO_REPLIES[lang]
+
+
+def test_the_notes_of_one_group_in_russian_take_no_comma_before_i(worked: Case) -> None:
+    # The notes of one group hold no participial phrase each: no comma before «и».
     case = recalling(worked, note("12/1/2022", D(2022, 3, 11)), note("12/1/2024", D(2024, 1, 3)),
                      note("12/2/2025", D(2025, 8, 29)))
     assert plain(recall_text(case, "ru")) == (
@@ -355,8 +447,8 @@ TWO_GROUPS = {
           "unanswered, and its Note No. 12/1/2025 of 19 August 2025, to which the Embassy "
           "replied by its Note No. 4512 received on 25 August 2025.",
     "ru": "Министерство напоминает о своей ноте № 12/1/2024 от 3 января 2024 года, оставшейся "
-          "без ответа, а также о своей ноте № 12/1/2025 от 19 августа 2025 года, на которую от "
-          "Посольства 25 августа 2025 года поступила нота № 4512.",
+          "без ответа, а также о своей ноте № 12/1/2025 от 19 августа 2025 года, на которую "
+          "Посольство ответило нотой № 4512, полученной 25 августа 2025 года.",
     "fr": "Le Ministère rappelle sa note n° 12/1/2024 du 3 janvier 2024, restée sans réponse, "
           "ainsi que sa note n° 12/1/2025 du 19 août 2025, à laquelle l'Ambassade a répondu "
           "par sa note n° 4512 reçue le 25 août 2025.",
@@ -428,6 +520,14 @@ def test_spanish_writes_num_in_lower_case_bound_to_the_number() -> None:
         "recibida el 8 de marzo de 2024 no son satisfactorias.")
     assert "Núm." not in text
     assert text.count("núm.\u00a0") == 4
+    # Two replies found unsatisfactory: «recibida» agrees with one note, so
+    # the noun is repeated («y en su nota …»), as in French.
+    several = recalling(case, note("12/1/2025", D(2024, 3, 1), answer(D(2024, 3, 8), "45", True),
+                                   answer(D(2024, 3, 20), "46", True)))
+    assert plain(recall_text(several, "es", template_dirs=(EXAMPLE,))).endswith(
+        " La Secretaría considera que las explicaciones dadas en la nota de la Embajada "
+        "núm. 45 recibida el 8 de marzo de 2024 y en su nota núm. 46 recibida el 20 de marzo "
+        "de 2024 no son satisfactorias.")
     reply = dataclasses.replace(case, note=case.note.model_copy(update={
         "in_reply_to": ReplyTo(reference="45/2024", date=D(2024, 4, 5))}))
     html = render_html(reply, RenderOptions(lang="es", template_dirs=(EXAMPLE,)))

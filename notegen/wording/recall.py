@@ -13,16 +13,23 @@ here they are put into words, every word from the phrase catalogue:
   ("its Notes {notes}, which have remained unanswered"), listed by
   ``earlier_notes.join.pair`` ("{first} and {last}"), ``.more`` and ``.last``;
 - ``earlier_notes.answered``: each answered note, "its Note {note}, to
-  which {addressee_short} replied {replies}";
+  which {addressee_short} replied {replies}", the replies listed by
+  ``earlier_notes.answered.join`` (Russian closes the participial phrase of
+  a reply before «и»: «нотой № 4512, полученной …, и нотой № 4600, …»);
 - ``earlier_notes.item``: one note, "{reference} of {date}" ({number}
   without the sign); ``earlier_notes.reply`` one reply, "by its Note
-  {reference} received on {date}" (``.unnumbered``: a reply without a number);
+  {reference} received on {date}" (``.unnumbered``: a reply without a
+  number). The replies are counted by their numbered ones, so the phrase
+  may have plural variants: Azerbaijani lets them share one noun ("… 4512
+  saylı və … 4600 saylı notaları ilə", ``.one``, ``.other``; ``.=0``
+  when none has a number);
 - ``earlier_notes.rejected``: the sentence on replies whose explanations
   are unsatisfactory (``.several`` for more than one), their items
   ``earlier_notes.rejected.item``, listed by ``earlier_notes.rejected.join``
-  (``.pair``, ``.more``, ``.last``): an item may hold a participial phrase,
-  which a language may close with a comma before the conjunction (Russian
-  «№ 4512, полученной 25 августа 2025 года, и № 4600, полученной …»).
+  (``.pair``, ``.more``, ``.last``). An item
+  may hold a participle, which agrees with one note: a language may repeat
+  the noun in the join rather than make it plural (Russian «в ноте
+  Посольства № 4512, полученной …, и в ноте № 4600, полученной …»).
 
 A list whose own ``join`` phrases the catalogue lacks takes the general
 ``earlier_notes.join``; a catalogue with neither lists the locale's way
@@ -40,6 +47,7 @@ from dataclasses import dataclass
 
 from ..records.models import RecalledNote, RecalledReply
 from .catalogue import Catalogue
+from .numbers import Counted
 
 
 @dataclass(frozen=True)
@@ -90,13 +98,16 @@ def recall(notes: Sequence[RecalledNote], catalogue: Catalogue,
                 return _chain(items, base, say)
         return catalogue.join(items)
 
+    def replied(answers: Sequence[RecalledReply]) -> Counted:
+        return Counted(listed([reply(answer) for answer in answers], "answered"),
+                       sum(answer.reference is not None for answer in answers))
+
     unanswered = [note for note in ordered if not note.replies]
     groups = []
     if unanswered:
         groups.append(say(_several("earlier_notes.unanswered", unanswered),
                           notes=listed([item(note) for note in unanswered], "unanswered")))
-    groups += [say("earlier_notes.answered", note=item(note),
-                   replies=listed([reply(answer) for answer in note.replies], "answered"))
+    groups += [say("earlier_notes.answered", note=item(note), replies=replied(note.replies))
                for note in ordered if note.replies]
     sentences = [catalogue.sentence(say("earlier_notes",
                                         notes=_chain(groups, "earlier_notes", say)))]
