@@ -429,7 +429,14 @@ def test_two_replies_to_one_note(worked: Case, lang: str) -> None:
     assert plain(recall_text(case, lang)) == TWO_REPLIES[lang]
 
 
-def test_the_notes_of_one_group_in_russian_take_no_comma_before_i(worked: Case) -> None:
+def test_russian_puts_a_comma_before_i_only_after_a_participial_phrase(worked: Case) -> None:
+    # A reply by its date alone holds no participial phrase: no comma after it.
+    case = recalling(worked, note("12/1/2024", D(2024, 1, 3), answer(D(2024, 1, 20)),
+                                  answer(D(2024, 2, 1), "4100"), answer(D(2024, 2, 9))))
+    assert plain(recall_text(case, "ru")) == (
+        "Министерство напоминает о своей ноте № 12/1/2024 от 3 января 2024 года, на которую "
+        "Посольство ответило 20 января 2024 года, нотой № 4100, полученной 1 февраля "
+        "2024 года, и 9 февраля 2024 года.")
     # The notes of one group hold no participial phrase each: no comma before «и».
     case = recalling(worked, note("12/1/2022", D(2022, 3, 11)), note("12/1/2024", D(2024, 1, 3)),
                      note("12/2/2025", D(2025, 8, 29)))

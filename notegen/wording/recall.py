@@ -14,8 +14,9 @@ here they are put into words, every word from the phrase catalogue:
   ``earlier_notes.join.pair`` ("{first} and {last}"), ``.more`` and ``.last``;
 - ``earlier_notes.answered``: each answered note, "its Note {note}, to
   which {addressee_short} replied {replies}", the replies listed by
-  ``earlier_notes.answered.join`` (Russian closes the participial phrase of
-  a reply before «и»: «нотой № 4512, полученной …, и нотой № 4600, …»);
+  ``earlier_notes.answered.join`` after a numbered reply (Russian closes its
+  participial phrase before «и»: «нотой № 4512, полученной …, и нотой
+  № 4600, …») and by ``earlier_notes.join`` after a reply by its date alone;
 - ``earlier_notes.item``: one note, "{reference} of {date}" ({number}
   without the sign); ``earlier_notes.reply`` one reply, "by its Note
   {reference} received on {date}" (``.unnumbered``: a reply without a
@@ -99,8 +100,16 @@ def recall(notes: Sequence[RecalledNote], catalogue: Catalogue,
         return catalogue.join(items)
 
     def replied(answers: Sequence[RecalledReply]) -> Counted:
-        return Counted(listed([reply(answer) for answer in answers], "answered"),
-                       sum(answer.reference is not None for answer in answers))
+        items = [reply(answer) for answer in answers]
+        numbered = sum(answer.reference is not None for answer in answers)
+        if catalogue.key("earlier_notes.answered.join.pair") is None \
+                or catalogue.key("earlier_notes.join.pair") is None:
+            return Counted(listed(items, "answered"), numbered)
+        # The join after a numbered reply closes its participial phrase; a
+        # reply by its date alone has none to close.
+        return Counted(_chain(items, [
+            "earlier_notes.answered.join" if answer.reference is not None
+            else "earlier_notes.join" for answer in answers[:-1]], say), numbered)
 
     unanswered = [note for note in ordered if not note.replies]
     groups = []
@@ -128,19 +137,21 @@ def _several(key: str, things: Sequence[object]) -> str:
     return key if len(things) == 1 else f"{key}.several"
 
 
-def _chain(items: Sequence[str], base: str, say: Callable[..., str]) -> str:
+def _chain(items: Sequence[str], base: str | Sequence[str], say: Callable[..., str]) -> str:
     """``items`` joined by the phrases under ``base``: ``.pair`` for two, else
     ``.more`` between the first ones and ``.last`` before the last. The
     groups of the sentence (``earlier_notes``) may hold commas, so theirs
-    join with "; and"."""
+    join with "; and". ``base`` may be one per join, each the base of the
+    join after the item of its place."""
+    bases = [base] * (len(items) - 1) if isinstance(base, str) else list(base)
     if len(items) == 1:
         return items[0]
     if len(items) == 2:
-        return say(f"{base}.pair", first=items[0], last=items[1])
+        return say(f"{bases[0]}.pair", first=items[0], last=items[1])
     joined = items[0]
-    for item in items[1:-1]:
-        joined = say(f"{base}.more", first=joined, next=item)
-    return say(f"{base}.last", first=joined, last=items[-1])
+    for before, item in zip(bases[:-1], items[1:-1], strict=True):
+        joined = say(f"{before}.more", first=joined, next=item)
+    return say(f"{bases[-1]}.last", first=joined, last=items[-1])
 
 
 def _numbered(number: str, catalogue: Catalogue) -> dict[str, object]:
