@@ -9,11 +9,12 @@ watcher runs on a save (all three, plus the page's bookkeeping). The
 baseline is the template stage alone: what any preview must pay. Run it
 alone, not while tests run::
 
-    .venv/bin/python benchmarks/bench_watch.py [saves]
+    .venv/bin/python benchmarks/bench_watch.py [--saves N]
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import shutil
 import statistics
@@ -89,4 +90,6 @@ def main(saves: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--saves", type=int, default=30, help="saves to time (default 30)")
+    main(parser.parse_args().saves)
