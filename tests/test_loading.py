@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from notegen import RecordError, load_case
 from notegen.errors import Problem
+from notegen.records import reading
 
 from .conftest import CATALOGUE, EARLIER_LIST, EARLIER_RULE, FIXTURES, SEED, Edit, line_of
 
@@ -442,3 +444,59 @@ def test_a_file_with_too_many_values_is_refused_where_it_passes_the_limit(
     problem = problem_in(tmp_path, "values.yaml", "incidents: [" + "1," * 250_000 + "1]\n")
     assert problem.message.startswith("invalid YAML: the file holds more than 200,000 values")
     assert problem.location.line == 1
+
+
+# -- files parsed lately are kept (reading._Parsed) ----------------------------------
+
+
+def test_a_file_read_again_unchanged_is_not_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "states.yaml"
+    path.write_text("states:\n  - id: az\n    name: Azerbaijan\n")
+    first, again = reading.read_file(path), reading.read_file(path)
+    assert again is first
+    assert reading.parse_source(tmp_path / "other.yaml", path.read_bytes()) is not first
+
+
+def test_an_edit_is_seen_even_with_the_same_size_and_time(tmp_path: Path) -> None:
+    # A file's size and time cannot tell two quick saves apart; its bytes can.
+    path = tmp_path / "states.yaml"
+    path.write_text("states:\n  - id: az\n")
+    before = os.stat(path)
+    assert reading.read_file(path).data == {"states": [{"id": "az"}]}
+    path.write_text("states:\n  - id: ru\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert reading.read_file(path).data == {"states": [{"id": "ru"}]}
+
+
+def test_a_kept_yaml_file_is_still_located_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "states.yaml"
+    path.write_text("# a comment\nstates:\n  - id: az\n    name: Azerbaijan\n")
+    reading.read_file(path)
+    kept = reading.read_file(path)
+    assert kept.node is None  # let go when kept: composed again when asked
+    where = kept.locate(("states", 0, "name"))
+    assert (where.line, where.column, where.field) == (4, 5, "states[0].name")
+
+
+def test_a_file_with_a_problem_is_not_kept(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("states: [\n")
+    for _ in range(2):
+        with pytest.raises(RecordError, match="invalid YAML"):
+            reading.read_file(path)
+    assert all(key[0] != path for key in reading._parsed._files)
+
+
+def test_the_kept_files_keep_to_their_bound(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = reading._Parsed(limit=100)
+    monkeypatch.setattr(reading, "_parsed", kept)
+    files = []
+    for index in range(4):
+        path = tmp_path / f"f{index}.yaml"
+        path.write_text(f"note: {'x' * 30}{index}\n")  # 39 bytes each
+        files.append(reading.read_file(path))
+    assert kept.size <= 100
+    assert len(kept._files) == 2
+    assert reading.read_file(tmp_path / "f3.yaml") is files[3]  # the newest stay
+    assert reading.read_file(tmp_path / "f0.yaml") is not files[0]

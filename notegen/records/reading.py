@@ -40,6 +40,8 @@ import logging
 import os
 import re
 import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +96,9 @@ MAX_ALIAS_VALUES = 100_000
 MAX_NUMBER_DIGITS = 100
 #: How many schema problems of one file are listed; the rest are counted.
 MAX_LISTED_PROBLEMS = 100
+#: How many bytes of files parsed lately :func:`parse_source` keeps, parsed,
+#: for the next read of the same bytes under the same name.
+PARSED_KEPT_BYTES = 16 * 1024 * 1024
 
 #: A field path inside one file, e.g. ``("incidents", 2, "date")``.
 FieldPath = tuple[str | int, ...]
@@ -234,13 +239,18 @@ class SourceFile:
     Positions are found when first asked for (:attr:`positions`): most files
     of a large catalogue are never asked where a value is, and finding every
     position costs more than reading the file (a JSON file is composed again
-    for them)."""
+    for them, and so is a YAML file whose nodes were let go).
+
+    One file read again with the same bytes is the same object
+    (:func:`parse_source` keeps the files parsed lately): :attr:`data` is
+    shared, and no caller may change it."""
 
     path: Path
     text: str
     data: Any
-    #: The composed YAML, kept until the positions are taken from it; ``None``
-    #: for JSON, composed again when they are asked for.
+    #: The composed YAML, kept until the positions are taken from it, or let
+    #: go (``None``) and composed again when they are asked for; always
+    #: ``None`` for JSON.
     node: Node | None = field(default=None, repr=False)
     _positions: dict[FieldPath, tuple[int, int]] | None = field(default=None, repr=False)
 
@@ -249,9 +259,12 @@ class SourceFile:
         """Line and column (from 1) of every value, by field path."""
         if self._positions is None:
             positions: dict[FieldPath, tuple[int, int]] = {}
-            if self.node is not None:
-                _positions(self.node, (), positions)
-            else:
+            node = self.node
+            if node is None and not _is_json(self.path):  # parsed once: cannot fail
+                node = _parse_yaml(self.path, self.text)[1]
+            if node is not None:
+                _positions(node, (), positions)
+            elif _is_json(self.path):
                 _json_positions(self.text, positions)
             self._positions, self.node = positions, None
         return self._positions
@@ -488,13 +501,73 @@ def parse_source(path: Path, raw: bytes) -> SourceFile:
     if len(raw) > MAX_FILE_BYTES:
         raise FileTooLarge(path, f"is {_size(len(raw))}, larger than the "
                            f"{_size(MAX_FILE_BYTES)} notegen reads")
+    raw = bytes(raw)
+    kept = _parsed.get(path, raw)
+    if kept is not None:
+        return kept
+    source = _parse(path, raw)
+    _parsed.keep(path, raw, source)
+    return source
+
+
+def _is_json(path: Path) -> bool:
+    return path.suffix.lower() == ".json"
+
+
+class _Parsed:
+    """The files parsed lately, by name and bytes, up to
+    :data:`PARSED_KEPT_BYTES` of them, the least recently read let go first:
+    a warm process (the daemon, the service, the desk) reads the same
+    catalogue for every note, and parsing YAML in Python is most of what
+    loading a case costs. Keyed by the bytes themselves, not by a file's
+    size and time, so an edit is never missed however fast it follows.
+    Only files that parsed without a problem are kept, without their
+    nodes (:attr:`SourceFile.positions` composes them again if asked)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._files: OrderedDict[tuple[Path, bytes], SourceFile] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path, raw: bytes) -> SourceFile | None:
+        with self._lock:
+            source = self._files.get((path, raw))
+            if source is not None:
+                self._files.move_to_end((path, raw))
+            return source
+
+    def keep(self, path: Path, raw: bytes, source: SourceFile) -> None:
+        if len(raw) > self.limit:
+            return
+        with self._lock:
+            if (path, raw) in self._files:
+                return
+            self._files[(path, raw)] = source
+            self.size += len(raw)
+            while self.size > self.limit:
+                (_, dropped), _ = self._files.popitem(last=False)
+                self.size -= len(dropped)
+        source.node = None  # a YAML file's nodes take ten times its bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._files.clear()
+            self.size = 0
+
+
+_parsed = _Parsed(PARSED_KEPT_BYTES)
+
+
+def _parse(path: Path, raw: bytes) -> SourceFile:
+    """:func:`parse_source` of bytes it has not kept."""
     text = _decode(path, raw)
     control = _CONTROL.search(text)
     if control is not None:
         where = Location(path, *_line_column(text, control.start()))
         raise RecordError([Problem(f"the file has {describe_character(control.group())}, a "
                                    "control character that has no place in a text file", where)])
-    is_json = path.suffix.lower() == ".json"
+    is_json = _is_json(path)
     data, node = _parse_json(path, text) if is_json else _parse_yaml(path, text)
     source = SourceFile(path, text, data, node)
     escape = _LONE_SURROGATE.search(text) if is_json else None
