@@ -166,3 +166,64 @@ def test_the_glyph_check_reads_the_code_points_fonttools_maps(tmp_path: Path) ->
         with TTFont(path) as font:
             expected = frozenset(font.getBestCmap())
         assert glyphs._cmap(path, -1) == expected
+
+
+#: Imports WeasyPrint as notegen does, counting the names looked up with
+#: ``ctypes.util.find_library`` (each runs ``ldconfig``, ``gcc`` and ``ld``
+#: when it finds nothing); with an argument, the first attempt to open that
+#: soname fails, as if the library had another one. Prints what it saw.
+_LOOKUPS = """
+import ctypes.util, io, json, sys
+import cffi
+names, opened = [], []
+real = ctypes.util.find_library
+def counted(name):
+    names.append(name)
+    return real(name)
+ctypes.util.find_library = counted
+soname = sys.argv[1] if len(sys.argv) > 1 else None
+open_library = cffi.FFI.dlopen
+def dlopen(self, name, flags=0):
+    if name == soname and name not in opened:
+        opened.append(name)
+        raise OSError(f"cannot open {name} (the test says)")
+    return open_library(self, name, flags)
+cffi.FFI.dlopen = dlopen
+printed = io.StringIO()
+sys.stdout, out = printed, sys.stdout
+from notegen.render.pdf import load_weasyprint
+weasyprint = load_weasyprint()
+from weasyprint.text import ffi
+sys.stdout = out
+print(json.dumps({"names": names, "printed": printed.getvalue(),
+                  "restored": ctypes.util.find_library is counted,
+                  "subset": ffi.harfbuzz_subset is not None}))
+"""
+
+
+def _lookups(*args: str) -> dict[str, object]:
+    import json
+
+    result = subprocess.run([sys.executable, "-c", _LOOKUPS, *args], capture_output=True,
+                            text=True, check=True, timeout=120)
+    seen: dict[str, object] = json.loads(result.stdout)
+    return seen
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the sonames are Linux's")
+def test_weasyprint_opens_its_libraries_by_soname_without_looking_them_up() -> None:
+    seen = _lookups()
+    # Only a library WeasyPrint does without, if it did not open (HarfBuzz's
+    # vector painter is newer than most distributions), is looked up: once.
+    assert set(seen["names"]) <= {"harfbuzz-subset", "harfbuzz-vector"}  # type: ignore[arg-type]
+    assert seen["subset"] is True
+    assert seen["restored"] is True
+    assert seen["printed"] == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the sonames are Linux's")
+def test_a_library_that_does_not_open_by_soname_is_looked_up_as_weasyprint_does() -> None:
+    seen = _lookups("libpango-1.0.so.0")
+    assert "pango-1.0" in seen["names"]  # type: ignore[operator]
+    assert seen["restored"] is True
+    assert seen["printed"] == ""  # WeasyPrint's advice, printed in the first try, is kept back

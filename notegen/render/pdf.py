@@ -212,15 +212,70 @@ def load_weasyprint() -> Any:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            import weasyprint
+            _import_weasyprint()
         finally:
             gc.freeze()
             if collecting:
                 gc.enable()
-    import weasyprint
-
+    weasyprint = _import_weasyprint()
     check_harfbuzz_subset()
     return weasyprint
+
+
+def _import_weasyprint() -> Any:
+    """``import weasyprint``, its libraries opened by their sonames.
+
+    WeasyPrint names each library it opens first as Windows spells it
+    (``libgobject-2.0-0``); cffi looks such a name up with
+    :func:`ctypes.util.find_library`, which on Linux runs ``ldconfig -p``,
+    then ``gcc`` and ``ld``, for each name it cannot find: 22 lookups, a
+    third of the import (``docs/weasyprint-import.md``). Each of WeasyPrint's
+    lists also gives the Linux soname (``libgobject-2.0.so.0``), which the
+    dynamic loader opens itself, by the same search path the lookup's answer
+    would be opened by. So, on Linux, the lookup answers "not found" at once
+    while WeasyPrint is imported, and cffi goes on to the soname; if any
+    library does not open so (another soname, a library installed where
+    only ``gcc`` looks), WeasyPrint is imported again as it imports itself.
+    """
+    if "weasyprint" in sys.modules or sys.platform != "linux":
+        import weasyprint
+
+        return weasyprint
+    import ctypes.util
+
+    lookup = ctypes.util.find_library
+    ctypes.util.find_library = _not_looked_up
+    try:
+        # (WeasyPrint prints its advice when a library is missing: not now)
+        with contextlib.redirect_stdout(None):
+            import weasyprint
+            from weasyprint.text import ffi
+        missing = [name for attribute, name in _OPTIONAL_LIBRARIES.items()
+                   if getattr(ffi, attribute, None) is None and lookup(name) is not None]
+        if not missing:
+            return weasyprint
+        logger.debug("%s did not open by its soname: WeasyPrint imported again with "
+                     "find_library", ", ".join(missing))
+    except OSError as exc:
+        logger.debug("WeasyPrint's libraries did not open by their sonames (%s): "
+                     "imported again with find_library", exc)
+    finally:
+        ctypes.util.find_library = lookup
+    for name in [name for name in sys.modules if name.partition(".")[0] == "weasyprint"]:
+        del sys.modules[name]
+    import weasyprint
+
+    return weasyprint
+
+
+#: The libraries WeasyPrint does without (attributes of ``weasyprint.text.ffi``),
+#: each by the name :func:`ctypes.util.find_library` knows it by.
+_OPTIONAL_LIBRARIES = {"harfbuzz_subset": "harfbuzz-subset", "harfbuzz_vector": "harfbuzz-vector"}
+
+
+def _not_looked_up(name: str) -> None:
+    """:func:`ctypes.util.find_library` while WeasyPrint is imported."""
+    return None
 
 
 def html_to_pdf(html: str | Sequence[str], *, folders: TemplateFolders | None = None,
