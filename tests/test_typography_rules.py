@@ -111,9 +111,9 @@ def test_french_hyphenation_leaves_three_letters_and_names_whole(worked_case) ->
                 assert not fragment[0].isupper(), line  # no name hyphenated
     html = render_html(load_case(SECOND), RenderOptions(lang="fr"))
     assert '<span class="unbroken whole">États-Unis</span>' in html
-    # The space before the span stands in a box of its own (typography.SPACE).
+    # The space before the span opens it (typography.SPACE).
     assert typography("fr").markup("le missile Kinjal", running=True) == (
-        'le missile<span class="space"> </span><span class="unbroken">Kinjal</span>')
+        'le missile<span class="unbroken"> Kinjal</span>')
 
 
 # -- 4. list markers ------------------------------------------------------------

@@ -40,8 +40,9 @@ the head: metadata is searched, not typeset), and:
   ("États-Unis") and a number with its suffix ("1-ci", "06:15-də") never
   break at the hyphen (``<span class="unbroken whole">``, ``white-space:
   nowrap``); the space before such a span stands in a box of its own
-  (``<span class="space">``), so that a line ends at that space rather
-  than at a hyphen earlier in the line (see :data:`SPACE`).
+  (``<span class="space">``), and the space before any other span is its
+  first character, so that a line ends at that space rather than at a
+  hyphen earlier in the line (see :data:`SPACE`).
 """
 
 from __future__ import annotations
@@ -64,11 +65,13 @@ _SPACES = " \u00a0\u202f"
 UNBROKEN = "unbroken"
 #: ... and of those that do not break at a hyphen either ("1-ci", "États-Unis").
 WHOLE = "whole"
-#: The class of the box that holds the space before such a span, alone: WeasyPrint
-#: counts a text's trailing space in its width, and where a text fits but
-#: for that space and a span follows, it ends the line at the first word it
-#: can hyphenate, stretching it ("8 and 18 August 2025, Odesa re-"). A box
-#: holding only the space has no word to hyphenate.
+#: The class of the box that holds the space before a span that does not
+#: wrap (``whole``), alone: WeasyPrint counts a text's trailing space in its
+#: width, and where a text fits but for that space and a span follows, it
+#: ends the line at the first word it can hyphenate, stretching it ("8 and 18
+#: August 2025, Odesa re-"). A box holding only the space has no word to
+#: hyphenate. The space before a span that wraps is the span's first
+#: character instead: the text before it then has no trailing space.
 SPACE = "space"
 #: The class of superior letters ("1<sup>er</sup>").
 SUPERIOR = "superior"
@@ -401,9 +404,17 @@ def _spans(text: str, whole_names: bool = False,
     for start, end, classes in _unglued(spans, groups, text):
         before = text[position:start]
         out.append(_superscript(before.removesuffix(" "), superior))
-        if before.endswith(" "):
+        space = " " if before.endswith(" ") else ""
+        if space and WHOLE in classes:
+            # A span that does not wrap cannot hold its break opportunity.
             out.append(f'<span class="{SPACE}"> </span>')
-        out.append(f'<span class="{classes}">{_superscript(text[start:end], superior)}</span>')
+            space = ""
+        # The space before a span that wraps opens it: the text before then
+        # ends on a word, and the span starts as any text after an inline
+        # element does. (A box of its own for each space, as before a span
+        # that does not wrap, made WeasyPrint lay out a quarter slower.)
+        out.append(f'<span class="{classes}">{space}'
+                   f'{_superscript(text[start:end], superior)}</span>')
         position = end
     out.append(_superscript(text[position:], superior))
     return "".join(out)
