@@ -30,6 +30,12 @@ The daemon and the cache live in folders of the benchmark's own, and the
 daemon is stopped at the end::
 
     .venv/bin/python benchmarks/bench_cold.py [--rounds 7] [--only help,validate,...]
+        [--base TREE]
+
+With ``--base TREE`` (another checkout: ``git worktree add /tmp/cold-base
+435e07b``, the code before issue 22), the warm daemon's render is also
+paired with that tree's cold render of its own worked case: "today's cold
+render" as the issue measured it.
 
 Run it alone: on a machine shared with other work the figures mislead.
 """
@@ -209,16 +215,31 @@ def _minimal(environ: dict[str, str], work: Path, rounds: int) -> None:
            "minimal script", "notegen", wall, cpu)
 
 
-def _daemon(environ: dict[str, str], work: Path, rounds: int) -> None:
+def _daemon(environ: dict[str, str], work: Path, rounds: int, base: Path | None) -> None:
     notegen = [PYTHON, "-m", "notegen"]
     warm_out, cold_out = str(work / "warm.pdf"), str(work / "cold.pdf")
+    warm = [*notegen, "render", "--no-cache", str(CASE), "-o", warm_out]
     wall, cpu = _pair(
         [*notegen, "render", "--no-cache", "--no-daemon", str(CASE), "-o", cold_out],
-        [*notegen, "render", "--no-cache", str(CASE), "-o", warm_out], environ, rounds)
+        warm, environ, rounds)
     same = Path(warm_out).read_bytes() == Path(cold_out).read_bytes()
     _table("notegen render (--no-cache), cold", "in process", "warm daemon", wall, cpu,
            "B/A <= 0.25")
     _say(f"  same bytes: {same} (the daemon's render is not in B's CPU time)")
+    if base is None:
+        return
+    # The base tree renders its own worked case, in process (an older tree
+    # may know neither the daemon nor the cache: NOTEGEN_NO_DAEMON and
+    # NOTEGEN_CACHE are set for it, and ignored where unknown).
+    compileall.compile_dir(base / "notegen", quiet=1)
+    old = {**environ, "PYTHONPATH": str(base), "NOTEGEN_NO_DAEMON": "1", "NOTEGEN_CACHE": "0"}
+    before = [PYTHON, "-m", "notegen", "render", str(base / CASE.relative_to(ROOT)), "-o",
+              str(work / "base.pdf")]
+    wall, cpu = alternate_clocks(lambda: _run(before, old), lambda: _run(warm, environ),
+                                 rounds=rounds, warmup=1,
+                                 clocks=(time.perf_counter, children_cpu))
+    _table(f"the same, against the base tree's cold render ({base.name})", "base, cold",
+           "warm daemon", wall, cpu, "B/A <= 0.25")
 
 
 def _repeat(environ: dict[str, str], work: Path, rounds: int) -> None:
@@ -283,6 +304,8 @@ def _import_times(report: str) -> dict[str, tuple[float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--base", type=Path, help="a source tree whose cold render the "
+                        "warm daemon is also paired with (the code before issue 22)")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections: {', '.join(SECTIONS)}")
     args = parser.parse_args()
@@ -302,7 +325,8 @@ def main() -> None:
         "help": lambda: _help(environ, rounds),
         "validate": lambda: _validate(environ, rounds),
         "minimal": lambda: _minimal(environ, work, rounds),
-        "daemon": lambda: _daemon(environ, work, rounds),
+        "daemon": lambda: _daemon(environ, work, rounds,
+                                  args.base.resolve() if args.base else None),
         "repeat": lambda: _repeat(environ, work, rounds),
         "weasyprint": lambda: _weasyprint(environ, rounds),
     }

@@ -242,7 +242,10 @@ def test_no_text_ends_on_a_space_before_a_kept_run() -> None:
     marked = typography.markup("an oil depot of SOCAR, the State Oil Company", running=True)
     assert marked == 'an oil depot of<span class="unbroken"> SOCAR, the State Oil Company</span>'
     marked = typography.markup("came down about 35\u00a0steps from", running=True)
-    assert f'about<span class="{SPACE}"> </span><span class="unbroken whole">35' in marked
+    assert 'about<span class="unbroken"> 35\u00a0steps</span> from' in marked
+    marked = typography.markup("struck on 8\u201318\u00a0August at night", running=True)
+    assert (f'on<span class="{SPACE}"> </span>'
+            '<span class="unbroken whole">8\u201318\u00a0August</span> at') in marked
     html = typeset_html('<body><main><p>the missile <em>Kinzhal</em> fell</p></main></body>',
                         typography)
     assert f'missile<span class="{SPACE}"> </span><em>' in html

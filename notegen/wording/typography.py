@@ -335,6 +335,11 @@ _WORD = re.compile(r"[^\s\u00a0]+(?:\u00a0[^\s\u00a0]+)*")
 #: A linking word inside a name ("Fédération de Russie", "Republic of
 #: Azerbaijan"): short and lower case.
 _LINK = re.compile(r"[^\W\d_A-Z]{1,3}")
+#: A character a line may break after inside a word (Unicode's line breaking:
+#: hyphens, dashes, a solidus): a run kept whole that holds one does not
+#: wrap at all (``whole``); one that holds none keeps its no-break spaces
+#: and needs only to be left unhyphenated.
+_BREAKS_AFTER = re.compile("[-\u2010\u2012\u2013\u2014/]")
 
 
 def _kind(group: str, sentence_start: bool, whole_names: bool = False) -> str:
@@ -395,8 +400,8 @@ def _spans(text: str, whole_names: bool = False,
         start, end = (run[0][0], run[-1][1]) if run else (0, 0)
         whole = len(run) == 1 and _whole(text[start:end], kinds[0], whole_names)
         if whole or kinds.count("name") >= 2:
-            spans.append((start, end, f"{UNBROKEN} {WHOLE}" if whole and (
-                kinds[0] == "number" or re.search(r"\w-\w", text[start:end])) else UNBROKEN))
+            spans.append((start, end, f"{UNBROKEN} {WHOLE}" if whole and _BREAKS_AFTER.search(
+                text[start:end]) else UNBROKEN))
     if ends_block and groups and (not spans or spans[-1][1] < groups[-1][1]):
         spans.append((groups[-1][0], groups[-1][1], UNBROKEN))
     out: list[str] = []
