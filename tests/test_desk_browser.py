@@ -228,9 +228,20 @@ class Officer:
 
     def wait(self, condition: Callable[[webdriver.Chrome], T], what: str,
              timeout: float = TIMEOUT) -> T:
+        def settled(driver: webdriver.Chrome) -> T:
+            try:
+                return condition(driver)
+            except WebDriverException as exc:
+                # An element of the page a form submission is replacing:
+                # Chrome says so in other words than "stale" ("Node with
+                # given id does not belong to the document"). Not yet.
+                if "does not belong to the document" not in str(exc):
+                    raise
+                return False  # type: ignore[return-value]
+
         try:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.1, ignored_exceptions=(
-                NoSuchElementException, StaleElementReferenceException)).until(condition)
+                NoSuchElementException, StaleElementReferenceException)).until(settled)
         except TimeoutException:
             path = self.shot("timed-out")
             raise AssertionError(
