@@ -550,11 +550,6 @@ class _Parsed:
                 self.size -= len(dropped)
         source.node = None  # a YAML file's nodes take ten times its bytes
 
-    def clear(self) -> None:
-        with self._lock:
-            self._files.clear()
-            self.size = 0
-
 
 _parsed = _Parsed(PARSED_KEPT_BYTES)
 
