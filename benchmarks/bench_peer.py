@@ -118,8 +118,9 @@ def main() -> None:
     compileall.compile_dir(ROOT / "notegen", quiet=1)
     import notegen
     from notegen.options import settle
-    from notegen.render.cache import OutputCache, code_stamp, output_key
+    from notegen.render.cache import OutputCache, output_key
     from notegen.render.pdf import rendered_records
+    from notegen.version import code_stamp
 
     # The cache stamps notegen's files when a process first asks; ask now, while
     # they are the code this process loaded (a checkout changed later is not).

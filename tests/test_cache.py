@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import notegen
+from notegen import version
 from notegen.cli import cli
 from notegen.options import RenderOptions, settle
 from notegen.render import cache as output_cache
@@ -237,16 +238,15 @@ def test_a_process_whose_code_changed_under_it_keeps_nothing(
     notegen's files change under a long-running process (the daemon, a
     worker), what it renders may come from part-old code: it is not kept
     under either stamp."""
-    stamp = output_cache.code_stamp()
+    stamp = version.code_stamp()
     cache = OutputCache(tmp_path)
     cache.put("a" * 64, b"before")
     assert cache.get("a" * 64) is not None
     source = tmp_path / "changed.py"
     source.write_text("# a file of the checkout, changed after start\n")
-    real = output_cache._package_files
-    monkeypatch.setattr(output_cache, "_package_files",
-                        lambda: iter([*real(), source]))
-    assert output_cache.code_changed()
-    assert output_cache.code_stamp() == stamp  # still the code it runs
+    real = version.package_files
+    monkeypatch.setattr(version, "package_files", lambda: iter([*real(), str(source)]))
+    assert version.code_changed()
+    assert version.code_stamp() == stamp  # still the code it runs
     cache.put("b" * 64, b"after")
     assert cache.get("b" * 64) is None

@@ -82,6 +82,17 @@ def _gone(pid: int, seconds: float = 30.0) -> bool:
     return False
 
 
+def _spare(environ: dict[str, str], seconds: float = 120.0) -> int:
+    """The process id of the daemon's spare bounded child, once ready."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = client.status(environ)
+        if found is not None and found.get("spare") is not None:
+            return int(found["spare"])
+        time.sleep(0.05)
+    raise AssertionError("the daemon has no spare child ready")
+
+
 def _notegen(*args: str, environ: dict[str, str], cwd: Path | None = None
              ) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "notegen", *args], env=environ,
@@ -108,6 +119,14 @@ def test_the_daemon_gives_the_same_bytes_and_messages(
     found = client.status(runtime)
     assert found is not None
     assert found["requests"] == 2  # both were rendered by the daemon
+    # Once it waits, the daemon has a spare bounded child ready, rehearsed:
+    # the next render runs in it, to the same bytes, and another is forked.
+    spare = _spare(runtime)
+    target = tmp_path / "note-in-the-spare.pdf"
+    result = _notegen("render", NOTE, "--no-cache", "-o", str(target), environ=runtime)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == worked_pdf
+    assert _spare(runtime) != spare
     # A broken case: the same exit code and located problems as in process.
     broken = edit_seed("note.yaml", "date: ", "date: not-a-date-")
     by_daemon = _notegen("validate", str(broken), environ=runtime)
@@ -120,10 +139,12 @@ def test_the_daemon_gives_the_same_bytes_and_messages(
                                       environ=runtime).stdout
     found = client.status(runtime)
     assert found is not None
-    assert found["requests"] == 4
+    assert found["requests"] == 5
+    spare = _spare(runtime)
     assert client.stop(runtime)
     assert _gone(int(found["pid"]))
     assert not socket_path(folder).exists()
+    assert _gone(spare, 10)  # it ends with the daemon
 
 
 @pytest.mark.slow
@@ -160,7 +181,9 @@ def test_the_thin_client_imports_neither_weasyprint_nor_pydantic(
     assert result.stdout.decode() == f"{NOTE}: valid\n{CHOSEN}"
     modules = set(report.read_text().split())
     assert "notegen.daemon.client" in modules
-    assert not {"weasyprint", "pydantic", "yaml", "jinja2"} & modules
+    # Handed over before the command line is loaded: not even click.
+    assert not {"weasyprint", "pydantic", "yaml", "jinja2", "click", "notegen.cli.group",
+                "tomllib", "tempfile"} & modules
 
 
 def test_help_imports_only_the_command_line() -> None:
@@ -274,6 +297,7 @@ def test_a_template_edited_between_renders_is_read_again(
                           environ=runtime)
         assert result.returncode == 0, result.stderr
         assert title(target) == name
+        _spare(runtime)  # forked with the templates as they were: the edit must reach it
     found = client.status(runtime)
     assert found is not None
     assert found["requests"] == 3

@@ -56,7 +56,7 @@ def daemon_start(idle_minutes: float | None, foreground: bool) -> None:
 
 def _run(argv: list[str]) -> int:
     """Run the command line ``argv`` here, as ``notegen`` would."""
-    from . import cli
+    from .group import cli
 
     try:
         cli.main(args=argv, prog_name="notegen", standalone_mode=True)

@@ -2,12 +2,18 @@
 daemon, starting the daemon if none answers.
 
 It imports the standard library, notegen's errors and this package, and
-nothing else of notegen: neither WeasyPrint nor pydantic. Whether to hand a
-command over is decided from its arguments as given, the environment and
-``notegen.toml`` (read here with :mod:`tomllib`, the daemon validating the
-settings as usual): not for ``--no-daemon``, ``NOTEGEN_NO_DAEMON``,
-``daemon = false``, nor for what needs this process's terminal or pipes
-(``-`` as a case or output, ``--sign`` and its passphrase prompt).
+nothing else of notegen: neither click, WeasyPrint nor pydantic.
+:func:`hand_over` runs first, before the command line is even loaded: a
+command line that starts with a command the daemon runs goes straight to a
+running daemon. Starting one, global options, and every answer but a
+good one are left to the command line, which calls :func:`relay`.
+
+Whether to hand a command over is decided from its arguments as given, the
+environment and ``notegen.toml`` (read here with :mod:`tomllib`, the daemon
+validating the settings as usual): not for ``--no-daemon``,
+``NOTEGEN_NO_DAEMON``, ``daemon = false``, nor for what needs this
+process's terminal or pipes (``-`` as a case or output, ``--sign`` and its
+passphrase prompt).
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import os
 import socket
 import sys
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +49,10 @@ _LOG_LIMIT = 1_000_000
 #: Values of ``NOTEGEN_DAEMON`` that turn the daemon off.
 _OFF = ("0", "false", "no", "off")
 
+#: Set once a daemon was asked and did not run the command (it refused, or
+#: failed): the command then runs in this process, without asking again.
+_declined = False
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -53,13 +62,21 @@ class Outcome:
     stdout: bytes
     stderr: bytes
 
+    def replay(self) -> None:
+        """Write what the command wrote to this process's standard output
+        and error."""
+        for stream, data in ((sys.stdout, self.stdout), (sys.stderr, self.stderr)):
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+
 
 def wanted(command: str, args: Sequence[str], environ: Mapping[str, str] | None = None,
            cwd: Path | None = None) -> bool:
     """Whether to hand ``command`` with ``args`` (the command line after
     ``notegen``) to the daemon."""
     environ = os.environ if environ is None else environ
-    if command not in DELEGATED:
+    if command not in DELEGATED or _declined:
         return False
     if environ.get("NOTEGEN_NO_DAEMON", "").strip() not in ("", "0"):
         return False
@@ -79,6 +96,8 @@ def _setting(cwd: Path) -> object:
     for folder in (cwd, *cwd.parents):
         path = folder / "notegen.toml"
         if path.is_file():
+            import tomllib  # (only here: most folders have no settings file)
+
             try:
                 table = tomllib.loads(path.read_text(encoding="utf-8")).get("notegen", {})
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -87,11 +106,32 @@ def _setting(cwd: Path) -> object:
     return None
 
 
+def hand_over(argv: Sequence[str]) -> int | None:
+    """Run the command line ``argv`` (after ``notegen``) in a running daemon
+    if it starts with a command the daemon runs and :func:`wanted` says so;
+    what the command wrote is written to this process's standard output
+    and error, and its exit status returned. ``None`` if it was not run
+    there: no daemon runs, or it did not run the command (the command line
+    then does what :func:`relay` does, with its logging set up).
+
+    Runs before the command line is loaded (``notegen render`` through the
+    daemon never imports click).
+    """
+    if not argv or argv[0] not in DELEGATED or not wanted(argv[0], argv[1:]):
+        return None
+    outcome = relay(argv[0], argv, start=False)
+    if outcome is None:
+        return None
+    outcome.replay()
+    return outcome.status
+
+
 def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None = None,
-          cwd: Path | None = None) -> Outcome | None:
+          cwd: Path | None = None, *, start: bool = True) -> Outcome | None:
     """Run the command line ``argv`` (``command`` among them) in the daemon,
-    starting one if none answers; ``None`` if that cannot be done (the
-    reason logged), and then the caller runs it itself."""
+    starting one if none answers (unless not ``start``); ``None`` if that
+    cannot be done (the reason logged), and then the caller runs it itself."""
+    global _declined
     environ = dict(os.environ if environ is None else environ)
     try:
         folder = safe_folder(environ)
@@ -109,10 +149,12 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
     streams = (0, 1, 2) if command in APART else ()
     for _ in range(2):
         try:
-            answer = _ask(folder, request, environ, streams)
+            answer = _ask(folder, request, environ, streams, start=start)
         except (DaemonError, OSError, ProtocolError) as exc:
             logger.info("no daemon (%s): working in this process", exc)
             return None
+        if answer.get("stale") and not start:
+            return None  # (it stops: the command line starts a new one)
         if answer.get("stale"):
             logger.info("the daemon ran another notegen: starting a new one")
             _wait_gone(folder)
@@ -124,7 +166,9 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
             except (KeyError, TypeError, ValueError, ProtocolError) as exc:
                 logger.info("the daemon's answer was malformed (%s): working in this "
                             "process", exc)
+                _declined = True
                 return None
+        _declined = True
         if "error" in answer:
             logger.info("the daemon refused: %s; working in this process",
                         decode_error(answer["error"]))
@@ -137,11 +181,16 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
 
 
 def _ask(folder: Path, request: dict[str, Any], environ: Mapping[str, str],
-         streams: Sequence[int] = ()) -> dict[str, Any]:
-    """The daemon's answer to ``request``, starting a daemon if none listens;
-    ``streams`` passed with it (then the answer may take as long as the
-    command runs: it shows its progress itself)."""
+         streams: Sequence[int] = (), *, start: bool = True) -> dict[str, Any]:
+    """The daemon's answer to ``request``, starting a daemon if none listens
+    (unless not ``start``); ``streams`` passed with it (then the answer may
+    take as long as the command runs: it shows its progress itself).
+
+    :raises DaemonError: if no daemon listens, or one started does not.
+    """
     connection = connect(folder)
+    if connection is None and not start:
+        raise DaemonError("none runs")
     if connection is None:
         connection = wait_for(folder, START_SECONDS, spawn(folder, environ))
         if connection is None:

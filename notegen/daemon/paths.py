@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,6 +32,8 @@ def folder_of(environ: Mapping[str, str] | None = None) -> Path:
     runtime = environ.get("XDG_RUNTIME_DIR", "")
     if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
         return Path(runtime) / "notegen"
+    import tempfile  # (only here: the client's start-up does without it)
+
     return Path(tempfile.gettempdir()) / f"notegen-{os.getuid()}"
 
 

@@ -28,8 +28,7 @@ from typing import Any
 
 from .. import errors
 from ..errors import Location, NotegenError, Problem
-from ..render.cache import code_stamp
-from ..version import __version__
+from ..version import __version__, code_stamp
 
 #: The largest frame either side accepts, in bytes.
 MAX_FRAME = 256 * 1024 * 1024

@@ -35,8 +35,8 @@ What the cache does not see: the system libraries WeasyPrint draws with
 ``--no-cache`` or empty the folder. ``notegen issue`` never uses the cache:
 the note it issues carries a number the register has just given.
 
-This module imports nothing heavy at first: the daemon's client reads
-:func:`code_stamp` from it.
+The stamp of notegen's own code in the key is
+:func:`~notegen.version.code_stamp`, taken when this module is imported.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..version import __version__
+from ..version import __version__, code_changed, code_stamp
 
 if TYPE_CHECKING:
     from ..options import RenderOptions
@@ -166,42 +166,6 @@ def changed_stacks(extra: Iterable[TemplateFolders] = ()) -> list[TemplateFolder
         if folder_digest(folders) != before and before is not None:
             changed.append(folders)
     return changed
-
-
-def _package_files() -> Iterator[Path]:
-    package = Path(__file__).resolve().parent.parent
-    for root, directories, files in os.walk(package):
-        directories[:] = sorted(d for d in directories if d != "__pycache__")
-        for name in sorted(files):
-            if not name.endswith((".pyc", ".pyo")):
-                yield Path(root) / name
-
-
-def _stamp_now() -> str:
-    digest = hashlib.sha256(__version__.encode())
-    for path in _package_files():
-        with contextlib.suppress(OSError):
-            info = path.stat()
-            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-    return digest.hexdigest()
-
-
-@cache
-def code_stamp() -> str:
-    """A stamp of notegen's own files (names, sizes, modification times) as
-    they were when this module was imported, with notegen's first modules:
-    a checkout that changed is another notegen, even at the same version.
-    A long-running process (the daemon, a service worker) keeps the stamp
-    of the code it runs, not of the files on disk now; and
-    :meth:`OutputCache.put` keeps nothing once the files have changed under
-    it, since the code it runs may then be part old, part new."""
-    return _stamp_now()
-
-
-def code_changed() -> bool:
-    """Whether notegen's files on disk differ from the code this process
-    stamped (a ``stat`` per file, some milliseconds)."""
-    return _stamp_now() != code_stamp()
 
 
 code_stamp()  # now, before the modules a render imports later

@@ -21,10 +21,22 @@ The child is forked, so it starts with whatever the parent has loaded and
 warmed (WeasyPrint, the fonts, the templates); what it loads itself is lost
 when it exits. A caller that renders many times should warm the parent
 first (:func:`notegen.render.pdf.warm_up`).
+
+A fork is cheap, but the child then copies every page of the parent's
+memory it writes to (Python writes to an object whenever it uses it): some
+7,000 pages, 30-40 ms of a 250 ms render. A long-lived process that waits
+for work (the daemon) can pay that while nobody waits: :func:`keep_spare`
+forks a spare child that rehearses a render (copying those pages) and then
+waits; the next :func:`run_bounded` hands it its function and arguments
+(pickled), with the process's environment, folder, umask and log level of
+the moment, instead of forking. Anything that changes what a render would
+read from the parent's memory (template files changed and forgotten) must
+drop the spare (:func:`drop_spare`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import gc
 import logging
@@ -33,10 +45,11 @@ import pickle
 import re
 import resource
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -109,6 +122,193 @@ _parent: Connection | None = None
 last_usage: Usage | None = None
 
 
+@dataclass
+class _Spare:
+    """A child forked ahead of the render it will run (:func:`keep_spare`)."""
+
+    pid: int
+    #: Where its work is sent.
+    jobs: Connection
+    #: What it says: "ready" once rehearsed, then as any bounded child.
+    said: Connection
+    ready: bool = field(default=False)
+
+
+#: The spare child, in the process that forked it.
+_spare: _Spare | None = None
+_spare_lock = threading.Lock()
+#: Seconds between a waiting spare's checks that its parent still runs.
+_SPARE_CHECK = 1.0
+
+
+def keep_spare(rehearse: Callable[[], object]) -> None:
+    """Fork a spare bounded child now, unless one waits already: it runs
+    ``rehearse`` (a render, thrown away: the pages of memory a render
+    writes are then its own copies), then waits for the next
+    :func:`run_bounded` of this process to hand it its work. For a process
+    that renders now and then and waits in between (the daemon); never in a
+    bounded child. The spare ends when this process ends, or drops it."""
+    global _spare
+    if _parent is not None:
+        return
+    with _spare_lock:
+        if _spare is not None:
+            return
+        jobs_out, jobs_in = Pipe(duplex=False)
+        said_out, said_in = Pipe(duplex=False)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the spare; its coverage is not collected)
+            jobs_in.close()
+            said_out.close()
+            _wait_as_spare(jobs_out, said_in, rehearse)
+        jobs_out.close()
+        said_in.close()
+        _spare = _Spare(pid, jobs_in, said_out)
+    logger.debug("spare bounded child %d forked", pid)
+
+
+def spare() -> int | None:
+    """The process id of the spare child (:func:`keep_spare`), once it has
+    rehearsed and waits for work; ``None`` if there is none, or it is still
+    rehearsing."""
+    global _spare
+    with _spare_lock:
+        current = _spare
+        if current is None:
+            return None
+        try:
+            if _ready(current):
+                return current.pid
+            return None
+        except (EOFError, OSError):
+            _spare = None
+    _end(current)
+    return None
+
+
+def _ready(spare: _Spare) -> bool:
+    """Whether ``spare`` has rehearsed.
+
+    :raises EOFError: if it died.
+    """
+    if not spare.ready and spare.said.poll(0):
+        if spare.said.recv() != ("ready", None):
+            raise EOFError
+        spare.ready = True
+    return spare.ready
+
+
+def drop_spare() -> None:
+    """End the spare child, if one waits: what it has in memory may no
+    longer be what a render here would read."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None:
+        _end(spare)
+
+
+def _end(spare: _Spare) -> None:
+    spare.jobs.close()
+    spare.said.close()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(spare.pid, signal.SIGKILL)
+    _reap(spare.pid)
+
+
+def _forget_spare() -> None:
+    """In a process just forked: the spare is its parent's, not its own."""
+    global _spare
+    spare, _spare = _spare, None
+    if spare is not None:
+        spare.jobs.close()
+        spare.said.close()
+
+
+os.register_at_fork(after_in_child=_forget_spare)
+
+
+def _hand_to_spare(function: Callable[..., Any], arguments: tuple[Any, ...],
+                   memory_mb: int) -> tuple[int, Connection] | None:
+    """Hand ``function(*arguments)`` to the spare child if one is ready: its
+    process id and what it says; ``None`` if there is none ready (one still
+    rehearsing is not waited for), or the work does not pickle."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    try:
+        if not _ready(spare):
+            _keep(spare)
+            return None
+        mask = os.umask(0o077)  # (read by setting it)
+        os.umask(mask)
+        context = (dict(os.environ), os.getcwd(), mask, logging.getLogger().level)
+        work = pickle.dumps((function, arguments, memory_mb, context), pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        logger.debug("not for the spare child (%s): forking", exc)
+        _keep(spare)
+        return None
+    except (EOFError, OSError):  # it died, or this process's folder is gone
+        _end(spare)
+        return None
+    try:
+        spare.jobs.send_bytes(work)
+    except OSError:
+        _end(spare)
+        return None
+    spare.jobs.close()
+    return spare.pid, spare.said
+
+
+def _keep(spare: _Spare) -> None:
+    """Put ``spare`` back for a later render (or end it, if another came)."""
+    global _spare
+    with _spare_lock:
+        if _spare is None:
+            _spare = spare
+            return
+    _end(spare)
+
+
+def _wait_as_spare(jobs: Connection, said: Connection, rehearse: Callable[[], object]
+                   ) -> None:  # pragma: no cover (runs in the spare)
+    """The spare child: rehearse, say so, wait for work and do it as a
+    bounded child (in the folder, environment, umask and log level its
+    parent had when it handed the work over)."""
+    try:
+        gc.freeze()  # (what the parent had: the collector leaves it be)
+        logging.disable(logging.CRITICAL)  # (a rehearsal: nobody asked)
+        try:
+            rehearse()
+        finally:
+            logging.disable(logging.NOTSET)
+        said.send(("ready", None))
+        parent = os.getppid()
+        while not jobs.poll(_SPARE_CHECK):
+            if os.getppid() != parent:
+                return
+        work = jobs.recv_bytes()
+        jobs.close()
+        try:
+            function, arguments, memory_mb, context = pickle.loads(work)
+            environ, cwd, mask, level = context
+            os.environ.clear()
+            os.environ.update(environ)
+            os.chdir(cwd)
+            os.umask(mask)
+            logging.getLogger().setLevel(level)
+        except BaseException as exc:  # a bug: raised in the parent, with its traceback
+            said.send(("raise", _portable(exc)))
+            return
+        _child(said, function, arguments, memory_mb)
+    except BaseException:
+        pass
+    finally:
+        os._exit(0)
+
+
 def inside() -> bool:
     """Whether this process is a bounded child."""
     return _parent is not None
@@ -138,15 +338,19 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     if _parent is not None:
         return function(*arguments)
     global last_usage
-    receive, send = Pipe(duplex=False)
     start_mib = _resident_mib()
     start_address_mib = (_address_space() or 0) / 2**20
     began = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child; its coverage is not collected)
-        receive.close()
-        _child(send, function, arguments, memory_mb)
-    send.close()
+    spare = _hand_to_spare(function, arguments, memory_mb)
+    if spare is not None:
+        pid, receive = spare
+    else:
+        receive, send = Pipe(duplex=False)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child; its coverage is not collected)
+            receive.close()
+            _child(send, function, arguments, memory_mb)
+        send.close()
     current = start
     outcome: tuple[str, Any] = ("died", None)
     waiting = True

@@ -609,6 +609,15 @@ def warm_up(folders: TemplateFolders | None = None,
         logger.debug("no warm-up for %s: %s", folders, exc)
 
 
+def rehearse() -> None:
+    """Render the worked case here, as :func:`warm_up` did, and throw the PDF
+    away: what a spare bounded child does while it waits for work
+    (:func:`~notegen.render.limits.keep_spare`), so the memory a render
+    writes to is copied before anyone waits for a render."""
+    case = load_case(_WARM_UP_CASE)
+    _render_pdf(case, settle(case, RenderOptions()), None)
+
+
 def is_warm() -> bool:
     """Whether this process has warmed up (:func:`warm_up`): what it forks
     starts warm."""

@@ -56,6 +56,10 @@ class Counted(str):
         counted.amount = amount
         return counted
 
+    def __reduce__(self) -> tuple[type[Counted], tuple[str, int]]:
+        # (pickled: to a render's spare child)
+        return Counted, (str(self), self.amount)
+
 
 def plural_keys(key: str, count: int, category: str) -> tuple[str, ...]:
     """The keys a phrase for ``count`` things is looked up by, best first:
