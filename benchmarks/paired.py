@@ -137,17 +137,22 @@ def alternate(*functions: Callable[[], object], rounds: int, warmup: int = 0,
 
 def alternate_clocks(first: Callable[[], object], second: Callable[[], object], *,
                      rounds: int, warmup: int = 0, swap: bool = True,
-                     clocks: Sequence[Callable[[], float]] = (time.perf_counter,)
-                     ) -> list[Pair]:
+                     clocks: Sequence[Callable[[], float]] = (time.perf_counter,),
+                     settle: Callable[[], object] | None = None) -> list[Pair]:
     """Time two functions in turns, as :func:`alternate`, on several clocks at
     once: one :class:`Pair` per clock, in the order given. With
     ``(time.perf_counter, children_cpu)``, a command run as a new process is
     timed both as the wall time a user waits and as the CPU time it used,
-    which a machine busy with other work inflates far less."""
+    which a machine busy with other work inflates far less. ``settle``, if
+    given, is called before each timed call, untimed: to wait until work left
+    in the background by the call before is done (a daemon idle again), as
+    it is between a user's commands."""
     readings: tuple[list[tuple[float, ...]], list[tuple[float, ...]]] = ([], [])
 
     def timed(function: Callable[[], object], side: int) -> Callable[[], float]:
         def run() -> float:
+            if settle is not None:
+                settle()
             start = [clock() for clock in clocks]
             function()
             end = [clock() for clock in reversed(clocks)][::-1]

@@ -82,13 +82,14 @@ def _gone(pid: int, seconds: float = 30.0) -> bool:
     return False
 
 
-def _spare(environ: dict[str, str], seconds: float = 120.0) -> int:
-    """The process id of the daemon's spare bounded child, once ready."""
+def _spare(environ: dict[str, str], seconds: float = 120.0) -> tuple[int, int]:
+    """The daemon's spare bounded child, once ready: its process id and the
+    renders it ran."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = client.status(environ)
         if found is not None and found.get("spare") is not None:
-            return int(found["spare"])
+            return int(found["spare"]["pid"]), int(found["spare"]["renders"])
         time.sleep(0.05)
     raise AssertionError("the daemon has no spare child ready")
 
@@ -119,14 +120,14 @@ def test_the_daemon_gives_the_same_bytes_and_messages(
     found = client.status(runtime)
     assert found is not None
     assert found["requests"] == 2  # both were rendered by the daemon
-    # Once it waits, the daemon has a spare bounded child ready, rehearsed:
-    # the next render runs in it, to the same bytes, and another is forked.
-    spare = _spare(runtime)
+    # The bounded child of each render is kept for the next: the next render
+    # runs in it, to the same bytes.
+    pid, renders = _spare(runtime)
     target = tmp_path / "note-in-the-spare.pdf"
     result = _notegen("render", NOTE, "--no-cache", "-o", str(target), environ=runtime)
     assert result.returncode == 0, result.stderr
     assert target.read_bytes() == worked_pdf
-    assert _spare(runtime) != spare
+    assert _spare(runtime) == (pid, renders + 1)
     # A broken case: the same exit code and located problems as in process.
     broken = edit_seed("note.yaml", "date: ", "date: not-a-date-")
     by_daemon = _notegen("validate", str(broken), environ=runtime)
@@ -140,7 +141,7 @@ def test_the_daemon_gives_the_same_bytes_and_messages(
     found = client.status(runtime)
     assert found is not None
     assert found["requests"] == 5
-    spare = _spare(runtime)
+    spare, _ = _spare(runtime)
     assert client.stop(runtime)
     assert _gone(int(found["pid"]))
     assert not socket_path(folder).exists()

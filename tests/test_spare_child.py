@@ -1,7 +1,8 @@
-"""A spare bounded child, forked and rehearsed while nobody waits (issue 22):
-the render handed to it is the render a fresh child would make, within the
-same bounds, in the process's environment, folder, umask and log level of
-the moment it is handed over."""
+"""Bounded children kept for the renders to come (issue 22): the daemon and
+the batch workers hand each render to a child that has rendered before (or
+rehearsed), whose memory is its own already. The render is the render a new
+child would make, within the same bounds, in the process's environment,
+folder, umask and log level of the moment it is handed over."""
 
 from __future__ import annotations
 
@@ -14,38 +15,30 @@ from pathlib import Path
 
 import pytest
 
-from notegen import Case, RenderError, TemplateError, render_pdf
+from notegen import Case, RenderError, RenderOptions, TemplateError, render_html, render_pdf
 from notegen.render import limits
 from notegen.render.pdf import rehearse
 
-#: Seconds a spare may take to rehearse nothing, on a busy machine.
+#: Seconds a spare may take to get ready, on a busy machine.
 READY_SECONDS = 60.0
 
 
 @pytest.fixture(autouse=True)
 def no_spare_left() -> Iterator[None]:
     yield
-    limits.drop_spare()
+    limits.stop_keeping_spares()
 
 
 def _ready_spare(rehearsal: Callable[[], object] = lambda: None) -> int:
-    """Fork a spare and wait until it has rehearsed: its process id."""
-    limits.keep_spare(rehearsal)
+    """Keep spares, fork one and wait until it has rehearsed: its process id."""
+    limits.keep_spares(rehearsal)
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
-        pid = limits.spare()
-        if pid is not None:
-            return pid
+        found = limits.spare()
+        if found is not None:
+            return found.pid
         time.sleep(0.01)
     raise AssertionError("the spare child did not get ready")
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def _dead(pid: int) -> bool:
@@ -54,6 +47,15 @@ def _dead(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+def _ends(pid: int, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _dead(pid):
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def _where_am_i() -> tuple[int, str | None, str, int, int]:
@@ -65,6 +67,10 @@ def _where_am_i() -> tuple[int, str | None, str, int, int]:
 
 def _pid() -> int:
     return os.getpid()
+
+
+def _refuse() -> None:
+    raise RenderError("a located problem of the note")
 
 
 def _warn() -> int:
@@ -92,51 +98,81 @@ def test_work_handed_to_the_spare_sees_the_parent_as_it_is_now(
         os.umask(mask)
         root.setLevel(level)
     assert seen == (pid, "now", str(tmp_path), 0o027, logging.ERROR)
-    assert limits.spare() is None  # used: the next render forks, or a new spare
-    assert _gone(pid)
+    assert limits.spare() == limits.SpareChild(pid, 1)  # kept for the next render
+    monkeypatch.delenv("NOTEGEN_SPARE_TEST")
+    assert limits.run_bounded(_where_am_i, (), seconds=30, memory_mb=256)[:3] == (
+        pid, None, str(tmp_path))  # the environment as it is now, again
+
+
+def test_a_child_that_rendered_renders_the_next_and_one_that_failed_does_not() -> None:
+    limits.keep_spares()
+    first = limits.run_bounded(_pid, (), seconds=30, memory_mb=256)
+    assert first != os.getpid()
+    assert limits.run_bounded(_pid, (), seconds=30, memory_mb=256) == first
+    with pytest.raises(RenderError, match="a located problem"):
+        limits.run_bounded(_refuse, (), seconds=30, memory_mb=256)
+    assert limits.spare() == limits.SpareChild(first, 3)  # a located error keeps it
+    with pytest.raises(TemplateError, match=r"stopped after 1 s"):
+        limits.run_bounded(time.sleep, (60,), seconds=1, memory_mb=256)
+    assert _ends(first)  # stopped: a child that overran is not kept
+    assert limits.spare() is None
+    assert limits.run_bounded(_pid, (), seconds=30, memory_mb=256) not in (first, os.getpid())
+
+
+def test_a_kept_child_ends_after_its_share_of_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "RENDERS_PER_CHILD", 2)
+    limits.keep_spares()
+    first = limits.run_bounded(_pid, (), seconds=30, memory_mb=256)
+    assert limits.run_bounded(_pid, (), seconds=30, memory_mb=256) == first
+    assert limits.spare() is None
+    assert _ends(first)
+    assert limits.run_bounded(_pid, (), seconds=30, memory_mb=256) != first
 
 
 def test_a_spare_still_rehearsing_is_not_waited_for() -> None:
-    limits.keep_spare(lambda: time.sleep(300))
+    limits.keep_spares(lambda: time.sleep(10))
     busy = limits._spare
     assert busy is not None
     began = time.monotonic()
     assert limits.run_bounded(_pid, (), seconds=30, memory_mb=256) != busy.pid
-    assert time.monotonic() - began < 30
+    assert time.monotonic() - began < 10
     assert limits.spare() is None  # still rehearsing, still kept
     assert limits._spare is busy
-    limits.drop_spare()
-    assert _gone(busy.pid)
+    limits.drop_spare()  # let go while it rehearses: it ends once it has
+    assert _ends(busy.pid)
 
 
-def test_work_that_does_not_pickle_runs_in_a_fresh_child() -> None:
+def test_work_that_does_not_pickle_runs_in_a_child_of_its_own() -> None:
     pid = _ready_spare()
     other = limits.run_bounded(lambda: os.getpid(), (), seconds=30, memory_mb=256)
     assert other not in (pid, os.getpid())
-    assert limits.spare() == pid  # kept for the next render
+    assert _ends(other)
+    assert limits.spare() == limits.SpareChild(pid, 0)  # kept for the next render
 
 
-def test_a_spare_that_died_is_replaced_by_a_fresh_child() -> None:
+def test_a_spare_that_died_is_replaced() -> None:
     pid = _ready_spare()
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while not _dead(pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert _ends(pid)
     other = limits.run_bounded(_pid, (), seconds=30, memory_mb=256)
     assert other not in (pid, os.getpid())
-    assert limits._spare is None
+    assert limits.spare() == limits.SpareChild(other, 1)
 
 
 def test_the_time_bound_holds_in_the_spare() -> None:
-    _ready_spare()
+    pid = _ready_spare()
     began = time.monotonic()
     with pytest.raises(TemplateError, match=r"the template was stopped after 1 s"):
         limits.run_bounded(time.sleep, (60,), seconds=1, memory_mb=256)
     assert time.monotonic() - began < 20
+    assert _ends(pid)
 
 
-def test_the_memory_bound_holds_in_the_spare() -> None:
+@pytest.mark.parametrize("renders_before", [0, 1])
+def test_the_memory_bound_holds_in_the_spare(renders_before: int) -> None:
     _ready_spare()
+    for _ in range(renders_before):  # the bound is set again for each render
+        limits.run_bounded(_allocate, (32,), seconds=30, memory_mb=64)
     with pytest.raises((TemplateError, RenderError), match=r"more than 64 MiB"):
         limits.run_bounded(_allocate, (2048,), seconds=30, memory_mb=64)
 
@@ -165,8 +201,30 @@ def test_a_forked_process_forgets_its_parent_s_spare() -> None:
 
 
 @pytest.mark.slow
-def test_a_note_rendered_in_a_rehearsed_spare_is_the_same_bytes(
+def test_notes_rendered_one_after_another_in_a_kept_child_are_the_same_bytes(
         worked_case: Case, worked_pdf: bytes) -> None:
+    russian = RenderOptions(lang="ru")
+    expected_russian = render_pdf(worked_case, options=russian)  # in a child of its own
     pid = _ready_spare(rehearse)
     assert render_pdf(worked_case) == worked_pdf
-    assert _gone(pid) or limits.spare() != pid  # it was the spare that rendered
+    assert render_pdf(worked_case, options=russian) == expected_russian
+    assert render_pdf(worked_case) == worked_pdf
+    assert limits.spare() == limits.SpareChild(pid, 3)  # all three, in the rehearsed spare
+
+
+def test_a_kept_child_reads_a_template_edited_since_its_last_render(
+        tmp_path: Path, worked_case: Case) -> None:
+    folder = tmp_path / "ministry"
+    folder.mkdir()
+    template = folder / "note_verbale.html.j2"
+    options = RenderOptions(template_dirs=(folder,))
+    limits.keep_spares()
+    for number, title in enumerate(["First title", "First title", "Second title"]):
+        template.write_text("{% extends 'builtin/note_verbale.html.j2' %}"
+                            f"{{% block document_title %}}{title}{{% endblock %}}",
+                            encoding="utf-8")
+        html = render_html(worked_case, options)  # a ministry's template: in a child
+        assert f"<title>{title}</title>" in html
+        found = limits.spare()
+        assert found is not None
+        assert found.renders == number + 1  # one child, kept

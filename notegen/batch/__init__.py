@@ -13,7 +13,9 @@ error and does not stop the others.
 Each note is rendered, as everywhere, in a child of its worker bounded in
 time, memory and pages (``RenderOptions.time_limit``, ``memory_limit_mb``,
 ``page_limit``): a case that would lay out for minutes is stopped with its
-error, and the worker goes on with the next. A batch with template folders,
+error, and the worker goes on with the next. A child that rendered its note
+renders the worker's next one (up to 100), so its memory is its own
+already; one that was stopped is not kept. A batch with template folders,
 a language or a translation of its own warms each worker for them as it
 starts.
 """
@@ -26,6 +28,7 @@ import gc
 import glob
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import threading
 import time
@@ -189,10 +192,16 @@ def warm_here() -> bool:
 
 def _start_worker(options: RenderOptions) -> None:
     """A worker's start: warm for the batch's own template folders, language
-    and translation (the server warmed it for the built-in ones), and keep
-    the garbage collector off what it inherited."""
+    and translation (the server warmed it for the built-in ones), keep the
+    garbage collector off what it inherited, and keep the bounded child of
+    each note for the next (:func:`~notegen.render.limits.keep_spares`: a
+    note then costs no new child copying the worker's memory), letting it go
+    when the worker ends."""
+    from ..render.limits import keep_spares, stop_keeping_spares
     from ..render.pdf import warm_up
 
+    keep_spares()
+    multiprocessing.util.Finalize(None, stop_keeping_spares, exitpriority=10)
     if options.folders.user or options.lang or options.translation:
         try:
             warm_up(options.folders, options)

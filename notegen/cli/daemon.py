@@ -89,8 +89,13 @@ def daemon_status() -> None:
         return
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(found["started"]))
     served = found["requests"]
+    spare = found.get("spare")
+    child = ("no render child ready" if spare is None else
+             f"render child ready (pid {spare['pid']}, {spare['renders']} render"
+             f"{'' if spare['renders'] == 1 else 's'} so far)")
     click.echo(f"daemon running (pid {found['pid']}) on {found['socket']}\n"
                f"  since {started}, {served} request{'' if served == 1 else 's'}, "
                f"{'warm' if found['warm'] else 'warming up'}, ends after "
                f"{found['idle_seconds'] / 60:g} minutes idle\n"
+               f"  {child}\n"
                f"  notegen {found['version']}, log {log_path(safe_folder(create=False))}")

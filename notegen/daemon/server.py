@@ -16,10 +16,12 @@ then starts a new one). Between requests it notices when a file of the
 template folders it has rendered with changed and forgets what it compiled
 and loaded of them.
 
-While it waits, it keeps a spare bounded child forked and rehearsed
-(:func:`notegen.render.limits.keep_spare`): the next render runs in it,
-without the 30-40 ms a child spends copying the memory a render writes to.
-A spare is dropped when template files change, and ends with the daemon.
+It keeps its bounded children (:func:`notegen.render.limits.keep_spares`):
+a child that rendered waits for the next render, and one is forked and
+rehearsed while the daemon is idle if none waits. A render then runs in a
+child whose memory is its own already, without the 30-40 ms a new child
+spends copying the memory a render writes to. The spare is dropped when
+template files change, and ends with the daemon.
 """
 
 from __future__ import annotations
@@ -301,7 +303,7 @@ class Server:
         return {"ok": True, "pid": os.getpid(), "socket": str(socket_path(self.folder)),
                 "started": self.started, "uptime": time.time() - self.started,
                 "requests": self.requests, "idle_seconds": self.idle, "warm": self.warm,
-                "spare": _spare_pid(),
+                "spare": _spare(),
                 "version": self.identity["version"]}
 
     def _run(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -437,11 +439,12 @@ def _captured(output: io.BytesIO, errors: io.BytesIO) -> Iterator[None]:
 
 
 def _keep_spare() -> None:
-    """Fork a spare bounded child, rehearsed, for the next render."""
-    from ..render.limits import keep_spare
+    """Keep the bounded children that rendered for the next render; and,
+    unless one waits, fork a spare one, rehearsed."""
+    from ..render.limits import keep_spares
     from ..render.pdf import rehearse
 
-    keep_spare(rehearse)
+    keep_spares(rehearse)
 
 
 def _drop_spare() -> None:
@@ -450,10 +453,13 @@ def _drop_spare() -> None:
     drop_spare()
 
 
-def _spare_pid() -> int | None:
+def _spare() -> dict[str, int] | None:
+    """The spare bounded child, once ready: its process id, and the renders
+    it ran (none if it only rehearsed)."""
     from ..render.limits import spare
 
-    return spare()
+    found = spare()
+    return None if found is None else {"pid": found.pid, "renders": found.renders}
 
 
 def _refresh() -> None:

@@ -114,7 +114,8 @@ def render_docx(case: Case, output: str | Path | None = None,
     options = settle(case, options)
     if options.template_dirs and not inside():
         data: bytes = run_bounded(_render_docx, (case, options, prepared),
-                                  seconds=options.time_limit, memory_mb=options.memory_limit_mb)
+                                  seconds=options.time_limit, memory_mb=options.memory_limit_mb,
+                                  reads=options.folders)
     else:
         data = _render_docx(case, options, prepared)
     if output is not None:

@@ -33,7 +33,7 @@ from ..wording.companions import Companion
 from ..wording.context import NoteContext
 from ..wording.prepare import Prepared, prepare
 from ..wording.typography import typeset_html
-from .limits import Stage, inside, run_bounded, shorten_quotes, stage
+from .limits import Stage, inside, on_files_changed, run_bounded, shorten_quotes, stage
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def render_html(case: Case, options: RenderOptions | None = None, *,
         return _render(case, options, prepared)
     warm_templates(options.folders)
     html: str = run_bounded(_render, (case, options, prepared), seconds=options.time_limit,
-                            memory_mb=options.memory_limit_mb)
+                            memory_mb=options.memory_limit_mb, reads=options.folders)
     return html
 
 
@@ -200,6 +200,9 @@ def forget_templates() -> None:
     themselves when their files change.)"""
     make_environment.cache_clear()
     _warm.clear()
+
+
+on_files_changed(forget_templates)  # (a bounded child kept for later renders too)
 
 
 def warm_templates(folders: TemplateFolders) -> None:

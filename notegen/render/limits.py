@@ -55,6 +55,8 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from ..errors import NotegenError, RenderError, TemplateError
+from ..template_folders import TemplateFolders
+from .cache import folder_digest
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +118,25 @@ class Usage:
     peak_mib: float
 
 
-#: Set in a bounded child: the pipe to its parent.
+#: Set in a bounded child: the pipe to its parent, while it works.
 _parent: Connection | None = None
+#: Whether this process is a bounded child.
+_child_process = False
 #: What the last bounded child took, in the parent.
 last_usage: Usage | None = None
+#: Callables a bounded child runs as it ends (:func:`at_child_exit`).
+_at_exit: list[Callable[[], object]] = []
+#: Callables that forget what a process loaded of template files
+#: (:func:`on_files_changed`).
+_forgetters: list[Callable[[], object]] = []
+#: In a kept child: the digest of each template-folder stack as it last
+#: worked with it.
+_worked_with: dict[Any, str] = {}
 
 
 @dataclass
 class _Spare:
-    """A child forked ahead of the render it will run (:func:`keep_spare`)."""
+    """A bounded child waiting for work (:func:`keep_spares`)."""
 
     pid: int
     #: Where its work is sent.
@@ -132,186 +144,278 @@ class _Spare:
     #: What it says: "ready" once rehearsed, then as any bounded child.
     said: Connection
     ready: bool = field(default=False)
+    #: The renders handed to it so far.
+    renders: int = field(default=0)
 
 
-#: The spare child, in the process that forked it.
+@dataclass(frozen=True)
+class SpareChild:
+    """The spare child of this process, as :func:`spare` tells it."""
+
+    pid: int
+    #: The renders it has run (none, if it only rehearsed).
+    renders: int
+
+
+#: Whether this process keeps its bounded children for later work.
+_keeping = False
+#: The child waiting for the next render, in the process that forked it.
 _spare: _Spare | None = None
 _spare_lock = threading.Lock()
+#: Renders a kept child runs before it ends: WeasyPrint keeps 10-20 KiB of
+#: each, so it grows by 2 MiB at most.
+RENDERS_PER_CHILD = 100
 #: Seconds between a waiting spare's checks that its parent still runs.
 _SPARE_CHECK = 1.0
+#: Children let go of, not yet reaped.
+_ending: set[int] = set()
 
 
-def keep_spare(rehearse: Callable[[], object]) -> None:
-    """Fork a spare bounded child now, unless one waits already: it runs
-    ``rehearse`` (a render, thrown away: the pages of memory a render
-    writes are then its own copies), then waits for the next
-    :func:`run_bounded` of this process to hand it its work. For a process
-    that renders now and then and waits in between (the daemon); never in a
-    bounded child. The spare ends when this process ends, or drops it."""
-    global _spare
-    if _parent is not None:
+def keep_spares(rehearse: Callable[[], object] | None = None) -> None:
+    """From now on, keep each bounded child that finished its work (a
+    result, or a located error) waiting for the next :func:`run_bounded` of
+    this process, up to :data:`RENDERS_PER_CHILD` renders: the pages of
+    memory a render writes to are its own copies already. With
+    ``rehearse`` (a render, thrown away), also fork one now, unless one
+    waits, that runs it first. For a process that renders again and again
+    (the daemon, a batch worker); never in a bounded child. A spare ends
+    when this process ends, or drops it (:func:`drop_spare`)."""
+    global _keeping, _spare
+    if _child_process:
+        return
+    _keeping = True
+    if rehearse is None:
         return
     with _spare_lock:
-        if _spare is not None:
-            return
-        jobs_out, jobs_in = Pipe(duplex=False)
-        said_out, said_in = Pipe(duplex=False)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover (the spare; its coverage is not collected)
-            jobs_in.close()
-            said_out.close()
-            _wait_as_spare(jobs_out, said_in, rehearse)
-        jobs_out.close()
-        said_in.close()
-        _spare = _Spare(pid, jobs_in, said_out)
-    logger.debug("spare bounded child %d forked", pid)
+        if _spare is None:
+            _spare = _fork_spare(rehearse)
+            logger.debug("spare bounded child %d forked", _spare.pid)
 
 
-def spare() -> int | None:
-    """The process id of the spare child (:func:`keep_spare`), once it has
-    rehearsed and waits for work; ``None`` if there is none, or it is still
-    rehearsing."""
+def spare() -> SpareChild | None:
+    """The spare child, once it is ready for work (a rehearsed one has
+    rehearsed); ``None`` if there is none, or it is still rehearsing."""
     global _spare
     with _spare_lock:
         current = _spare
         if current is None:
             return None
         try:
-            if _ready(current):
-                return current.pid
-            return None
+            return SpareChild(current.pid, current.renders) if _ready(current) else None
         except (EOFError, OSError):
             _spare = None
     _end(current)
     return None
 
 
-def _ready(spare: _Spare) -> bool:
-    """Whether ``spare`` has rehearsed.
-
-    :raises EOFError: if it died.
-    """
-    if not spare.ready and spare.said.poll(0):
-        if spare.said.recv() != ("ready", None):
-            raise EOFError
-        spare.ready = True
-    return spare.ready
+def stop_keeping_spares() -> None:
+    """Keep bounded children no longer (:func:`keep_spares`), and let the
+    spare go."""
+    global _keeping
+    _keeping = False
+    drop_spare()
 
 
 def drop_spare() -> None:
     """End the spare child, if one waits: what it has in memory may no
-    longer be what a render here would read."""
+    longer be what a render here would read (template files changed), or
+    this process is done."""
     global _spare
     with _spare_lock:
-        spare, _spare = _spare, None
-    if spare is not None:
-        _end(spare)
+        current, _spare = _spare, None
+    if current is not None:
+        _end(current)
 
 
-def _end(spare: _Spare) -> None:
-    spare.jobs.close()
-    spare.said.close()
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(spare.pid, signal.SIGKILL)
-    _reap(spare.pid)
+def on_files_changed(forget: Callable[[], object]) -> None:
+    """Have a kept child call ``forget`` before it works with template
+    folders whose files changed since it last did (compiled templates,
+    loaded fonts: what a process keeps of them)."""
+    _forgetters.append(forget)
+
+
+def at_child_exit(callback: Callable[[], object]) -> None:
+    """In a bounded child, run ``callback`` as the child ends (not after
+    each render: a kept child renders again)."""
+    _at_exit.append(callback)
+
+
+def _fork_spare(rehearse: Callable[[], object] | None) -> _Spare:
+    jobs_out, jobs_in = Pipe(duplex=False)
+    said_out, said_in = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the spare; its coverage is not collected)
+        try:
+            jobs_in.close()
+            said_out.close()
+            _serve(jobs_out, said_in, rehearse)
+        finally:
+            os._exit(0)  # (never back into the parent's code)
+    jobs_out.close()
+    said_in.close()
+    return _Spare(pid, jobs_in, said_out)
+
+
+def _ready(child: _Spare) -> bool:
+    """Whether ``child`` has rehearsed.
+
+    :raises EOFError: if it died.
+    """
+    if not child.ready and child.said.poll(0):
+        if child.said.recv() != ("ready", None):
+            raise EOFError
+        child.ready = True
+    return child.ready
+
+
+def _end(child: _Spare) -> None:
+    """Let ``child`` go: it finds its pipes closed (once rehearsed, if it
+    rehearses), ends by itself doing what it must as it ends, and is reaped
+    later."""
+    child.jobs.close()
+    child.said.close()
+    _ending.add(child.pid)
+    _reap_ended()
+
+
+def _reap_ended() -> None:
+    """Reap the children let go of that have ended."""
+    for pid in list(_ending):
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        except ChildProcessError:
+            pass
+        _ending.discard(pid)
+
+
+def _keep(child: _Spare) -> None:
+    """Keep ``child`` for the next render (or end it, if another waits)."""
+    global _spare
+    with _spare_lock:
+        if _spare is None:
+            _spare = child
+            return
+    _end(child)
 
 
 def _forget_spare() -> None:
     """In a process just forked: the spare is its parent's, not its own."""
     global _spare
-    spare, _spare = _spare, None
-    if spare is not None:
-        spare.jobs.close()
-        spare.said.close()
+    current, _spare = _spare, None
+    if current is not None:
+        current.jobs.close()
+        current.said.close()
+    _ending.clear()
 
 
 os.register_at_fork(after_in_child=_forget_spare)
 
 
-def _hand_to_spare(function: Callable[..., Any], arguments: tuple[Any, ...],
-                   memory_mb: int) -> tuple[int, Connection] | None:
-    """Hand ``function(*arguments)`` to the spare child if one is ready: its
-    process id and what it says; ``None`` if there is none ready (one still
-    rehearsing is not waited for), or the work does not pickle."""
+def _hand_over(function: Callable[..., Any], arguments: tuple[Any, ...], memory_mb: int,
+               reads: TemplateFolders | None) -> _Spare | None:
+    """The child ``function(*arguments)`` was handed to: the spare if one is
+    ready, else (in a process that keeps its children) a new one; ``None``
+    to fork as for one render only (no children are kept, or the work does
+    not pickle). With the work goes the digest of the template folders it
+    ``reads``: a kept child that worked with other files forgets what it
+    loaded of them first."""
     global _spare
     with _spare_lock:
-        spare, _spare = _spare, None
-    if spare is None:
+        child, _spare = _spare, None
+    if child is not None:
+        try:
+            ready = _ready(child)
+        except (EOFError, OSError):  # it died
+            _end(child)
+            child, ready = None, False
+        if child is not None and not ready:
+            _keep(child)  # still rehearsing: not waited for
+            child = None
+    if child is None and not _keeping:
         return None
     try:
-        if not _ready(spare):
-            _keep(spare)
-            return None
         mask = os.umask(0o077)  # (read by setting it)
         os.umask(mask)
-        context = (dict(os.environ), os.getcwd(), mask, logging.getLogger().level)
+        files = None if reads is None else (reads, folder_digest(reads))
+        context = (dict(os.environ), os.getcwd(), mask, logging.getLogger().level, files)
         work = pickle.dumps((function, arguments, memory_mb, context), pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        logger.debug("not for the spare child (%s): forking", exc)
-        _keep(spare)
+    except (pickle.PicklingError, TypeError, AttributeError, OSError) as exc:
+        logger.debug("not for a kept child (%s): forking", exc)
+        if child is not None:
+            _keep(child)
         return None
-    except (EOFError, OSError):  # it died, or this process's folder is gone
-        _end(spare)
-        return None
-    try:
-        spare.jobs.send_bytes(work)
-    except OSError:
-        _end(spare)
-        return None
-    spare.jobs.close()
-    return spare.pid, spare.said
+    for current in (child, None):
+        current = current or _fork_spare(None)
+        try:
+            current.jobs.send_bytes(work)
+        except OSError:  # it died
+            _end(current)
+            continue
+        current.renders += 1
+        return current
+    return None
 
 
-def _keep(spare: _Spare) -> None:
-    """Put ``spare`` back for a later render (or end it, if another came)."""
-    global _spare
-    with _spare_lock:
-        if _spare is None:
-            _spare = spare
-            return
-    _end(spare)
+def _before_work_with(folders: TemplateFolders, digest: str
+                      ) -> None:  # pragma: no cover (runs in a kept child)
+    """In a kept child: forget what it loaded of template files if those of
+    ``folders`` (now ``digest``) changed since it last worked with them."""
+    if _worked_with.get(folders, digest) != digest:
+        logger.debug("template files changed in %s: read again", folders)
+        for forget in _forgetters:
+            forget()
+        _worked_with.clear()
+    _worked_with[folders] = digest
 
 
-def _wait_as_spare(jobs: Connection, said: Connection, rehearse: Callable[[], object]
-                   ) -> None:  # pragma: no cover (runs in the spare)
-    """The spare child: rehearse, say so, wait for work and do it as a
-    bounded child (in the folder, environment, umask and log level its
-    parent had when it handed the work over)."""
+def _serve(jobs: Connection, said: Connection, rehearse: Callable[[], object] | None
+           ) -> None:  # pragma: no cover (runs in the spare)
+    """A kept child: rehearse, say it is ready, then do the work handed to it
+    as a bounded child would, in the folder, environment, umask and log
+    level its parent had when it handed the work over; again, until a
+    render ends otherwise than with a result or a located error."""
+    global _child_process
+    _child_process = True
     try:
         gc.freeze()  # (what the parent had: the collector leaves it be)
-        logging.disable(logging.CRITICAL)  # (a rehearsal: nobody asked)
-        try:
-            rehearse()
-        finally:
-            logging.disable(logging.NOTSET)
+        if rehearse is not None:
+            logging.disable(logging.CRITICAL)  # (a rehearsal: nobody asked)
+            try:
+                rehearse()
+            finally:
+                logging.disable(logging.NOTSET)
         said.send(("ready", None))
         parent = os.getppid()
-        while not jobs.poll(_SPARE_CHECK):
-            if os.getppid() != parent:
+        for _ in range(RENDERS_PER_CHILD):
+            while not jobs.poll(_SPARE_CHECK):
+                if os.getppid() != parent:
+                    return
+            work = jobs.recv_bytes()
+            try:
+                function, arguments, memory_mb, context = pickle.loads(work)
+                environ, cwd, mask, level, files = context
+                os.environ.clear()
+                os.environ.update(environ)
+                os.chdir(cwd)
+                os.umask(mask)
+                logging.getLogger().setLevel(level)
+                if files is not None:
+                    _before_work_with(*files)
+            except BaseException as exc:  # a bug: raised in the parent, with its traceback
+                said.send(("raise", _portable(exc)))
                 return
-        work = jobs.recv_bytes()
-        jobs.close()
-        try:
-            function, arguments, memory_mb, context = pickle.loads(work)
-            environ, cwd, mask, level = context
-            os.environ.clear()
-            os.environ.update(environ)
-            os.chdir(cwd)
-            os.umask(mask)
-            logging.getLogger().setLevel(level)
-        except BaseException as exc:  # a bug: raised in the parent, with its traceback
-            said.send(("raise", _portable(exc)))
-            return
-        _child(said, function, arguments, memory_mb)
+            if _work(said, function, arguments, memory_mb, kept=True) not in ("done", "error"):
+                return
     except BaseException:
         pass
     finally:
-        os._exit(0)
+        _exit()
 
 
 def inside() -> bool:
-    """Whether this process is a bounded child."""
-    return _parent is not None
+    """Whether this process is a bounded child (a spare one too)."""
+    return _child_process
 
 
 def stage(current: Stage) -> None:
@@ -322,10 +426,13 @@ def stage(current: Stage) -> None:
 
 
 def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
-                seconds: float, memory_mb: int, start: Stage = Stage.template) -> Result:
+                seconds: float, memory_mb: int, start: Stage = Stage.template,
+                reads: TemplateFolders | None = None) -> Result:
     """``function(*arguments)``, in a child process given ``seconds`` and
     ``memory_mb`` MiB more memory than it starts with; in this process if it
-    is itself a bounded child (the bounds already apply).
+    is itself a bounded child (the bounds already apply). ``reads``: the
+    template folders whose files the work reads (a child kept from earlier
+    work reads them again if they changed).
 
     A :class:`~notegen.errors.NotegenError` the function raises is raised
     here again, of the same kind and with the same problems; any other
@@ -335,15 +442,16 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
         while in :attr:`Stage.template` (``start``, until it says otherwise).
     :raises RenderError: if it does so in a later stage, or dies.
     """
-    if _parent is not None:
+    if _child_process:
         return function(*arguments)
     global last_usage
+    _reap_ended()
     start_mib = _resident_mib()
     start_address_mib = (_address_space() or 0) / 2**20
     began = time.monotonic()
-    spare = _hand_to_spare(function, arguments, memory_mb)
-    if spare is not None:
-        pid, receive = spare
+    kept = _hand_over(function, arguments, memory_mb, reads)
+    if kept is not None:
+        pid, receive = kept.pid, kept.said
     else:
         receive, send = Pipe(duplex=False)
         pid = os.fork()
@@ -355,6 +463,8 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     outcome: tuple[str, Any] = ("died", None)
     waiting = True
     forwarded = dropped = 0
+    peak_kib = 0
+    status = 0
     try:
         deadline = began + seconds
         while waiting:
@@ -373,14 +483,24 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
                 current = value
             elif kind == "log":
                 forwarded, dropped = _relay(value, forwarded, dropped)
-            else:
+            elif kind == "peak":
+                peak_kib = value
+            elif kind != "ready":  # (a new kept child says so before its work)
                 outcome = (kind, value)
                 waiting = False
     finally:
-        receive.close()
-        status, usage = _reap(pid)
+        if (kept is not None and outcome[0] in ("done", "error")
+                and kept.renders < RENDERS_PER_CHILD):
+            kept.ready = True
+            _keep(kept)
+        else:
+            receive.close()
+            if kept is not None:
+                kept.jobs.close()
+            status, usage = _reap(pid)
+            peak_kib = max(peak_kib, usage.ru_maxrss)
         last_usage = Usage(time.monotonic() - began, start_mib, start_address_mib,
-                           max(start_mib, usage.ru_maxrss / 1024))
+                           max(start_mib, peak_kib / 1024))
         logger.debug("bounded child %d: %.3f s, %.0f MiB at start (address space %.0f MiB), "
                      "%.0f MiB at most", pid, last_usage.seconds, last_usage.start_mib,
                      last_usage.start_address_mib, last_usage.peak_mib)
@@ -485,39 +605,68 @@ def _picklable(value: object) -> bool:
 
 def _child(send: Connection, function: Callable[..., Any], arguments: tuple[Any, ...],
            memory_mb: int) -> None:  # pragma: no cover (runs in the child)
-    global _parent
-    _parent = send
+    """A bounded child forked for one render."""
     try:
-        # What the parent had loaded stays shared: the collector does not walk it.
-        gc.freeze()
-        root = logging.getLogger()
-        root.handlers = [_Forward(send)]
-        size = _address_space()
-        if size is not None:
-            limit = size + memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        message: tuple[str, Any]
-        try:
-            message = ("done", function(*arguments))
-        except MemoryError:
-            message = ("memory", None)
-        except NotegenError as exc:  # pickled whole: kind, message, problems
-            message = ("error", exc)
-        except RecursionError as exc:
-            message = ("recursion", str(exc))
-        except BaseException as exc:  # a bug: raised in the parent, with its traceback
-            message = ("raise", _portable(exc))
-        try:
-            send.send(message)
-        except MemoryError:
-            send.send(("memory", None))
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            send.send(("raise", _portable(exc)))
+        _work(send, function, arguments, memory_mb, kept=False)
     finally:
         try:
             send.close()
         finally:
-            os._exit(0)  # leave no cleanup of the parent's state to a copy of it
+            _exit()
+
+
+def _work(send: Connection, function: Callable[..., Any], arguments: tuple[Any, ...],
+          memory_mb: int, *, kept: bool) -> str:  # pragma: no cover (runs in the child)
+    """Run ``function(*arguments)`` as a bounded child and send its outcome
+    to the parent: what kind it was. A ``kept`` child bounds only its soft
+    limit of memory (set again for each render), and says first how much
+    memory it has used at most (its parent does not wait for it to end)."""
+    global _parent, _child_process
+    _parent, _child_process = send, True
+    # What the parent had loaded stays shared: the collector does not walk it.
+    gc.freeze()
+    root = logging.getLogger()
+    root.handlers = [_Forward(send)]
+    size = _address_space()
+    if size is not None:
+        limit = size + memory_mb * 1024 * 1024
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1] if kept else limit
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    message: tuple[str, Any]
+    try:
+        message = ("done", function(*arguments))
+    except MemoryError:
+        message = ("memory", None)
+    except NotegenError as exc:  # pickled whole: kind, message, problems
+        message = ("error", exc)
+    except RecursionError as exc:
+        message = ("recursion", str(exc))
+    except BaseException as exc:  # a bug: raised in the parent, with its traceback
+        message = ("raise", _portable(exc))
+    if kept:
+        send.send(("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    try:
+        send.send(message)
+    except MemoryError:
+        message = ("memory", None)
+        send.send(message)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        message = ("raise", _portable(exc))
+        send.send(message)
+    return message[0]
+
+
+def _exit() -> None:  # pragma: no cover (runs in the child)
+    """End a bounded child: what it was asked to do as it ends, then out,
+    leaving no cleanup of the parent's state to a copy of it."""
+    try:
+        for callback in _at_exit:
+            with contextlib.suppress(Exception):
+                callback()
+    finally:
+        os._exit(0)
 
 
 def _portable(exc: BaseException) -> BaseException:

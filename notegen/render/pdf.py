@@ -32,7 +32,17 @@ from ..wording.prepare import Prepared
 from .atomic import write_atomic
 from .html import render_html, warm_templates
 from .hyphenation import register_hyphenation
-from .limits import QUOTE_LIMIT, Stage, inside, run_bounded, shorten, shorten_quotes, stage
+from .limits import (
+    QUOTE_LIMIT,
+    Stage,
+    at_child_exit,
+    inside,
+    on_files_changed,
+    run_bounded,
+    shorten,
+    shorten_quotes,
+    stage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -364,28 +374,38 @@ def _check_pages(pages: int, page_limit: int | None) -> None:
 @contextlib.contextmanager
 def _own_font_folder(fonts: Any) -> Iterator[None]:
     """In a bounded child, let WeasyPrint store the ``@font-face`` fonts it
-    loads in a folder of the child's own, removed when the render ends.
+    loads in a folder of the child's own, removed when the child ends.
 
     WeasyPrint keeps each font in a file named after its rule and takes an
     existing file for a font already loaded. Were a child to write into the
     parent's folder, the next child would find the file and skip loading
     the font, which it never had. The fonts the parent loaded (by
-    :func:`warm_up`) are linked in, so a child does not load them again.
+    :func:`warm_up`) are linked in, so a child does not load them again. A
+    child kept for later renders (:func:`~notegen.render.limits.keep_spares`)
+    keeps its folder with the fonts it loaded: they are its own.
     """
     if not inside():
         yield
         return
     shared = fonts._folder
-    private = Path(tempfile.mkdtemp(prefix="notegen-fonts-"))
-    if shared is not None and shared.is_dir():
-        for entry in shared.iterdir():
-            (private / entry.name).symlink_to(entry)
+    private = _child_font_folders.get(id(fonts), (None, None))[1]
+    if private is None:
+        private = Path(tempfile.mkdtemp(prefix="notegen-fonts-"))
+        if shared is not None and shared.is_dir():
+            for entry in shared.iterdir():
+                (private / entry.name).symlink_to(entry)
+        _child_font_folders[id(fonts)] = (fonts, private)
+        at_child_exit(functools.partial(shutil.rmtree, private, ignore_errors=True))
     fonts._folder = private
     try:
         yield
     finally:
         fonts._folder = shared
-        shutil.rmtree(private, ignore_errors=True)
+
+
+#: In a bounded child, its own font folder for each font configuration (kept
+#: with it, so that its id stays its own).
+_child_font_folders: dict[int, tuple[Any, Path]] = {}
 
 
 @functools.lru_cache(maxsize=8)
@@ -407,6 +427,8 @@ def _font_configuration(folders: TemplateFolders) -> Any:
     """
     return _strict_fonts()()
 
+
+on_files_changed(_font_configuration.cache_clear)  # (a bounded child kept for later renders)
 
 # Dropped before the interpreter takes its modules apart, which WeasyPrint's
 # clean-up of a configuration needs whole (else "Exception ignored" at exit).
@@ -508,7 +530,8 @@ def render_pdf(case: Case, target: str | Path | None = None,
     options = settle(case, options)
     _before_render(options.folders, options)
     pdf: bytes = run_bounded(_render_pdf, (case, options, prepared),
-                             seconds=options.time_limit, memory_mb=options.memory_limit_mb)
+                             seconds=options.time_limit, memory_mb=options.memory_limit_mb,
+                             reads=options.folders)
     if target is not None:
         write_atomic(target, pdf)
         logger.info("wrote %s (%d bytes)", target, len(pdf))
@@ -603,7 +626,7 @@ def warm_up(folders: TemplateFolders | None = None,
     html = _WARM_UP.format(css.replace("</", "<\\/"))
     try:
         run_bounded(_warm_document, (html, folders), seconds=options.time_limit,
-                    memory_mb=options.memory_limit_mb, start=Stage.layout)
+                    memory_mb=options.memory_limit_mb, start=Stage.layout, reads=folders)
         _warm_document(html, folders)
     except NotegenError as exc:
         logger.debug("no warm-up for %s: %s", folders, exc)
@@ -611,8 +634,8 @@ def warm_up(folders: TemplateFolders | None = None,
 
 def rehearse() -> None:
     """Render the worked case here, as :func:`warm_up` did, and throw the PDF
-    away: what a spare bounded child does while it waits for work
-    (:func:`~notegen.render.limits.keep_spare`), so the memory a render
+    away: what a spare bounded child does before it waits for work
+    (:func:`~notegen.render.limits.keep_spares`), so the memory a render
     writes to is copied before anyone waits for a render."""
     case = load_case(_WARM_UP_CASE)
     _render_pdf(case, settle(case, RenderOptions()), None)

@@ -376,7 +376,8 @@ def redline_pdf(result: Redline, options: RenderOptions | None = None) -> bytes:
     options = options or RenderOptions()
     html = redline_html(result, for_print=True)
     pdf: bytes = run_bounded(_lay_out, (html, 3 * options.page_limit),
-                             seconds=options.time_limit, memory_mb=options.memory_limit_mb)
+                             seconds=options.time_limit, memory_mb=options.memory_limit_mb,
+                             reads=options.folders)
     return pdf
 
 
