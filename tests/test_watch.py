@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from notegen import RenderOptions
+from notegen.render import limits
 from notegen.watch import Preview, PreviewServer, loopback, start, stop
 
 from .catalogue_factory import NOTE_DATE, Row, incident, write_catalogue
@@ -150,6 +151,36 @@ def test_a_template_saved_in_a_ministry_folder_is_read_again(tmp_path: Path,
         eventually(lambda: "#040506" in get(running, "/note")[2])
     finally:
         stop(running)
+
+
+def test_the_pdf_of_each_save_comes_from_one_kept_child_that_reads_an_edited_template(
+        tmp_path: Path, seed_copy: Path) -> None:
+    import pikepdf
+
+    folder = tmp_path / "ministry"
+    folder.mkdir()
+    template = folder / "note_verbale.html.j2"
+    preview = Preview(seed_copy / "note.yaml", RenderOptions(template_dirs=(folder,)),
+                      pdf=tmp_path / "note.pdf")
+    seen: list[limits.SpareChild] = []
+    try:
+        for title in ["First title", "First title", "Second title"]:
+            template.write_text("{% extends 'builtin/note_verbale.html.j2' %}"
+                                f"{{% block document_title %}}{title}{{% endblock %}}",
+                                encoding="utf-8")
+            assert preview.refresh([template]).error is None
+            with pikepdf.open(tmp_path / "note.pdf") as pdf:
+                assert str(pdf.open_metadata().get("dc:title")) == title
+            kept = limits.spare()
+            assert kept is not None
+            seen.append(kept)
+    finally:
+        preview.close()
+    assert limits.spare() is None
+    # One child for all (the first save also warmed it for the folder); each
+    # save's HTML (a ministry's template: bounded too) and PDF rendered in it.
+    assert {kept.pid for kept in seen} == {seen[0].pid}
+    assert [kept.renders - seen[0].renders for kept in seen] == [0, 2, 4]
 
 
 @pytest.mark.slow

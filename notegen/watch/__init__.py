@@ -127,11 +127,14 @@ class Preview:
             html = render_html(case, options, prepared=prepared)
             elapsed = (time.perf_counter() - start) * 1000
             if self.pdf is not None:
+                from ..render.limits import keep_spares
                 from ..render.pdf import render_pdf, warm_up
 
                 # Warm from the first PDF on (a render otherwise warms its
-                # process from the second): the next save's PDF starts warm.
+                # process from the second), and keep the child of each PDF
+                # for the next save's: the next save's PDF starts warm.
                 warm_up(options.folders, options)
+                keep_spares()
                 write_atomic(self.pdf, render_pdf(case, options=options, prepared=prepared))
                 pdf = self.pdf
             result = Snapshot(previous.version + 1, html, warnings=tuple(
@@ -160,10 +163,15 @@ class Preview:
             return self._snapshot
 
     def close(self) -> None:
-        """Wake every waiter for good: the preview is being stopped."""
+        """Wake every waiter for good, and let the kept render child go: the
+        preview is being stopped."""
         with self._changed:
             self.closed = True
             self._changed.notify_all()
+        if self.pdf is not None:
+            from ..render.limits import stop_keeping_spares
+
+            stop_keeping_spares()
 
     def watched(self) -> list[Path]:
         """The folders to watch: the case's, those of the files it included
