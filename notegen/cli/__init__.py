@@ -16,6 +16,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..daemon import COMMANDS as COMMANDS_OF_THE_DAEMON
+
 if TYPE_CHECKING:
     from .group import COMMANDS, cli
 
@@ -24,11 +26,12 @@ __all__ = ["COMMANDS", "cli", "main"]
 
 def main() -> None:
     """Entry point of the ``notegen`` console script."""
-    from ..daemon.client import hand_over
+    if sys.argv[1:2] and sys.argv[1] in COMMANDS_OF_THE_DAEMON:
+        from ..daemon.client import hand_over
 
-    status = hand_over(sys.argv[1:])
-    if status is not None:
-        sys.exit(status)
+        status = hand_over(sys.argv[1:])
+        if status is not None:
+            sys.exit(status)
     from .group import main as run_here
 
     run_here()

@@ -29,3 +29,11 @@ Opting out: ``--no-daemon``, ``daemon = false`` in ``notegen.toml``, or
 ``NOTEGEN_NO_DAEMON=1``. ``notegen daemon start|stop|status`` manages it by
 hand.
 """
+
+#: The commands the daemon runs: a client hands over only these.
+COMMANDS = frozenset({"render", "validate", "batch"})
+#: The commands the daemon runs in a process of its own, forked warm, when the
+#: client passes its standard streams: they may run for minutes (the daemon
+#: goes on answering others meanwhile) and write to the client's terminal as
+#: they go.
+APART = frozenset({"batch"})

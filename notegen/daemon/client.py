@@ -29,16 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import APART, COMMANDS
 from .paths import DaemonError, log_path, safe_folder, socket_path
 from .protocol import ProtocolError, decode_error, from_text, identity, receive, send
 
 logger = logging.getLogger(__name__)
 
-#: The commands the daemon runs.
-DELEGATED = frozenset({"render", "validate", "batch"})
-#: The commands the daemon runs in a process of its own, forked warm, which
-#: writes to this process's standard streams (passed to it) as it goes.
-APART = frozenset({"batch"})
 #: Seconds to wait for a daemon just started to listen.
 START_SECONDS = 30.0
 #: Seconds to wait for the answer to a request (a render is bounded by its
@@ -76,7 +72,7 @@ def wanted(command: str, args: Sequence[str], environ: Mapping[str, str] | None 
     """Whether to hand ``command`` with ``args`` (the command line after
     ``notegen``) to the daemon."""
     environ = os.environ if environ is None else environ
-    if command not in DELEGATED or _declined:
+    if command not in COMMANDS or _declined:
         return False
     if environ.get("NOTEGEN_NO_DAEMON", "").strip() not in ("", "0"):
         return False
@@ -117,7 +113,7 @@ def hand_over(argv: Sequence[str]) -> int | None:
     Runs before the command line is loaded (``notegen render`` through the
     daemon never imports click).
     """
-    if not argv or argv[0] not in DELEGATED or not wanted(argv[0], argv[1:]):
+    if not argv or argv[0] not in COMMANDS or not wanted(argv[0], argv[1:]):
         return None
     outcome = relay(argv[0], argv, start=False)
     if outcome is None:

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotegenError
+from . import APART, COMMANDS
 from .paths import DaemonError, lock_path, socket_path
 from .protocol import (
     STREAMS,
@@ -63,13 +64,6 @@ Runner = Callable[[list[str]], int]
 _LOCK_WAIT = 5.0
 #: Seconds a client may take to send its request.
 _READ_TIMEOUT = 30.0
-#: The commands a client may hand over.
-COMMANDS = frozenset({"render", "validate", "batch"})
-#: The commands run in a process of their own, forked from the warm daemon,
-#: when the client passes its standard streams: they may run for minutes
-#: (the daemon goes on answering others meanwhile) and show their progress
-#: as they go.
-APART = frozenset({"batch"})
 
 
 class Server:
