@@ -150,6 +150,28 @@ def test_work_that_does_not_pickle_runs_in_a_child_of_its_own() -> None:
     assert limits.spare() == limits.SpareChild(pid, 0)  # kept for the next render
 
 
+class _RebuiltNowhere:
+    """Pickles, but cannot be unpickled: as work a kept child cannot take."""
+
+    def __reduce__(self) -> tuple[Callable[[], object], tuple[()]]:
+        return _cannot_rebuild, ()
+
+
+def _cannot_rebuild() -> object:
+    raise ValueError("not here")
+
+
+def _pid_with(_: object) -> int:
+    return os.getpid()
+
+
+def test_work_a_kept_child_cannot_take_runs_in_a_child_of_its_own() -> None:
+    pid = _ready_spare()
+    other = limits.run_bounded(_pid_with, (_RebuiltNowhere(),), seconds=30, memory_mb=256)
+    assert other not in (pid, os.getpid())
+    assert _ends(pid)  # it said so and ended
+
+
 def test_a_spare_that_died_is_replaced() -> None:
     pid = _ready_spare()
     os.kill(pid, signal.SIGKILL)

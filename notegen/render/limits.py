@@ -24,14 +24,17 @@ first (:func:`notegen.render.pdf.warm_up`).
 
 A fork is cheap, but the child then copies every page of the parent's
 memory it writes to (Python writes to an object whenever it uses it): some
-7,000 pages, 30-40 ms of a 250 ms render. A long-lived process that waits
-for work (the daemon) can pay that while nobody waits: :func:`keep_spare`
-forks a spare child that rehearses a render (copying those pages) and then
-waits; the next :func:`run_bounded` hands it its function and arguments
-(pickled), with the process's environment, folder, umask and log level of
-the moment, instead of forking. Anything that changes what a render would
-read from the parent's memory (template files changed and forgotten) must
-drop the spare (:func:`drop_spare`).
+7,000 pages, 30-40 ms of a 250 ms render. A process that renders again and
+again (the daemon, a batch worker, ``watch --pdf``) keeps its children
+instead (:func:`keep_spares`): a child that finished its work waits for the
+next, whose function and arguments are handed to it pickled, with the
+process's environment, folder, umask and log level of the moment and the
+digest of the template folders the work reads (a child forgets what it
+loaded of files that changed since: :func:`on_files_changed`). Its memory is
+its own copy already. The bounds are set again for each render, and a child
+that overran one is not kept. The daemon also forks one while it waits and
+lets it rehearse a render; it drops it (:func:`drop_spare`) when what the
+child holds from it may be stale.
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ _at_exit: list[Callable[[], object]] = []
 _forgetters: list[Callable[[], object]] = []
 #: In a kept child: the digest of each template-folder stack as it last
 #: worked with it.
-_worked_with: dict[Any, str] = {}
+_worked_with: dict[TemplateFolders, str] = {}
 
 
 @dataclass
@@ -402,8 +405,8 @@ def _serve(jobs: Connection, said: Connection, rehearse: Callable[[], object] | 
                 logging.getLogger().setLevel(level)
                 if files is not None:
                     _before_work_with(*files)
-            except BaseException as exc:  # a bug: raised in the parent, with its traceback
-                said.send(("raise", _portable(exc)))
+            except Exception as exc:  # the parent forks a child of its own for it
+                said.send(("refused", f"{type(exc).__name__}: {shorten(str(exc))}"))
                 return
             if _work(said, function, arguments, memory_mb, kept=True) not in ("done", "error"):
                 return
@@ -444,12 +447,27 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     """
     if _child_process:
         return function(*arguments)
+    try:
+        return _bounded(function, arguments, seconds, memory_mb, start, reads, keep=True)
+    except _Refused as refused:  # a kept child could not take the work: a new one can
+        logger.debug("a kept child could not take the work (%s): forking", refused)
+        return _bounded(function, arguments, seconds, memory_mb, start, reads, keep=False)
+
+
+class _Refused(Exception):
+    """A kept child could not take the work handed to it (it did not
+    unpickle there)."""
+
+
+def _bounded(function: Callable[..., Result], arguments: tuple[Any, ...], seconds: float,
+             memory_mb: int, start: Stage, reads: TemplateFolders | None, *, keep: bool
+             ) -> Result:
     global last_usage
     _reap_ended()
     start_mib = _resident_mib()
     start_address_mib = (_address_space() or 0) / 2**20
     began = time.monotonic()
-    kept = _hand_over(function, arguments, memory_mb, reads)
+    kept = _hand_over(function, arguments, memory_mb, reads) if keep else None
     if kept is not None:
         pid, receive = kept.pid, kept.said
     else:
@@ -510,6 +528,8 @@ def run_bounded(function: Callable[..., Result], arguments: tuple[Any, ...], *,
     if kind == "done":
         result: Result = value
         return result
+    if kind == "refused":
+        raise _Refused(value)
     if kind in ("error", "raise"):
         # The child's NotegenError, with its kind and problems; or a bug's.
         assert isinstance(value, BaseException)
