@@ -59,7 +59,6 @@ from typing import Any, TypeVar
 
 from ..errors import NotegenError, RenderError, TemplateError
 from ..template_folders import TemplateFolders
-from .cache import folder_digest
 
 logger = logging.getLogger(__name__)
 
@@ -340,6 +339,8 @@ def _hand_over(function: Callable[..., Any], arguments: tuple[Any, ...], memory_
     try:
         mask = os.umask(0o077)  # (read by setting it)
         os.umask(mask)
+        from .cache import folder_digest  # (only for a kept child: a one-render fork needs none)
+
         files = None if reads is None else (reads, folder_digest(reads))
         context = (dict(os.environ), os.getcwd(), mask, logging.getLogger().level, files)
         work = pickle.dumps((function, arguments, memory_mb, context), pickle.HIGHEST_PROTOCOL)

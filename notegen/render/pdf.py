@@ -604,10 +604,7 @@ def warm_up(folders: TemplateFolders | None = None,
             _languages.add(lang)
             load_weasyprint()
             try:
-                case = load_case(_WARM_UP_CASE)
-                settled = settle(case, RenderOptions(lang=lang))
-                _render_pdf(case, settled, None)
-                _languages.add(settled.lang)  # (None renders in the case's language)
+                _languages.add(rehearse(lang))  # (None renders in the case's language)
             except NotegenError as exc:  # the worked case has no such language
                 logger.debug("no warm-up with %s in %s: %s", _WARM_UP_CASE, lang, exc)
     if folders is None or folders in _warm:
@@ -632,13 +629,19 @@ def warm_up(folders: TemplateFolders | None = None,
         logger.debug("no warm-up for %s: %s", folders, exc)
 
 
-def rehearse() -> None:
-    """Render the worked case here, as :func:`warm_up` did, and throw the PDF
-    away: what a spare bounded child does before it waits for work
+def rehearse(lang: str | None = None) -> str | None:
+    """Render the worked case here in ``lang`` (its own if ``None``) and
+    throw the PDF away; the language it rendered in. What :func:`warm_up`
+    does, and what a spare bounded child does before it waits for work
     (:func:`~notegen.render.limits.keep_spares`), so the memory a render
-    writes to is copied before anyone waits for a render."""
+    writes to is copied before anyone waits for a render.
+
+    :raises NotegenError: if the worked case has no such language.
+    """
     case = load_case(_WARM_UP_CASE)
-    _render_pdf(case, settle(case, RenderOptions()), None)
+    settled = settle(case, RenderOptions(lang=lang))
+    _render_pdf(case, settled, None)
+    return settled.lang
 
 
 def is_warm() -> bool:
