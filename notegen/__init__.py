@@ -21,39 +21,43 @@ Every error a user can cause is a :class:`NotegenError`; record problems come
 as one :class:`RecordError` listing each, located by file, line and field.
 
 Logging: notegen logs to the ``notegen`` logger (a :class:`logging.NullHandler`
-is attached, so nothing is printed unless the application configures
-logging). ``DEBUG`` traces decisions (a refused URL, a file read); ``INFO``
-reports what was done (a file written, a note issued, a register migrated);
-``WARNING`` is something the user should act on although the work went on
-(a legal basis that may misapply, a slower or less faithful setup); errors
-are raised, not logged.
+is attached when a name of this API is first used, so nothing is printed
+unless the application configures logging). ``DEBUG`` traces decisions (a
+refused URL, a file read); ``INFO`` reports what was done (a file written, a
+note issued, a register migrated); ``WARNING`` is something the user should
+act on although the work went on (a legal basis that may misapply, a slower
+or less faithful setup); errors are raised, not logged.
 """
 
-import importlib
-import logging
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
-# Light, and wanted by every face: imported at once.
-from .errors import (
-    ConfigError,
-    Location,
-    NotegenError,
-    Problem,
-    RecordError,
-    RegisterBusy,
-    RegisterError,
-    RenderError,
-    TemplateError,
-)
 from .version import __version__
 
+# Nothing else is imported here, not even typing or logging: the command
+# line's hand-over to the daemon (notegen.daemon.handover) imports this
+# package first, and a command handed over pays for every import.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .archive.drafts import diff_notes, load_draft
     from .archive.register import Audit, Entry, IssueCheck, Register, open_register
     from .archive.signing import Level as SignatureLevel
     from .archive.signing import Pkcs11Key, SigningKey, sign_pdf
     from .archive.verify import Status, Verification, extract_record, verify_pdf
     from .config import Settings, load_settings
+    from .errors import (
+        ConfigError,
+        DaemonError,
+        Location,
+        NotegenError,
+        Problem,
+        RecordError,
+        RegisterBusy,
+        RegisterError,
+        RenderError,
+        TemplateError,
+    )
     from .options import Document, RenderOptions
     from .records.case import Case, load_case
     from .records.models import NoteType
@@ -73,6 +77,16 @@ if TYPE_CHECKING:
 #: 562), so a command or a client that needs only part of notegen (``notegen
 #: --help``, the daemon's client) does not pay for WeasyPrint or pydantic.
 _LAZY: dict[str, str | tuple[str, str]] = {
+    "ConfigError": "errors",
+    "DaemonError": "errors",
+    "Location": "errors",
+    "NotegenError": "errors",
+    "Problem": "errors",
+    "RecordError": "errors",
+    "RegisterBusy": "errors",
+    "RegisterError": "errors",
+    "RenderError": "errors",
+    "TemplateError": "errors",
     "Applied": "wording.legal",
     "Audit": "archive.register",
     "build_context": "wording.context",
@@ -115,7 +129,10 @@ def __getattr__(name: str) -> Any:
     where = _LAZY.get(name)
     if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _quiet()
     module, attribute = (where, name) if isinstance(where, str) else where
+    import importlib
+
     value = getattr(importlib.import_module(f".{module}", __name__), attribute)
     globals()[name] = value  # found directly from now on
     return value
@@ -125,7 +142,17 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+def _quiet() -> None:
+    """Attach a :class:`logging.NullHandler` to the ``notegen`` logger, once."""
+    global _quieted
+    if not _quieted:
+        import logging
+
+        logging.getLogger(__name__).addHandler(logging.NullHandler())
+        _quieted = True
+
+
+_quieted = False
 
 __all__ = [
     "Applied",
@@ -133,6 +160,7 @@ __all__ = [
     "Case",
     "Catalogue",
     "ConfigError",
+    "DaemonError",
     "Document",
     "Entry",
     "IssueCheck",

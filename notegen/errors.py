@@ -154,3 +154,8 @@ class RegisterError(NotegenError):
 class RegisterBusy(RegisterError):
     """Raised when another writer held the register for longer than the
     wait allowed: nothing was written, and trying again later may succeed."""
+
+
+class DaemonError(NotegenError):
+    """Raised when the daemon's folder is unsafe or the daemon cannot be
+    reached or refuses; the command line then works in its own process."""

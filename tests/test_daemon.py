@@ -22,10 +22,10 @@ from click.testing import CliRunner
 
 from notegen.cli import cli
 from notegen.cli.common import NOTE_TYPES
-from notegen.daemon import client
-from notegen.daemon.paths import DaemonError, safe_folder, socket_path
+from notegen.daemon import client, handover
+from notegen.daemon.paths import safe_folder, socket_path
 from notegen.daemon.protocol import decode_error, encode_error, receive_request, send
-from notegen.errors import Location, Problem, RecordError, TemplateError
+from notegen.errors import DaemonError, Location, Problem, RecordError, TemplateError
 from notegen.records.models import NoteType
 
 from .conftest import CHOSEN, SEED, Edit
@@ -164,7 +164,7 @@ def test_render_starts_a_daemon_on_demand_which_ends_when_idle(
 
 
 @pytest.mark.slow
-def test_the_thin_client_imports_neither_weasyprint_nor_pydantic(
+def test_the_hand_over_imports_only_what_it_needs(
         runtime: dict[str, str], tmp_path: Path) -> None:
     assert _notegen("daemon", "start", environ=runtime).returncode == 0
     report = tmp_path / "modules.txt"
@@ -181,10 +181,12 @@ def test_the_thin_client_imports_neither_weasyprint_nor_pydantic(
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == f"{NOTE}: valid\n{CHOSEN}"
     modules = set(report.read_text().split())
-    assert "notegen.daemon.client" in modules
-    # Handed over before the command line is loaded: not even click.
+    assert "notegen.daemon.handover" in modules
+    # Handed over before the command line is loaded: not even click, nor
+    # the client that starts a daemon and logs, nor notegen's errors.
     assert not {"weasyprint", "pydantic", "yaml", "jinja2", "click", "notegen.cli.group",
-                "tomllib", "tempfile"} & modules
+                "notegen.daemon.client", "notegen.errors", "tomllib", "tempfile", "logging",
+                "typing", "pathlib", "dataclasses", "hashlib", "base64"} & modules
 
 
 def test_help_imports_only_the_command_line() -> None:
@@ -211,6 +213,12 @@ def test_a_folder_others_may_write_is_refused_and_the_command_runs_here(
     assert result.exit_code == 0, result.output
     assert "others may write" in result.stderr
     assert not socket_path(folder).exists()  # no daemon was started there
+    # The command as run: the hand-over passes quietly, the command line
+    # says it once.
+    command = _notegen("validate", NOTE, environ=runtime)
+    assert command.returncode == 0, command.stderr
+    assert command.stderr.decode().count("others may write") == 1
+    assert not socket_path(folder).exists()
     folder.chmod(0o700)
 
 
@@ -249,13 +257,13 @@ def test_a_link_is_refused(runtime: dict[str, str], tmp_path: Path) -> None:
 ])
 def test_what_is_handed_over(args: list[str], environ: dict[str, str], expected: bool,
                              tmp_path: Path) -> None:
-    assert client.wanted(args[0], args, environ, tmp_path) is expected
+    assert handover.wanted(args[0], args, environ, tmp_path) is expected
 
 
 def test_daemon_false_in_the_settings_keeps_the_work_here(tmp_path: Path) -> None:
     (tmp_path / "notegen.toml").write_text("[notegen]\ndaemon = false\n", encoding="utf-8")
     (tmp_path / "sub").mkdir()
-    assert not client.wanted("render", ["render", NOTE], {}, tmp_path / "sub")
+    assert not handover.wanted("render", ["render", NOTE], {}, tmp_path / "sub")
 
 
 @pytest.mark.slow

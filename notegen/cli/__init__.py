@@ -5,8 +5,8 @@ message on stderr; usage errors exit with 2 (click's convention). Anything
 else is a bug and shows its traceback.
 
 :func:`main` first offers the command line to a running daemon
-(:func:`notegen.daemon.client.hand_over`), which loads only the standard
-library and the daemon's client; the command line itself (click, the
+(:func:`notegen.daemon.handover.hand_over`), which loads only a little of
+the standard library and of the daemon's package; the command line itself (click, the
 group in :mod:`.group`, the command's module) is loaded only when the
 command runs here.
 """
@@ -14,11 +14,13 @@ command runs here.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from ..daemon import COMMANDS as COMMANDS_OF_THE_DAEMON
 
+TYPE_CHECKING = False  # (typing is not loaded: the hand-over does without it)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .group import COMMANDS, cli
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -27,7 +29,7 @@ __all__ = ["COMMANDS", "cli", "main"]
 def main() -> None:
     """Entry point of the ``notegen`` console script."""
     if sys.argv[1:2] and sys.argv[1] in COMMANDS_OF_THE_DAEMON:
-        from ..daemon.client import hand_over
+        from ..daemon.handover import hand_over
 
         status = hand_over(sys.argv[1:])
         if status is not None:

@@ -118,10 +118,10 @@ def _relayed(ctx: click.Context, name: str) -> click.Command | None:
     """For a command the daemon runs (:mod:`notegen.daemon.client`): run it
     there, and return a command that replays what it wrote and its exit
     code; ``None`` to run it in this process."""
-    from ..daemon import client
+    from ..daemon import client, handover
 
     argv = ctx.meta.get("notegen.argv")
-    if ctx.resilient_parsing or argv is None or not client.wanted(name, argv):
+    if ctx.resilient_parsing or argv is None or not handover.wanted(name, argv):
         return None
     _configure_logging(ctx.params.get("verbose") or 0)
     outcome = client.relay(name, argv)

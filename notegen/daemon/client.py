@@ -1,19 +1,12 @@
-"""The thin client: what the command line runs to hand a command to the
-daemon, starting the daemon if none answers.
+"""The client: how the command line hands a command to the daemon, starting
+one if none answers, and manages it (``notegen daemon start|stop|status``).
 
-It imports the standard library, notegen's errors and this package, and
-nothing else of notegen: neither click, WeasyPrint nor pydantic.
-:func:`hand_over` runs first, before the command line is even loaded: a
-command line that starts with a command the daemon runs goes straight to a
-running daemon. Starting one, global options, and every answer but a
-good one are left to the command line, which calls :func:`relay`.
-
-Whether to hand a command over is decided from its arguments as given, the
-environment and ``notegen.toml`` (read here with :mod:`tomllib`, the daemon
-validating the settings as usual): not for ``--no-daemon``,
-``NOTEGEN_NO_DAEMON``, ``daemon = false``, nor for what needs this
-process's terminal or pipes (``-`` as a case or output, ``--sign`` and its
-passphrase prompt).
+The first try happens before the command line is loaded, in
+:mod:`.handover`, which logs nothing and starts nothing. When it did not
+hand the command over, the command line (its logging set up) calls
+:func:`relay`, which says why, starts a daemon if none runs, and hands the
+command over; when that cannot be done either, the command runs in the
+command line's own process (logged, not an error).
 """
 
 from __future__ import annotations
@@ -25,101 +18,23 @@ import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import APART, COMMANDS
-from .paths import DaemonError, log_path, safe_folder, socket_path
-from .protocol import ProtocolError, decode_error, from_text, identity, receive, send
+from ..errors import DaemonError
+from . import handover
+from .handover import Outcome, exchange, outcome_of, run_request, streams_of
+from .paths import log_path, safe_folder, socket_path
+from .protocol import ProtocolError, decode_error
 
 logger = logging.getLogger(__name__)
 
 #: Seconds to wait for a daemon just started to listen.
 START_SECONDS = 30.0
-#: Seconds to wait for the answer to a request (a render is bounded by its
-#: own time limit, 60 s by default).
-ANSWER_SECONDS = 900.0
 #: A log larger than this is started afresh when a daemon starts, in bytes.
 _LOG_LIMIT = 1_000_000
-#: Values of ``NOTEGEN_DAEMON`` that turn the daemon off.
-_OFF = ("0", "false", "no", "off")
 
-#: Set once a daemon was asked and did not run the command (it refused, or
-#: failed): the command then runs in this process, without asking again.
-_declined = False
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a command run by the daemon did."""
-
-    status: int
-    stdout: bytes
-    stderr: bytes
-
-    def replay(self) -> None:
-        """Write what the command wrote to this process's standard output
-        and error."""
-        for stream, data in ((sys.stdout, self.stdout), (sys.stderr, self.stderr)):
-            stream.flush()
-            stream.buffer.write(data)
-            stream.buffer.flush()
-
-
-def wanted(command: str, args: Sequence[str], environ: Mapping[str, str] | None = None,
-           cwd: Path | None = None) -> bool:
-    """Whether to hand ``command`` with ``args`` (the command line after
-    ``notegen``) to the daemon."""
-    environ = os.environ if environ is None else environ
-    if command not in COMMANDS or _declined:
-        return False
-    if environ.get("NOTEGEN_NO_DAEMON", "").strip() not in ("", "0"):
-        return False
-    if environ.get("NOTEGEN_DAEMON", "").strip().lower() in _OFF:
-        return False
-    if any(arg in ("-", "--no-daemon", "--sign")
-           or arg.startswith(("--sign=", "-o-", "--output=-"))
-           for arg in args):
-        return False
-    return _setting(cwd or Path.cwd()) is not False
-
-
-def _setting(cwd: Path) -> object:
-    """``daemon`` in the ``notegen.toml`` that applies in ``cwd`` (the first
-    in it or a parent), or ``None``; a file that cannot be read says nothing
-    here (the command reports it)."""
-    for folder in (cwd, *cwd.parents):
-        path = folder / "notegen.toml"
-        if path.is_file():
-            import tomllib  # (only here: most folders have no settings file)
-
-            try:
-                table = tomllib.loads(path.read_text(encoding="utf-8")).get("notegen", {})
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return None
-            return table.get("daemon") if isinstance(table, dict) else None
-    return None
-
-
-def hand_over(argv: Sequence[str]) -> int | None:
-    """Run the command line ``argv`` (after ``notegen``) in a running daemon
-    if it starts with a command the daemon runs and :func:`wanted` says so;
-    what the command wrote is written to this process's standard output
-    and error, and its exit status returned. ``None`` if it was not run
-    there: no daemon runs, or it did not run the command (the command line
-    then does what :func:`relay` does, with its logging set up).
-
-    Runs before the command line is loaded (``notegen render`` through the
-    daemon never imports click).
-    """
-    if not argv or argv[0] not in COMMANDS or not wanted(argv[0], argv[1:]):
-        return None
-    outcome = relay(argv[0], argv, start=False)
-    if outcome is None:
-        return None
-    outcome.replay()
-    return outcome.status
+__all__ = ["Outcome", "relay", "request", "spawn", "start", "status", "stop", "wait_for"]
 
 
 def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None = None,
@@ -127,25 +42,19 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
     """Run the command line ``argv`` (``command`` among them) in the daemon,
     starting one if none answers (unless not ``start``); ``None`` if that
     cannot be done (the reason logged), and then the caller runs it itself."""
-    global _declined
     environ = dict(os.environ if environ is None else environ)
     try:
         folder = safe_folder(environ)
-        directory = str(cwd or Path.cwd())
+        request = run_request(command, argv, environ, str(cwd or Path.cwd()))
     except DaemonError as exc:
         logger.warning("%s; working in this process", exc)
         return None
     except OSError as exc:  # the current folder is gone
         logger.info("no daemon: %s", exc)
         return None
-    mask = os.umask(0o077)  # (read by setting it)
-    os.umask(mask)
-    request = {"op": "run", "command": command, "argv": list(argv), "cwd": directory,
-               "env": environ, "umask": mask, "identity": identity(environ)}
-    streams = (0, 1, 2) if command in APART else ()
     for _ in range(2):
         try:
-            answer = _ask(folder, request, environ, streams, start=start)
+            answer = _ask(folder, request, environ, streams_of(command), start=start)
         except (DaemonError, OSError, ProtocolError) as exc:
             logger.info("no daemon (%s): working in this process", exc)
             return None
@@ -155,17 +64,12 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
             logger.info("the daemon ran another notegen: starting a new one")
             _wait_gone(folder)
             continue
+        outcome = outcome_of(answer)
+        if outcome is not None:
+            return outcome
         if answer.get("ok"):
-            try:
-                return Outcome(int(answer["exit"]), from_text(answer["stdout"]),
-                               from_text(answer["stderr"]))
-            except (KeyError, TypeError, ValueError, ProtocolError) as exc:
-                logger.info("the daemon's answer was malformed (%s): working in this "
-                            "process", exc)
-                _declined = True
-                return None
-        _declined = True
-        if "error" in answer:
+            logger.info("the daemon's answer was malformed: working in this process")
+        elif "error" in answer:
             logger.info("the daemon refused: %s; working in this process",
                         decode_error(answer["error"]))
         else:
@@ -184,35 +88,14 @@ def _ask(folder: Path, request: dict[str, Any], environ: Mapping[str, str],
 
     :raises DaemonError: if no daemon listens, or one started does not.
     """
-    connection = connect(folder)
+    connection = handover.connect(socket_path(folder))
     if connection is None and not start:
         raise DaemonError("none runs")
     if connection is None:
         connection = wait_for(folder, START_SECONDS, spawn(folder, environ))
         if connection is None:
             raise DaemonError(f"it did not start; see {log_path(folder)}")
-    with connection:
-        connection.settimeout(ANSWER_SECONDS)
-        send(connection, request, streams)
-        if streams:
-            connection.settimeout(None)
-        return receive(connection)
-
-
-def connect(folder: Path, timeout: float = 5.0) -> socket.socket | None:
-    """A connection to the daemon of ``folder``, or ``None`` if none listens."""
-    path = socket_path(folder)
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    connection.settimeout(timeout)
-    try:
-        connection.connect(str(path))
-    except (FileNotFoundError, ConnectionRefusedError, TimeoutError):
-        connection.close()
-        return None
-    except OSError:
-        connection.close()
-        raise
-    return connection
+    return exchange(connection, request, streams)
 
 
 def wait_for(folder: Path, seconds: float, pid: int | None = None) -> socket.socket | None:
@@ -220,7 +103,7 @@ def wait_for(folder: Path, seconds: float, pid: int | None = None) -> socket.soc
     ``None`` if it does not within ``seconds``, or its process ``pid`` ends."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        connection = connect(folder)
+        connection = handover.connect(socket_path(folder))
         if connection is not None:
             return connection
         if pid is not None and ended(pid):
@@ -282,16 +165,13 @@ def request(message: dict[str, Any], environ: Mapping[str, str] | None = None
     folder = safe_folder(environ, create=False) if _exists(environ) else None
     if folder is None:
         return None
-    connection = connect(folder)
+    connection = handover.connect(socket_path(folder))
     if connection is None:
         return None
-    with connection:
-        connection.settimeout(ANSWER_SECONDS)
-        try:
-            send(connection, message)
-            answer = receive(connection)
-        except ProtocolError as exc:
-            raise DaemonError(f"the daemon did not answer: {exc}") from None
+    try:
+        answer = exchange(connection, message)
+    except ProtocolError as exc:
+        raise DaemonError(f"the daemon did not answer: {exc}") from None
     if not answer.get("ok") and "error" in answer:
         raise decode_error(answer["error"])
     return answer

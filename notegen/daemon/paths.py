@@ -6,35 +6,45 @@ folder (owned by the user, 0700, cleared at logout), else
 folder (a symlink), belongs to another user or may be written by others is
 refused, since whoever controls the folder controls the socket a client
 talks to.
+
+Light on purpose (:mod:`os` and :mod:`stat`, which every Python has loaded
+when it starts): the client's hand-over works with the names as text
+(:func:`folder_name`, :func:`folder_problem`, :data:`SOCKET`); the rest of
+notegen with :class:`~pathlib.Path`.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
-from pathlib import Path
 
-from ..errors import NotegenError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 #: The longest path a Unix socket may have on Linux (sun_path, less its NUL).
 _SOCKET_PATH_LIMIT = 107
+#: The name of the daemon's socket in its folder.
+SOCKET = "daemon.sock"
 
 
-class DaemonError(NotegenError):
-    """Raised when the daemon's folder is unsafe or the daemon cannot be
-    reached; the command line then works in its own process."""
+def folder_name(environ: Mapping[str, str] | None = None) -> str:
+    """The daemon's folder for the user running this process, as text."""
+    environ = os.environ if environ is None else environ
+    runtime = environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        return os.path.join(runtime, "notegen")
+    import tempfile  # (only here: the client's start-up does without it)
+
+    return os.path.join(tempfile.gettempdir(), f"notegen-{os.getuid()}")
 
 
 def folder_of(environ: Mapping[str, str] | None = None) -> Path:
     """The daemon's folder for the user running this process."""
-    environ = os.environ if environ is None else environ
-    runtime = environ.get("XDG_RUNTIME_DIR", "")
-    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
-        return Path(runtime) / "notegen"
-    import tempfile  # (only here: the client's start-up does without it)
+    from pathlib import Path
 
-    return Path(tempfile.gettempdir()) / f"notegen-{os.getuid()}"
+    return Path(folder_name(environ))
 
 
 def safe_folder(environ: Mapping[str, str] | None = None, *, create: bool = True) -> Path:
@@ -45,6 +55,8 @@ def safe_folder(environ: Mapping[str, str] | None = None, *, create: bool = True
         others, is missing (and not ``create``), or its socket's path would
         be too long.
     """
+    from ..errors import DaemonError  # (only here: the hand-over does without it)
+
     folder = folder_of(environ)
     if create:
         try:
@@ -67,24 +79,33 @@ def check_folder(folder: Path) -> None:
 
     :raises DaemonError: saying why.
     """
+    problem = folder_problem(folder)
+    if problem is not None:
+        from ..errors import DaemonError  # (only here: the hand-over does without it)
+
+        raise DaemonError(problem)
+
+
+def folder_problem(folder: str | Path) -> str | None:
+    """Why ``folder`` is refused as the daemon's (:func:`check_folder`), or
+    ``None``."""
     try:
         info = os.lstat(folder)
     except OSError as exc:
-        raise DaemonError(f"no daemon folder {folder}: {exc.strerror or exc}") from None
+        return f"no daemon folder {folder}: {exc.strerror or exc}"
     if not stat.S_ISDIR(info.st_mode):
-        raise DaemonError(f"the daemon's folder {folder} is not a folder (a link or a file): "
-                          "refused")
+        return f"the daemon's folder {folder} is not a folder (a link or a file): refused"
     if info.st_uid != os.getuid():
-        raise DaemonError(f"the daemon's folder {folder} belongs to another user "
-                          f"(uid {info.st_uid}): refused")
+        return f"the daemon's folder {folder} belongs to another user (uid {info.st_uid}): refused"
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise DaemonError(f"others may write to the daemon's folder {folder} "
-                          f"(mode {stat.S_IMODE(info.st_mode):o}): refused; make it 0700")
+        return (f"others may write to the daemon's folder {folder} "
+                f"(mode {stat.S_IMODE(info.st_mode):o}): refused; make it 0700")
+    return None
 
 
 def socket_path(folder: Path) -> Path:
     """The socket the daemon listens on."""
-    return folder / "daemon.sock"
+    return folder / SOCKET
 
 
 def lock_path(folder: Path) -> Path:

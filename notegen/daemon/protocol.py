@@ -12,23 +12,29 @@ Unix socket) with its frame: a command the daemon runs in a process of its
 own (``batch``) then writes to the client's terminal as it goes, and its
 answer carries only the exit code. A daemon that takes no streams closes
 them and answers as for any request.
+
+Light on purpose: the client's hand-over imports it, so it loads only
+:mod:`json`, :mod:`socket`, :mod:`struct` and :mod:`binascii` (notegen's
+errors only to rebuild one that came back).
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import os
 import socket
 import struct
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
-from .. import errors
-from ..errors import Location, NotegenError, Problem
-from ..version import __version__, code_stamp
+from ..version import __version__, code_listing
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from ..errors import NotegenError, Problem
 
 #: The largest frame either side accepts, in bytes.
 MAX_FRAME = 256 * 1024 * 1024
@@ -108,22 +114,32 @@ def _exactly(connection: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def identity(environ: Mapping[str, str]) -> dict[str, str | None]:
+def identity(environ: Mapping[str, str]) -> dict[str, object]:
     """What makes two processes the same notegen: a client hands its work
     only to a daemon of the same identity (its version and files, Python,
-    and the fonts, which a process fixes when it starts)."""
-    return {"version": __version__, "code": code_stamp(), "python": sys.executable,
-            "fontconfig": environ.get("FONTCONFIG_FILE")}
+    and the fonts, which a process fixes when it starts). The files are
+    listed (name, size, modification time) as JSON gives them back, so that
+    a client compares without hashing anything."""
+    return {"version": __version__, "code": [list(item) for item in code_listing()],
+            "python": sys.executable, "fontconfig": environ.get("FONTCONFIG_FILE")}
 
 
 def to_text(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    """``data`` as base64 text."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def from_text(text: Any) -> bytes:
+    """The bytes :func:`to_text` made ``text`` of.
+
+    :raises ProtocolError: if ``text`` is not base64 text.
+    """
     if not isinstance(text, str):
         raise ProtocolError("bytes must come as base64 text")
-    return base64.b64decode(text, validate=True)
+    try:
+        return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error) as exc:
+        raise ProtocolError(f"not base64 text: {exc}") from None
 
 
 def _problem(problem: Problem) -> dict[str, Any]:
@@ -134,6 +150,10 @@ def _problem(problem: Problem) -> dict[str, Any]:
 
 
 def _unproblem(data: dict[str, Any]) -> Problem:
+    from pathlib import Path
+
+    from ..errors import Location, Problem
+
     file = data.get("file")
     return Problem(str(data["message"]), Location(
         file=None if file is None else Path(file), line=data.get("line"),
@@ -157,9 +177,11 @@ def decode_error(data: dict[str, Any]) -> NotegenError:
     """The error :func:`encode_error` made ``data`` of: the same kind (a
     class of :mod:`notegen.errors`, else :class:`NotegenError`), sentence
     and problems."""
+    from .. import errors
+
     kind = getattr(errors, str(data.get("kind")), None)
-    if not (isinstance(kind, type) and issubclass(kind, NotegenError)):
-        kind = NotegenError
+    if not (isinstance(kind, type) and issubclass(kind, errors.NotegenError)):
+        kind = errors.NotegenError
     error = kind.__new__(kind)
     Exception.__init__(error, *data.get("args", []))
     state = dict(data.get("state", {}))

@@ -42,9 +42,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotegenError
+from ..errors import DaemonError, NotegenError
 from . import APART, COMMANDS
-from .paths import DaemonError, lock_path, socket_path
+from .paths import lock_path, socket_path
 from .protocol import (
     STREAMS,
     ProtocolError,
