@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from paired import alternate_values, header, line, pair, spread
+from paired import NOTEGEN, alternate_values, header, line, pair, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "az-kyiv-2025"
@@ -112,7 +112,7 @@ def wait_warm(env: dict[str, str], seconds: float = 300.0) -> None:
     """Wait until the daemon has warmed up (``notegen daemon status``)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        status = subprocess.run([PYTHON, "-m", "notegen", "daemon", "status"], env=env,
+        status = subprocess.run([*NOTEGEN, "daemon", "status"], env=env,
                                 capture_output=True, text=True, check=False)
         if ", warm," in status.stdout:
             return
@@ -149,16 +149,16 @@ def main() -> None:
         docx = scratch / "docx"
         docx.mkdir()
         for note in sorted(cases.glob("*/note.yaml")):
-            run([PYTHON, "-m", "notegen", "render", str(note), "--format", "docx",
+            run([*NOTEGEN, "render", str(note), "--format", "docx",
                  "-o", str(docx / f"{note.parent.name}.docx")], env)
         profile = f"-env:UserInstallation={(scratch / 'lo-profile').as_uri()}"
 
         def notegen_batch(jobs: int) -> Callable[[], None]:
-            return lambda: run([PYTHON, "-m", "notegen", "batch", str(cases), "-o",
+            return lambda: run([*NOTEGEN, "batch", str(cases), "-o",
                                 str(fresh(scratch / f"out-j{jobs}")), "-j", str(jobs)], env)
 
         def through_daemon() -> None:
-            run([PYTHON, "-m", "notegen", "batch", str(cases), "-o",
+            run([*NOTEGEN, "batch", str(cases), "-o",
                  str(fresh(scratch / "out-daemon")), "-j", "2"], daemon_env)
 
         def cold_workers() -> None:
@@ -174,13 +174,13 @@ def main() -> None:
                  "batch -j1": notegen_batch(1),
                  "batch -j2, cold workers (before)": cold_workers,
                  "batch -j2 through the warm daemon": through_daemon}
-        run([PYTHON, "-m", "notegen", "daemon", "start"], daemon_env)
+        run([*NOTEGEN, "daemon", "start"], daemon_env)
         try:
             wait_warm(daemon_env)
             samples = alternate_values(*(timed(side) for side in sides.values()),
                                        rounds=args.rounds, warmup=1)
         finally:
-            run([PYTHON, "-m", "notegen", "daemon", "stop"], daemon_env)
+            run([*NOTEGEN, "daemon", "stop"], daemon_env)
         made = {label: sorted((scratch / out).rglob("*.pdf")) for label, out in (
             ("-j2", "out-j2"), ("-j1", "out-j1"), ("cold", "out-cold"), ("lo", "out-lo"),
             ("daemon", "out-daemon"))}

@@ -58,7 +58,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from paired import Pair, alternate_clocks, children_cpu, header, line, measure, spread
+from paired import NOTEGEN, Pair, alternate_clocks, children_cpu, header, line, measure, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "seeds" / "az-kyiv-2025" / "note.yaml"
@@ -184,13 +184,13 @@ def _alone(label: str, times: Sequence[float], target: str = "") -> None:
 
 
 def _help(environ: dict[str, str], rounds: int) -> None:
-    wall, cpu = _pair([PYTHON, "-c", "import click"], [PYTHON, "-m", "notegen", "--help"],
+    wall, cpu = _pair([PYTHON, "-c", "import click"], [*NOTEGEN, "--help"],
                       environ, rounds)
     _table("notegen --help", "import click", "notegen --help", wall, cpu, "B/A <= 1.5")
 
 
 def _validate(environ: dict[str, str], rounds: int) -> None:
-    notegen = [PYTHON, "-m", "notegen"]
+    notegen = NOTEGEN
     wall, cpu = _pair([*notegen, "validate", str(CASE)],
                       [*notegen, "validate", "--no-daemon", str(CASE)], environ, rounds)
     _table("notegen validate (worked case), cold", "warm daemon", "in process", wall, cpu,
@@ -207,7 +207,7 @@ def _minimal(environ: dict[str, str], work: Path, rounds: int) -> None:
              "FONTCONFIG_FILE": str(BUILTIN_FOLDER / "static" / "fonts" / "fonts.conf")}
     minimal = [PYTHON, "-c", MINIMAL_SCRIPT, str(html), f"{BUILTIN_FOLDER.as_uri()}/",
                str(work / "minimal.pdf")]
-    cold = [PYTHON, "-m", "notegen", "render", "--no-daemon", "--no-cache", str(CASE),
+    cold = [*NOTEGEN, "render", "--no-daemon", "--no-cache", str(CASE),
             "-o", str(work / "cold.pdf")]
     wall, cpu = _pair(minimal, cold, fonts, rounds)
     _table("cold render, no daemon, vs a minimal script", "minimal script", "notegen",
@@ -219,7 +219,7 @@ def _minimal(environ: dict[str, str], work: Path, rounds: int) -> None:
 
 
 def _daemon(environ: dict[str, str], work: Path, rounds: int, base: Path | None) -> None:
-    notegen = [PYTHON, "-m", "notegen"]
+    notegen = NOTEGEN
     warm_out, cold_out = str(work / "warm.pdf"), str(work / "cold.pdf")
     warm = [*notegen, "render", "--no-cache", str(CASE), "-o", warm_out]
     cold = [*notegen, "render", "--no-cache", "--no-daemon", str(CASE), "-o", cold_out]
@@ -244,7 +244,7 @@ def _daemon(environ: dict[str, str], work: Path, rounds: int, base: Path | None)
     # NOTEGEN_CACHE are set for it, and ignored where unknown).
     compileall.compile_dir(base / "notegen", quiet=1)
     old = {**environ, "PYTHONPATH": str(base), "NOTEGEN_NO_DAEMON": "1", "NOTEGEN_CACHE": "0"}
-    before = [PYTHON, "-m", "notegen", "render", str(base / CASE.relative_to(ROOT)), "-o",
+    before = [*NOTEGEN, "render", str(base / CASE.relative_to(ROOT)), "-o",
               str(work / "base.pdf")]
     wall, cpu = alternate_clocks(lambda: _run(before, old), lambda: _run(warm, environ),
                                  rounds=rounds, warmup=1, settle=settled,
@@ -266,7 +266,7 @@ def _spare_ready(environ: dict[str, str], seconds: float = 30.0) -> None:
 
 
 def _repeat(environ: dict[str, str], work: Path, rounds: int) -> None:
-    notegen = [PYTHON, "-m", "notegen"]
+    notegen = NOTEGEN
     out = str(work / "note.pdf")
     _run([*notegen, "render", str(CASE), "-o", out], environ)  # kept now
     wall, cpu = _pair([*notegen, "render", "--no-daemon", str(CASE), "-o", out],
@@ -342,7 +342,7 @@ def main() -> None:
                if not key.startswith("NOTEGEN_")}
     environ.update(XDG_RUNTIME_DIR=str(work / "run"), XDG_CACHE_HOME=str(work / "cache"),
                    NOTEGEN_DAEMON_IDLE_MINUTES="30")
-    notegen = [PYTHON, "-m", "notegen"]
+    notegen = NOTEGEN
     daemon = bool(only & {"validate", "daemon", "repeat"})
     sections: dict[str, Callable[[], None]] = {
         "help": lambda: _help(environ, rounds),

@@ -22,9 +22,17 @@ from __future__ import annotations
 
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+#: The ``notegen`` command as a user runs it: the console script pip
+#: installed beside this Python (``python -m notegen`` where there is none,
+#: which also loads runpy, some milliseconds more).
+_SCRIPT = Path(sys.executable).with_name("notegen")
+NOTEGEN = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "notegen"]
 
 __all__ = ["Pair", "Spread", "alternate", "alternate_clocks", "alternate_values",
            "children_cpu", "header", "line", "measure", "pair", "spread"]
