@@ -38,10 +38,10 @@ __all__ = ["Outcome", "relay", "request", "spawn", "start", "status", "stop", "w
 
 
 def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None = None,
-          cwd: Path | None = None, *, start: bool = True) -> Outcome | None:
+          cwd: Path | None = None) -> Outcome | None:
     """Run the command line ``argv`` (``command`` among them) in the daemon,
-    starting one if none answers (unless not ``start``); ``None`` if that
-    cannot be done (the reason logged), and then the caller runs it itself."""
+    starting one if none answers; ``None`` if that cannot be done (the
+    reason logged), and then the caller runs it itself."""
     environ = dict(os.environ if environ is None else environ)
     try:
         folder = safe_folder(environ)
@@ -54,12 +54,10 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
         return None
     for _ in range(2):
         try:
-            answer = _ask(folder, request, environ, streams_of(command), start=start)
+            answer = _ask(folder, request, environ, streams_of(command))
         except (DaemonError, OSError, ProtocolError) as exc:
             logger.info("no daemon (%s): working in this process", exc)
             return None
-        if answer.get("stale") and not start:
-            return None  # (it stops: the command line starts a new one)
         if answer.get("stale"):
             logger.info("the daemon ran another notegen: starting a new one")
             _wait_gone(folder)
@@ -81,16 +79,14 @@ def relay(command: str, argv: Sequence[str], environ: Mapping[str, str] | None =
 
 
 def _ask(folder: Path, request: dict[str, Any], environ: Mapping[str, str],
-         streams: Sequence[int] = (), *, start: bool = True) -> dict[str, Any]:
-    """The daemon's answer to ``request``, starting a daemon if none listens
-    (unless not ``start``); ``streams`` passed with it (then the answer may
-    take as long as the command runs: it shows its progress itself).
+         streams: Sequence[int] = ()) -> dict[str, Any]:
+    """The daemon's answer to ``request``, starting a daemon if none listens;
+    ``streams`` passed with it (then the answer may take as long as the
+    command runs: it shows its progress itself).
 
-    :raises DaemonError: if no daemon listens, or one started does not.
+    :raises DaemonError: if a daemon started does not listen.
     """
     connection = handover.connect(socket_path(folder))
-    if connection is None and not start:
-        raise DaemonError("none runs")
     if connection is None:
         connection = wait_for(folder, START_SECONDS, spawn(folder, environ))
         if connection is None:
