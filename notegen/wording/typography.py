@@ -47,6 +47,7 @@ the head: metadata is searched, not typeset), and:
 
 from __future__ import annotations
 
+import bisect
 import html
 import itertools
 import re
@@ -340,6 +341,10 @@ _LINK = re.compile(r"[^\W\d_A-Z]{1,3}")
 #: wrap at all (``whole``); one that holds none keeps its no-break spaces
 #: and needs only to be left unhyphenated.
 _BREAKS_AFTER = re.compile("[-\u2010\u2012\u2013\u2014/]")
+#: A number with a suffix after a hyphen ("1-ci", "06:15-də").
+_SUFFIXED = re.compile(r"\d-\w")
+#: An elided article or pronoun before a word ("d’", "l’", "qu’").
+_ELISION = re.compile(r"^[^\W\d_]{1,2}['\u2019]")
 
 
 def _kind(group: str, sentence_start: bool, whole_names: bool = False) -> str:
@@ -348,10 +353,10 @@ def _kind(group: str, sentence_start: bool, whole_names: bool = False) -> str:
     capitalised word not merely opening a sentence, also after an elision:
     "d’Azerbaïdjan"), "link" (a short lower-case word that may join the
     words of a name), or "" (running words)."""
-    if (NBSP in group and any(c.isdigit() for c in group)) or re.search(r"\d-\w", group):
+    if (NBSP in group and any(c.isdigit() for c in group)) or _SUFFIXED.search(group):
         return "number"
     for index, word in enumerate(group.split(NBSP)):
-        initial = re.sub(r"^[^\W\d_]{1,2}['\u2019]", "", word)  # "d’", "l’", "qu’"
+        initial = _ELISION.sub("", word)  # "d’", "l’", "qu’"
         first = next((c for c in initial if c.isalpha() or c.isdigit()), "")
         if first.isupper() and not (sentence_start and index == 0):
             return "name"
@@ -378,8 +383,12 @@ def _spans(text: str, whole_names: bool = False,
     ("under- / ground.", "instal- / lation.")."""
     groups = []  # (start, end, kind)
     for match in _WORD.finditer(text):
-        before = text[:match.start()].rstrip()
-        opens = not before or before.endswith((".", "!", "?", ":"))
+        # Whether it opens a sentence: the text before it, spaces left out,
+        # is empty or ends with a full stop, a mark or a colon.
+        last = match.start() - 1
+        while last >= 0 and text[last].isspace():
+            last -= 1
+        opens = last < 0 or text[last] in ".!?:"
         groups.append((match.start(), match.end(), _kind(match.group(), opens)))
     runs: list[list[tuple[int, int, str]]] = []
     for group in groups:
@@ -433,21 +442,31 @@ def _unglued(spans: list[tuple[int, int, str]], groups: list[tuple[int, int, str
     break opportunity, or WeasyPrint, finding it too wide for the line, ends
     the line at the first opportunity before it ("a) de / fournir …")."""
     found: list[tuple[int, int, str]] = []
+    starts = [group_start for group_start, _, _ in groups]
     for start, end, classes in spans:
         floor = found[-1][1] if found else 0
-        for group_start, group_end, _ in reversed(groups):
-            if group_end < start and group_start >= floor \
-                    and text[group_end:start].strip(_SPACES) == "" \
-                    and " " not in text[group_end:start]:
-                start = group_start
-        for group_start, group_end, _ in groups:
-            if group_start > end and text[end:group_start].strip(_SPACES) == "" \
-                    and " " not in text[end:group_start]:
-                end = group_end
+        # Back over the groups before it, while glued (a group that is not
+        # leaves every earlier one with a word between it and the span).
+        for group_start, group_end, _ in reversed(groups[:bisect.bisect_left(starts, start)]):
+            if group_end >= start or group_start < floor \
+                    or not _glued(text[group_end:start]):
+                break
+            start = group_start
+        # On over the groups after it, while glued.
+        for group_start, group_end, _ in groups[bisect.bisect_right(starts, end):]:
+            if not _glued(text[end:group_start]):
+                break
+            end = group_end
         if found and start < found[-1][1]:
             start = found[-1][1]
         found.append((start, end, classes))
     return found
+
+
+def _glued(between: str) -> bool:
+    """Whether what stands ``between`` two groups glues them: no-break spaces
+    only (or nothing), no plain space."""
+    return between.strip(_SPACES) == "" and " " not in between
 
 
 def _pieces(document: str) -> Iterator[tuple[str, bool]]:
