@@ -447,13 +447,15 @@ def _unglued(spans: list[tuple[int, int, str]], groups: list[tuple[int, int, str
         floor = found[-1][1] if found else 0
         # Back over the groups before it, while glued (a group that is not
         # leaves every earlier one with a word between it and the span).
-        for group_start, group_end, _ in reversed(groups[:bisect.bisect_left(starts, start)]):
+        for index in range(bisect.bisect_left(starts, start) - 1, -1, -1):
+            group_start, group_end, _ = groups[index]
             if group_end >= start or group_start < floor \
                     or not _glued(text[group_end:start]):
                 break
             start = group_start
         # On over the groups after it, while glued.
-        for group_start, group_end, _ in groups[bisect.bisect_right(starts, end):]:
+        for index in range(bisect.bisect_right(starts, end), len(groups)):
+            group_start, group_end, _ = groups[index]
             if not _glued(text[end:group_start]):
                 break
             end = group_end
