@@ -36,7 +36,8 @@ NOTE = str(SEED / "note.yaml")
 def test_errors_cross_as_their_kind_with_their_problems() -> None:
     problems = [Problem("must be a date", Location(Path("note.yaml"), 3, 7, "note.date")),
                 Problem("unknown field")]
-    for error in (RecordError(problems), TemplateError("bad", template="x.j2", line=4)):
+    for error in (RecordError(problems), TemplateError("bad", template="x.j2", line=4),
+                  DaemonError("a malformed request")):
         back = decode_error(encode_error(error))
         assert type(back) is type(error)
         assert str(back) == str(error)
