@@ -4,7 +4,7 @@ and cold.
     .venv/bin/pip install -e '.[benchmarks]'     # Typst's Python binding
     .venv/bin/python benchmarks/bench_peer.py [--rounds N]
 
-Typst sets benchmarks/typst/note.typ: the worked case's English note verbale
+Typst sets benchmarks/typst-note/note.typ: the worked case's English note verbale
 with the same text, fonts (Noto Serif from templates/static/fonts, no system
 font), page, lists and records attached, as PDF/A-3b (untagged, as notegen's
 is). notegen renders seeds/az-kyiv-2025 with its defaults (PDF/A-3b with the
@@ -55,7 +55,7 @@ from paired import alternate, alternate_clocks, alternate_values, children_cpu, 
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "az-kyiv-2025"
-TYPST_NOTE = Path(__file__).resolve().parent / "typst" / "note.typ"
+TYPST_NOTE = Path(__file__).resolve().parent / "typst-note" / "note.typ"
 FONTS = ROOT / "templates" / "static" / "fonts"
 REFERENCE = "12/345/2025"
 #: What Typst is asked for: PDF/A-3b, untagged (as notegen's notes), the
